@@ -1,0 +1,80 @@
+import type { Logger } from '../../lib/logger.js';
+
+export type MediaKind = 'image' | 'audio';
+export type ActionCategory = 'transcribe' | 'modify' | 'process';
+export type ResultType = 'file' | 'json' | 'files';
+export type JsonSchema = Record<string, unknown>;
+
+export interface ActionLimits {
+  image: { maxResolution: number };
+}
+
+export interface ActionContext<P> {
+  /** Local path of the input file; the activity downloaded it. */
+  inputPath: string;
+  inputMimeType: string;
+  /** A private directory for outputs, removed after the activity. */
+  workDir: string;
+  /** Parameters already validated against `parametersSchema`, defaults applied. */
+  params: P;
+  limits: ActionLimits;
+  /** Reports progress (0–1); also the activity's heartbeat. */
+  progress(fraction: number): void;
+  /** Aborted when the activity is cancelled. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export type ActionOutput =
+  | { type: 'file'; path: string; mimeType: string; extension: string; data?: Record<string, unknown> }
+  | { type: 'json'; data: Record<string, unknown> };
+
+export interface RetryPolicy {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+/** One action plugin: everything the API, the workflow and the worker need to know about it. */
+export interface ActionDefinition<P = Record<string, unknown>> {
+  actionId: string;
+  displayName: string;
+  buttonLabel: string;
+  description: string;
+  icon: string;
+  mediaType: MediaKind;
+  category: ActionCategory;
+  parametersSchema: JsonSchema;
+  outputSchema: JsonSchema;
+  resultType: ResultType;
+  timeouts: { startToCloseMs: number; heartbeatMs: number };
+  retry: RetryPolicy;
+  /** Error types (ActionError.type) that retrying cannot fix. */
+  nonRetryableErrors: string[];
+  run(ctx: ActionContext<P>): Promise<ActionOutput>;
+}
+
+/** Raised by actions for failures caused by the input, not by infrastructure. */
+export class ActionError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
+
+export const INVALID_INPUT = 'INVALID_INPUT';
+
+export const defaultRetry: RetryPolicy = {
+  maximumAttempts: 5,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 30_000,
+};
+
+export function defineAction<P>(action: ActionDefinition<P>): ActionDefinition<P> {
+  return action;
+}

@@ -1,0 +1,72 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { HashingStream } from '../lib/hashing.js';
+import { keys } from '../lib/storage.js';
+import type { RunActionInput, StepResult } from '../workflows/types.js';
+import { ActionError } from './actions/types.js';
+import type { ActivityDeps } from './deps.js';
+import { reportProgress } from './progress.js';
+
+/**
+ * Downloads the input to a private directory, runs the action, uploads a file result.
+ * Storage and database hiccups throw plain errors (retried); bad input throws a non-retryable failure.
+ */
+export function createRunAction(deps: ActivityDeps) {
+  return async function runAction(input: RunActionInput): Promise<StepResult> {
+    const ctx = Context.current();
+    const action = deps.actions.get(input.actionId);
+    if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
+    const logger = deps.logger.child({ jobId: input.jobId, actionId: input.actionId, attempt: ctx.info.attempt });
+    const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
+    const progress = reportProgress(deps, input.jobId, (p) => ctx.heartbeat(p));
+    try {
+      const inputPath = join(workDir, 'input');
+      await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
+      progress(0.1);
+      let output;
+      try {
+        output = await action.run({
+          inputPath,
+          inputMimeType: input.inputMimeType,
+          workDir,
+          params: input.parameters,
+          limits: deps.limits,
+          progress: (f) => progress(0.1 + 0.8 * Math.min(Math.max(f, 0), 1)),
+          signal: ctx.cancellationSignal,
+          logger,
+        });
+      } catch (err) {
+        if (err instanceof ActionError) {
+          throw ApplicationFailure.create({
+            type: err.type,
+            message: err.message,
+            nonRetryable: action.nonRetryableErrors.includes(err.type),
+          });
+        }
+        throw err;
+      }
+      if (output.type === 'json') return { type: 'json', data: output.data };
+      const key = keys.result(input.organizationId, input.jobId, output.extension);
+      const hashing = new HashingStream();
+      await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
+      const digest = hashing.digest();
+      progress(0.95);
+      return {
+        type: 'file',
+        key,
+        mimeType: output.mimeType,
+        extension: output.extension,
+        sizeBytes: digest.size,
+        checksumMd5: digest.md5,
+        checksumSha256: digest.sha256,
+        data: output.data,
+      };
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  };
+}

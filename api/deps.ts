@@ -1,0 +1,18 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { ActionRegistry } from '../activities/actions/registry.js';
+import type { Clock } from '../activities/deps.js';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { ObjectStorage } from '../lib/storage.js';
+
+/** Everything with a side effect that the API uses, handed in so tests choose real or fake. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  storage: ObjectStorage;
+  temporal: Client;
+  actions: ActionRegistry;
+  clock: Clock;
+}

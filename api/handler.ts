@@ -1,0 +1,56 @@
+import type { Context, Middleware } from 'koa';
+import type { operations } from './generated/openapi.js';
+
+export type OperationId = keyof operations;
+
+export interface AppState {
+  requestId: string;
+  organizationId: string;
+  input: { path: Record<string, unknown>; query: Record<string, unknown>; header: Record<string, unknown>; body: unknown };
+}
+export type AppContext = Context & { state: AppState };
+export type AppMiddleware = Middleware<AppState>;
+
+type Op<K extends OperationId> = operations[K];
+type Part<K extends OperationId, L extends 'path' | 'query' | 'header'> = Op<K>['parameters'] extends { [P in L]?: infer T }
+  ? [T] extends [never | undefined] ? Record<string, never> : NonNullable<T>
+  : Record<string, never>;
+type JsonBody<K extends OperationId> = Op<K> extends { requestBody: { content: { 'application/json': infer B } } }
+  ? B
+  : Op<K> extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? B | undefined
+    : undefined;
+
+/** The validated request, typed from the generated spec types. */
+export interface Input<K extends OperationId> {
+  path: Part<K, 'path'>;
+  query: Part<K, 'query'>;
+  body: JsonBody<K>;
+}
+
+type Responses<K extends OperationId> = Op<K>['responses'];
+/** The JSON body the spec declares for status `S` of operation `K`. */
+export type ResponseBody<K extends OperationId, S extends keyof Responses<K>> = Responses<K>[S] extends {
+  content: { 'application/json': infer B };
+}
+  ? B
+  : never;
+
+export type Handler<K extends OperationId> = (ctx: AppContext, input: Input<K>) => Promise<void>;
+
+/** An operation's route: optional middleware that runs before validation (body parsers), then the handler. */
+export interface Route<K extends OperationId> {
+  before?: AppMiddleware[];
+  handle: Handler<K>;
+}
+export type Routes = { [K in OperationId]: Route<K> };
+
+export function reply<K extends OperationId, S extends keyof Responses<K> & number>(
+  ctx: AppContext,
+  _operation: K,
+  status: S,
+  body: ResponseBody<K, S>,
+): void {
+  ctx.status = status;
+  ctx.body = body;
+}

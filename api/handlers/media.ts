@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+import multer from '@koa/multer';
+import { ValidationError } from '../../lib/errors.js';
+import { reply, type AppMiddleware, type Route } from '../handler.js';
+import { toMediaFile } from '../mappers.js';
+import type { Services } from '../services/index.js';
+import type { MediaFileRow } from '../services/media-service.js';
+
+export const uploadMedia = (s: Services, baseUrl: string): Route<'uploadMedia'> => ({
+  async handle(ctx) {
+    const media = await receiveFile(s, ctx);
+    ctx.set('Location', `${baseUrl}/api/v1/media/${media.id}`);
+    reply(ctx, 'uploadMedia', 201, toMediaFile(media, baseUrl));
+  },
+});
+
+export const getMedia = (s: Services, baseUrl: string): Route<'getMedia'> => ({
+  async handle(ctx, { path }) {
+    reply(ctx, 'getMedia', 200, toMediaFile(await s.media.get(ctx.state.organizationId, path.id), baseUrl));
+  },
+});
+
+export const downloadMedia = (s: Services): Route<'downloadMedia'> => ({
+  async handle(ctx, { path }) {
+    const media = await s.media.get(ctx.state.organizationId, path.id);
+    const body = await s.media.open(media);
+    ctx.attachment(media.originalFilename);
+    ctx.type = media.mimeType;
+    ctx.length = media.fileSizeBytes;
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = body;
+  },
+});
+
+/**
+ * Runs multer with a storage engine that streams the `file` part through the media service,
+ * so the file is in storage and recorded by the time multer returns.
+ */
+async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0]): Promise<MediaFileRow> {
+  let media: MediaFileRow | undefined;
+  // multer 2 hands the engine a streaming file; @types/koa__multer still describes multer 1.
+  const storage = {
+    _handleFile(_req: unknown, file: { stream: Readable; originalname: string }, cb: (err: unknown, info?: object) => void) {
+      s.media.upload(ctx.state.organizationId, file.stream, file.originalname).then((m) => {
+        media = m;
+        cb(null, { size: m.fileSizeBytes });
+      }, cb);
+    },
+    _removeFile(_req: unknown, _file: unknown, cb: (err: unknown) => void) {
+      cb(null);
+    },
+  } as unknown as multer.StorageEngine;
+  const upload = multer({ storage, limits: { files: 1, fields: 20, parts: 30, fieldSize: 64 * 1024 } }).single('file');
+  try {
+    await upload(ctx as never, async () => undefined);
+  } catch (err) {
+    throw asClientError(err);
+  }
+  if (!media) throw new ValidationError('A file is required in the multipart field "file"', { fields: [{ field: 'file', location: 'body', message: 'is required' }] });
+  return media;
+}
+
+// Multer and busboy report malformed multipart bodies with their own errors.
+function asClientError(err: unknown): unknown {
+  const e = err as { name?: string; code?: string; field?: string; message?: string };
+  if (e?.name === 'MulterError') {
+    return new ValidationError(`Invalid multipart body: ${e.message}`, {
+      fields: [{ field: e.field ?? 'file', location: 'body', message: e.message ?? e.code ?? 'invalid' }],
+    });
+  }
+  if (/multipart|boundary|unexpected end of form|malformed/i.test(e?.message ?? '')) {
+    return new ValidationError(`Invalid multipart body: ${e.message}`);
+  }
+  return err;
+}

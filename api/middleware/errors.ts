@@ -1,0 +1,44 @@
+import type { Logger } from '../../lib/logger.js';
+import { AppError, InternalError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import type { AppMiddleware } from '../handler.js';
+
+/**
+ * The outermost middleware: whatever is thrown below becomes the common error format with the
+ * request id. Unknown errors are logged and reach the client as a bare INTERNAL_ERROR.
+ */
+export function errorHandler(logger: Logger): AppMiddleware {
+  return async function errorHandler(ctx, next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError('Route');
+    } catch (err) {
+      const error = toAppError(err);
+      if (error.status >= 500) {
+        logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed');
+      }
+      ctx.status = error.status;
+      ctx.set('X-Request-Id', ctx.state.requestId);
+      if (error.code === 'METHOD_NOT_ALLOWED') ctx.set('Allow', (error.details.allowed as string[]).join(', '));
+      ctx.body = {
+        error: {
+          code: error.code,
+          message: error.expose ? error.message : 'Internal server error',
+          details: error.expose ? error.details : {},
+          request_id: ctx.state.requestId,
+        },
+      };
+    }
+  };
+}
+
+// Errors thrown by Koa and body parsers carry an HTTP status; client-side ones become 4xx codes.
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) return new ValidationError('Request body too large');
+    const message = (err as { expose?: boolean }).expose ? (err as Error).message : 'Malformed request';
+    return new ValidationError(message);
+  }
+  return new InternalError();
+}

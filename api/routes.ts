@@ -1,0 +1,21 @@
+import type { Routes } from './handler.js';
+import { getJob, getJobResult, submitJob } from './handlers/jobs.js';
+import { downloadMedia, getMedia, uploadMedia } from './handlers/media.js';
+import { getHealth, getOpenApiDocument } from './handlers/system.js';
+import type { JsonObject } from './openapi/document.js';
+import type { Services } from './services/index.js';
+
+/** operationId → route. The router refuses to boot unless these match the spec exactly. */
+export function createRoutes(s: Services, doc: JsonObject, opts: { baseUrl: string; bodyLimitKb: number }): Routes {
+  const { baseUrl, bodyLimitKb } = opts;
+  return {
+    getOpenApiDocument: getOpenApiDocument(doc),
+    getHealth: getHealth(s),
+    uploadMedia: uploadMedia(s, baseUrl),
+    getMedia: getMedia(s, baseUrl),
+    downloadMedia: downloadMedia(s),
+    submitJob: submitJob(s, baseUrl, bodyLimitKb),
+    getJob: getJob(s, baseUrl),
+    getJobResult: getJobResult(s),
+  };
+}

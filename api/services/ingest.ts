@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import { FileTooLargeError, InvalidFileTypeError } from '../../lib/errors.js';
+import { Hasher, type Digest } from '../../lib/hashing.js';
+import type { ObjectStorage } from '../../lib/storage.js';
+import { detectMediaType, SNIFF_BYTES, supportedExtensions, type DetectedType } from './media-types.js';
+
+export interface IngestLimits {
+  maxBytes: (type: DetectedType) => number;
+}
+
+export interface Ingested {
+  type: DetectedType;
+  digest: Digest;
+}
+
+/**
+ * Streams an upload into storage under `key`: the type comes from the magic bytes, MD5 and SHA-256
+ * are computed on the way, and memory stays bounded by the storage client's part size.
+ * The body handed to storage only ever ends normally (S3 clients hang on a body that errors), so
+ * every failure is recorded, the partial object removed, and the failure thrown afterwards.
+ */
+export async function ingest(storage: ObjectStorage, key: string, source: Readable, limits: IngestLimits): Promise<Ingested> {
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  let sourceDone = false;
+  while (head.length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      sourceDone = true;
+      break;
+    }
+    head = Buffer.concat([head, next.value]);
+  }
+  const type = await detectMediaType(head);
+  if (!type) {
+    await iterator.return?.();
+    throw new InvalidFileTypeError('Unsupported or unrecognised file type', {
+      field: 'file',
+      supported: supportedExtensions(),
+    });
+  }
+  const maxBytes = limits.maxBytes(type);
+  const hasher = new Hasher();
+  const body = new PassThrough();
+  const stop = new AbortController();
+  let failure: unknown;
+  let size = 0;
+
+  const write = async (chunk: Buffer): Promise<boolean> => {
+    size += chunk.length;
+    if (size > maxBytes) {
+      failure = new FileTooLargeError(maxBytes);
+      return false;
+    }
+    hasher.update(chunk);
+    if (!body.write(chunk)) await once(body, 'drain', { signal: stop.signal });
+    return true;
+  };
+  const feed = (async () => {
+    try {
+      if ((await write(head)) && !sourceDone) {
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          if (!(await write(next.value))) break;
+        }
+      }
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      if (failure) await iterator.return?.().catch(() => undefined);
+      body.end();
+    }
+  })();
+
+  try {
+    await storage.put(key, body, type.mimeType);
+  } catch (err) {
+    stop.abort();
+    failure ??= err;
+  }
+  await feed;
+  if (failure) {
+    await storage.remove(key).catch(() => undefined);
+    throw failure;
+  }
+  return { type, digest: hasher.digest() };
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Container entrypoint for the mediaflow image (runs under tini, see deploy/Dockerfile).
+#   api      -> HTTP API            (node dist/api/main.js)
+#   worker   -> Temporal worker     (node dist/worker/main.js)
+#   migrate  -> apply DB migrations (node dist/entities/migrate.js), then exit
+# Anything else is exec'd as given, e.g. `docker run --rm mediaflow:latest node -v`.
+# `exec` replaces this shell so signals from tini reach node directly.
+set -eu
+
+APP_DIR="${APP_DIR:-/app}"
+cd "$APP_DIR"
+
+if [ "$#" -eq 0 ]; then
+  set -- api
+fi
+
+case "$1" in
+  api)
+    shift
+    exec node dist/api/main.js "$@"
+    ;;
+  worker)
+    shift
+    export WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-$APP_DIR/dist/workflow-bundle.js}"
+    exec node dist/worker/main.js "$@"
+    ;;
+  migrate)
+    shift
+    exec node dist/entities/migrate.js "$@"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac

@@ -1,0 +1,5 @@
+export * from './organization.js';
+export * from './media-file.js';
+export * from './processing-job.js';
+export { createOrm, entities, migrationsList, DEFAULT_ORGANIZATION_ID, type CreateOrmOptions } from './orm.js';
+export { migrate } from './migrate.js';

@@ -1,0 +1,47 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { OrganizationSchema } from './organization.js';
+import { MediaFileSchema } from './media-file.js';
+import { ProcessingJobSchema } from './processing-job.js';
+import { Migration20261121000000 } from './migrations/Migration20261121000000.js';
+
+/** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
+export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
+
+/** Every entity, for MikroORM's `entities` option (also re-exported from ./index.js). */
+export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema] as const;
+
+/** Every migration, in order. Add new ones here (statically imported: no filesystem globbing). */
+export const migrationsList = [{ name: 'Migration20261121000000', class: Migration20261121000000 }];
+
+export interface CreateOrmOptions {
+  /** postgresql:// connection URL */
+  url: string;
+  /** Max pool size (default 10). */
+  poolMax?: number;
+  /** Log SQL queries. */
+  debug?: boolean;
+}
+
+/**
+ * Boots MikroORM on PostgreSQL with an explicit entity and migration list: nothing is discovered from the
+ * filesystem, so this works identically from tsx, jest and compiled dist. Close with `await orm.close()`.
+ */
+export async function createOrm(opts: CreateOrmOptions): Promise<MikroORM> {
+  return MikroORM.init({
+    clientUrl: opts.url,
+    entities: [...entities],
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    debug: opts.debug ?? false,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList,
+      // No snapshot file: migrations are hand-written and nothing may be written next to the code.
+      snapshot: false,
+      snapshotOnMigrate: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+    },
+  });
+}

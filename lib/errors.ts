@@ -1,0 +1,83 @@
+// One error hierarchy mirroring the spec's Error schema. `expose` says whether the message may reach a client.
+export type ErrorCode =
+  | 'VALIDATION_ERROR'
+  | 'INVALID_FILE_TYPE'
+  | 'FILE_TOO_LARGE'
+  | 'INVALID_ACTION'
+  | 'UNAUTHORIZED'
+  | 'TOKEN_EXPIRED'
+  | 'INVALID_API_KEY'
+  | 'FORBIDDEN'
+  | 'LIMIT_EXCEEDED'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
+  | 'INTERNAL_ERROR'
+  | 'AI_PROVIDER_ERROR'
+  | 'SERVICE_UNAVAILABLE';
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    readonly expose = status < 500,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(400, 'VALIDATION_ERROR', message, details);
+  }
+}
+export class InvalidFileTypeError extends AppError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(400, 'INVALID_FILE_TYPE', message, details);
+  }
+}
+export class FileTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super(400, 'FILE_TOO_LARGE', `File exceeds the maximum allowed size (${Math.round(maxBytes / 1048576)} MB)`, {
+      field: 'file',
+      max_size_bytes: maxBytes,
+    });
+  }
+}
+export class InvalidActionError extends AppError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(400, 'INVALID_ACTION', message, details);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(resource: string, id?: string) {
+    super(404, 'NOT_FOUND', `${resource} not found`, id === undefined ? {} : { resource, id });
+  }
+}
+export class MethodNotAllowedError extends AppError {
+  constructor(allowed: string[]) {
+    super(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', { allowed });
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(409, 'CONFLICT', message, details);
+  }
+}
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(503, 'SERVICE_UNAVAILABLE', message, details, true);
+  }
+}
+export class InternalError extends AppError {
+  constructor() {
+    super(500, 'INTERNAL_ERROR', 'Internal server error', {}, true);
+  }
+}

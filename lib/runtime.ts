@@ -1,0 +1,19 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { loadActionRegistry, type ActionRegistry } from '../activities/actions/registry.js';
+import type { ActionLimits } from '../activities/actions/types.js';
+import { createOrm } from '../entities/index.js';
+import type { Config } from './config.js';
+import { createStorage, type ObjectStorage } from './storage.js';
+
+/** The pieces both the API and the worker build from configuration at start-up. */
+export async function createCommon(config: Config): Promise<{ orm: MikroORM; storage: ObjectStorage; actions: ActionRegistry }> {
+  const storage = createStorage(config.s3);
+  await storage.ensureBucket();
+  const orm = await createOrm({ url: config.database.url, poolMax: config.database.poolMax });
+  const actions = await loadActionRegistry();
+  return { orm, storage, actions };
+}
+
+export const actionLimits = (config: Config): ActionLimits => ({
+  image: { maxResolution: config.media.image.maxResolution },
+});

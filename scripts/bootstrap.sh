@@ -1,0 +1,173 @@
+# shellcheck shell=bash
+# Sourced by scripts/start.sh and scripts/test.sh: `source scripts/bootstrap.sh`.
+# Makes sure everything the project needs is present, installing what is missing (once):
+#   1. Node 24 on PATH (downloaded from the npm registry as node-linux-<arch> when absent)
+#   2. node_modules in sync with package-lock.json (npm ci)
+#   3. ffmpeg + ffprobe (apt-get when root)
+#   4. the Temporal CLI (dev server) and MinIO binaries (built once with `go install`)
+# Idempotent and fast (well under 2 s) when everything is already there.
+# Works under `set -euo pipefail` in the caller. Exports PATH, MEDIAFLOW_CACHE, MEDIAFLOW_BIN_DIR,
+# TEMPORAL_BIN and MINIO_BIN.
+
+MEDIAFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MEDIAFLOW_CACHE="${MEDIAFLOW_CACHE:-$HOME/.cache/mediaflow}"
+MEDIAFLOW_BIN_DIR="$MEDIAFLOW_CACHE/bin"
+export MEDIAFLOW_ROOT MEDIAFLOW_CACHE MEDIAFLOW_BIN_DIR
+
+_MF_NODE_VERSION="24.21.0"
+_MF_TEMPORAL_PKG="github.com/temporalio/cli/cmd/temporal@v1.5.1"
+_MF_MINIO_PKG="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+
+_mf_log() { echo "[setup] $*" >&2; }
+_mf_die() { echo "$*" >&2; exit 1; }
+
+# Runs "$@" under an exclusive lock when flock exists (concurrent npm start / npm test / npm install).
+_mf_locked() {
+  local lock="$1"; shift
+  if command -v flock >/dev/null 2>&1; then
+    flock "$lock" "$@"
+  else
+    "$@"
+  fi
+}
+
+_mf_node_is_24() {
+  local v
+  v="$("$1" --version 2>/dev/null)" || return 1
+  case "$v" in v24.*) return 0 ;; *) return 1 ;; esac
+}
+
+_mf_ensure_node() {
+  if command -v node >/dev/null 2>&1 && _mf_node_is_24 node; then
+    return 0
+  fi
+  local dir="$MEDIAFLOW_CACHE/node"
+  if [ ! -x "$dir/bin/node" ] || ! _mf_node_is_24 "$dir/bin/node"; then
+    local arch
+    case "$(uname -m)" in
+      x86_64 | amd64) arch=x64 ;;
+      aarch64 | arm64) arch=arm64 ;;
+      *) _mf_die "unsupported CPU architecture $(uname -m): install Node.js 24 yourself and put it first on PATH" ;;
+    esac
+    command -v npm >/dev/null 2>&1 ||
+      _mf_die "missing npm: install Node.js 24 (https://nodejs.org) or any Node.js with npm (\"sudo apt-get install -y npm\")"
+    _mf_log "downloading Node.js $_MF_NODE_VERSION (once, cached in $dir)"
+    local tmp
+    tmp="$(mktemp -d)"
+    if ! (cd "$tmp" && npm pack --silent "node-linux-$arch@$_MF_NODE_VERSION" >/dev/null && tar -xzf ./*.tgz); then
+      rm -rf "$tmp"
+      _mf_die "could not download node-linux-$arch@$_MF_NODE_VERSION from the npm registry"
+    fi
+    mkdir -p "$dir/bin"
+    install -m 0755 "$tmp/package/bin/node" "$dir/bin/node.tmp.$$"
+    mv -f "$dir/bin/node.tmp.$$" "$dir/bin/node"
+    rm -rf "$tmp"
+    _mf_node_is_24 "$dir/bin/node" || _mf_die "the downloaded Node.js in $dir/bin does not run"
+  fi
+  PATH="$dir/bin:$PATH"
+  export PATH
+}
+
+_mf_ensure_node_modules() {
+  local lock="$MEDIAFLOW_ROOT/package-lock.json"
+  local stamp="$MEDIAFLOW_ROOT/node_modules/.mediaflow-ci-stamp"
+  local hidden="$MEDIAFLOW_ROOT/node_modules/.package-lock.json"
+  local want
+  want="$(cksum <"$lock")"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  # node_modules already matches (e.g. after `npm install <pkg>`, which rewrites both lock files).
+  if [ -f "$hidden" ] && ! [ "$lock" -nt "$hidden" ]; then
+    echo "$want" >"$stamp"
+    return 0
+  fi
+  _mf_log "installing npm dependencies (npm ci)"
+  (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm ci --no-audit --no-fund --loglevel=error) ||
+    _mf_die "npm ci failed"
+  echo "$want" >"$stamp"
+}
+
+_mf_ensure_ffmpeg() {
+  if command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    _mf_die 'missing ffmpeg: run "sudo apt-get install -y ffmpeg"'
+  fi
+  command -v apt-get >/dev/null 2>&1 || _mf_die "missing ffmpeg: install ffmpeg (with ffprobe) with your package manager"
+  _mf_log "installing ffmpeg (apt-get, once)"
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; } ||
+    _mf_die 'could not install ffmpeg: run "apt-get install -y ffmpeg"'
+}
+
+_mf_find_go() {
+  if command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [ -x /usr/local/go/bin/go ]; then
+    echo /usr/local/go/bin/go
+  elif [ -x "$HOME/go/bin/go" ]; then
+    echo "$HOME/go/bin/go"
+  elif [ -x "$HOME/sdk/go/bin/go" ]; then
+    echo "$HOME/sdk/go/bin/go"
+  else
+    return 1
+  fi
+}
+
+# _mf_build NAME GO-PACKAGE ENV-PREFIX "DISPLAY NAME"
+_mf_build() {
+  local name="$1" pkg="$2" envname="$3" label="$4"
+  [ -x "$MEDIAFLOW_BIN_DIR/$name" ] && return 0
+  local goarch
+  case "$(uname -m)" in aarch64 | arm64) goarch=arm64 ;; *) goarch=amd64 ;; esac
+  local hint="install Go >= 1.24 from https://go.dev/dl/ (or from the Go module proxy: https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.26.0.linux-$goarch.zip) into /usr/local/go and re-run, or set ${envname}_BIN to an existing $name binary"
+  local go
+  go="$(_mf_find_go)" || _mf_die "missing Go: the $label is built from source once and needs Go >= 1.24: $hint"
+  local gov major rest minor
+  gov="$("$go" env GOVERSION 2>/dev/null)" || gov=""
+  gov="${gov#go}"
+  major="${gov%%.*}"
+  rest="${gov#*.}"
+  minor="${rest%%[!0-9]*}"
+  case "$major:$minor" in
+    *[!0-9:]* | :* | *:) _mf_die "cannot tell the version of Go at $go (${gov:-unknown}): $hint" ;;
+  esac
+  if [ "$major" -lt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -lt 24 ]; }; then
+    _mf_die "Go at $go is too old (go$gov): $hint"
+  fi
+  mkdir -p "$MEDIAFLOW_BIN_DIR" "$MEDIAFLOW_CACHE/logs"
+  local log="$MEDIAFLOW_CACHE/logs/build-$name.log"
+  _mf_log "building $label (once, cached in $MEDIAFLOW_BIN_DIR; takes several minutes; log: $log)"
+  # The lock keeps a concurrent bootstrap (npm start + npm test) from building the same thing twice.
+  if ! _mf_locked "$MEDIAFLOW_CACHE/build-$name.lock" bash -c '
+        [ -x "$1/$2" ] && exit 0
+        GOTOOLCHAIN=local GOBIN="$1" "$3" install "$4"' _ "$MEDIAFLOW_BIN_DIR" "$name" "$go" "$pkg" >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    _mf_die "building the $label failed (full log: $log)"
+  fi
+  [ -x "$MEDIAFLOW_BIN_DIR/$name" ] || _mf_die "building the $label produced no binary in $MEDIAFLOW_BIN_DIR"
+  _mf_log "built $MEDIAFLOW_BIN_DIR/$name"
+}
+
+_mf_ensure_binaries() {
+  if [ -n "${TEMPORAL_BIN:-}" ]; then
+    [ -x "$TEMPORAL_BIN" ] || _mf_die "TEMPORAL_BIN=$TEMPORAL_BIN is not an executable file"
+  else
+    _mf_build temporal "$_MF_TEMPORAL_PKG" TEMPORAL "Temporal CLI"
+    TEMPORAL_BIN="$MEDIAFLOW_BIN_DIR/temporal"
+  fi
+  if [ -n "${MINIO_BIN:-}" ]; then
+    [ -x "$MINIO_BIN" ] || _mf_die "MINIO_BIN=$MINIO_BIN is not an executable file"
+  else
+    _mf_build minio "$_MF_MINIO_PKG" MINIO "MinIO server"
+    MINIO_BIN="$MEDIAFLOW_BIN_DIR/minio"
+  fi
+  export TEMPORAL_BIN MINIO_BIN
+}
+
+_mf_ensure_node
+_mf_ensure_node_modules
+_mf_ensure_ffmpeg
+_mf_ensure_binaries

@@ -1,0 +1,182 @@
+// `npm start`: starts Postgres (if none answers), Temporal and MinIO, runs the migrations, then the
+// API and the worker, and stops everything on Ctrl-C.
+// Environment: TEMPORAL_ADDRESS / S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY) use running servers
+// instead of starting them; DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/mediaflow);
+// PORT (default 3000); MEDIAFLOW_DATA_DIR (default ./data); TEMPORAL_PORT / TEMPORAL_UI_PORT /
+// MINIO_PORT / MINIO_CONSOLE_PORT (defaults 7233 / 8233 / 9000 / 9001) for the servers started here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServices, redact, type RunningServices } from './services.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const env = process.env;
+const log = (line: string) => console.log(`[start] ${line}`);
+
+const port = Number(env.PORT || 3000); // validated by the API's own config
+const accessKey = env.S3_ACCESS_KEY || 'minioadmin';
+const secretKey = env.S3_SECRET_KEY || 'minioadmin';
+const dataDir = path.resolve(root, env.MEDIAFLOW_DATA_DIR || 'data');
+const portEnv = (name: string, fallback: number): number => {
+  const n = Number(env[name] || fallback);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (got "${env[name]}")`);
+  return n;
+};
+
+let services: RunningServices | null = null;
+const apps: { name: string; proc: ChildProcess }[] = [];
+let shuttingDown = false;
+
+async function stopProc(proc: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = new AbortController();
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    sleep(graceMs, true, { signal: timer.signal }).catch(() => false),
+  ]);
+  timer.abort();
+  if (timedOut) {
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function shutdown(code: number, reason?: string): Promise<never> {
+  if (shuttingDown) {
+    // Already stopping; a second Ctrl-C should not make the wait any longer than it is.
+    return new Promise<never>(() => undefined);
+  }
+  shuttingDown = true;
+  if (reason) log(reason);
+  log('stopping...');
+  await Promise.all(apps.map((a) => stopProc(a.proc)));
+  await services?.stop();
+  log('stopped');
+  process.exit(code);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => void shutdown(0));
+}
+
+function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, out: NodeJS.WriteStream): void {
+  if (!stream) return;
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`${prefix}${line}\n`));
+}
+
+function startApp(name: string, script: string, childEnv: NodeJS.ProcessEnv): ChildProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  prefixLines(proc.stdout, `[${name}] `, process.stdout);
+  prefixLines(proc.stderr, `[${name}] `, process.stderr);
+  return proc;
+}
+
+async function runMigrations(childEnv: NodeJS.ProcessEnv): Promise<void> {
+  log('running database migrations');
+  const proc = startApp('migrate', 'entities/migrate.ts', childEnv);
+  apps.push({ name: 'migrate', proc });
+  const code = await new Promise<number | null>((resolve) => {
+    proc.once('exit', (c) => resolve(c));
+    proc.once('error', () => resolve(-1));
+  });
+  apps.splice(apps.findIndex((a) => a.proc === proc), 1);
+  if (code !== 0) throw new Error(`migrations failed (exit code ${code})`);
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (shuttingDown) return;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(500);
+  }
+  throw new Error(`the API did not answer 200 at ${url} within ${timeoutMs / 1000}s`);
+}
+
+function box(lines: string[]): string {
+  const width = Math.max(...lines.map((l) => l.length));
+  const bar = '─'.repeat(width + 2);
+  return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${bar}┘`].join('\n');
+}
+
+async function main(): Promise<void> {
+  log(`state directory: ${dataDir}`);
+  services = await startServices({
+    dataDir,
+    temporal: env.TEMPORAL_ADDRESS ? { external: env.TEMPORAL_ADDRESS } : { port: portEnv('TEMPORAL_PORT', 7233), uiPort: portEnv('TEMPORAL_UI_PORT', 8233), persistent: true },
+    minio: env.S3_ENDPOINT
+      ? { external: env.S3_ENDPOINT }
+      : { port: portEnv('MINIO_PORT', 9000), consolePort: portEnv('MINIO_CONSOLE_PORT', 9001), accessKey, secretKey },
+    databaseUrl: env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/mediaflow',
+    startPostgresIfDown: true,
+    log,
+  });
+  if (shuttingDown) return;
+
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DATABASE_URL: services.databaseUrl,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE || 'default',
+    S3_ENDPOINT: services.s3Endpoint,
+    S3_ACCESS_KEY: accessKey,
+    S3_SECRET_KEY: secretKey,
+    PORT: String(port),
+  };
+
+  await runMigrations(childEnv);
+  if (shuttingDown) return;
+
+  for (const [name, script] of [
+    ['api', 'api/main.ts'],
+    ['worker', 'worker/main.ts'],
+  ] as const) {
+    const proc = startApp(name, script, childEnv);
+    apps.push({ name, proc });
+    proc.once('exit', (code, signal) => {
+      // A terminal Ctrl-C reaches the children too, possibly before our own SIGINT handler runs.
+      void sleep(300).then(() => {
+        if (!shuttingDown) {
+          void shutdown(1, `${name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); stopping everything`);
+        }
+      });
+    });
+  }
+
+  await waitForHealth(`http://127.0.0.1:${port}/api/v1/health`, 120_000);
+  if (shuttingDown) return;
+
+  const lines = [
+    'mediaflow is running',
+    '',
+    `API              http://localhost:${port}/api/v1`,
+    `API docs         http://localhost:${port}/docs`,
+    services.temporalUiUrl
+      ? `Temporal Web UI  ${services.temporalUiUrl}`
+      : `Temporal         ${services.temporalAddress} (external)`,
+    services.minioConsoleUrl
+      ? `MinIO console    ${services.minioConsoleUrl} (${accessKey}/${secretKey})`
+      : `S3               ${services.s3Endpoint} (external)`,
+    `Postgres         ${redact(services.databaseUrl)}`,
+    '',
+    'Ctrl-C stops everything',
+  ];
+  console.log(`\n${box(lines)}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  void shutdown(1);
+});

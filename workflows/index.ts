@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle.
+export { processJob, getStateQuery } from './process-job.js';
