@@ -122,7 +122,7 @@ _mf_build() {
   [ -x "$MEDIAFLOW_BIN_DIR/$name" ] && return 0
   local goarch
   case "$(uname -m)" in aarch64 | arm64) goarch=arm64 ;; *) goarch=amd64 ;; esac
-  local hint="install Go >= 1.24 from https://go.dev/dl/ (or from the Go module proxy: https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.26.0.linux-$goarch.zip) into /usr/local/go and re-run, or set ${envname}_BIN to an existing $name binary"
+  local hint="install Go >= 1.24 (e.g. https://go.dev/dl/go1.26.0.linux-$goarch.tar.gz unpacked into /usr/local, or the same toolchain from the Go module proxy: https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.26.0.linux-$goarch.zip) so that /usr/local/go/bin/go or 'go' on PATH works, then re-run; or set ${envname}_BIN to an existing $name binary"
   local go
   go="$(_mf_find_go)" || _mf_die "missing Go: the $label is built from source once and needs Go >= 1.24: $hint"
   local gov major rest minor

@@ -19,6 +19,7 @@ export interface Ingested {
  * are computed on the way, and memory stays bounded by the storage client's part size.
  * The body handed to storage only ever ends normally (S3 clients hang on a body that errors), so
  * every failure is recorded, the partial object removed, and the failure thrown afterwards.
+ * A refused source is left unread, not destroyed: its owner (multer) drains the request.
  */
 export async function ingest(storage: ObjectStorage, key: string, source: Readable, limits: IngestLimits): Promise<Ingested> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -34,7 +35,6 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
   }
   const type = await detectMediaType(head);
   if (!type) {
-    await iterator.return?.();
     throw new InvalidFileTypeError('Unsupported or unrecognised file type', {
       field: 'file',
       supported: supportedExtensions(),
@@ -67,7 +67,6 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
     } catch (err) {
       failure ??= err;
     } finally {
-      if (failure) await iterator.return?.().catch(() => undefined);
       body.end();
     }
   })();

@@ -36,6 +36,9 @@ export async function decodeImage(path: string, limits: ActionLimits): Promise<{
     }
   } catch (err) {
     if (err instanceof ActionError) throw err;
+    if (/pixel limit/i.test((err as Error).message)) {
+      throw new ActionError(INVALID_INPUT, `image is over the ${limits.image.maxResolution}px limit`);
+    }
     throw new ActionError(INVALID_INPUT, `cannot decode image: ${(err as Error).message}`);
   }
   const normalized = format === 'jpg' ? 'jpeg' : format === 'heif' ? 'avif' : format;

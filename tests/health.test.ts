@@ -1,0 +1,30 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../api/app.js';
+import { createStorage } from '../lib/storage.js';
+import { startHarness, type Harness } from './support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+test('health is 503 in the error format, naming the dependency that is down', async () => {
+  // Storage aimed at a port where nothing listens.
+  const storage = createStorage({ ...h.config.s3, endpoint: new URL('http://127.0.0.1:9') });
+  const app = createApp({ ...h.common, storage, config: h.config, temporal: h.temporal, logger: (await import('../lib/logger.js')).createLogger('silent', 't'), clock: { now: () => new Date() } });
+  const server = createServer(app.callback()).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; details: { checks: Record<string, { status: string }> } } };
+    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.error.details.checks).toMatchObject({ database: { status: 'up' }, temporal: { status: 'up' }, storage: { status: 'down' } });
+  } finally {
+    server.close();
+  }
+});

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'minio';
+import sharp from 'sharp';
+import { startHarness, type Harness } from './support/harness.js';
+import { upload } from './support/media.js';
+
+let h: Harness;
+let s3: Client;
+beforeAll(async () => {
+  h = await startHarness({ env: { MAX_IMAGE_FILE_SIZE_MB: '1', S3_PART_SIZE_MB: '5' } });
+  const e = h.config.s3.endpoint;
+  s3 = new Client({ endPoint: e.hostname, port: Number(e.port), useSSL: false, accessKey: h.config.s3.accessKey, secretKey: h.config.s3.secretKey });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function storedObjects(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const o of s3.listObjectsV2(h.config.s3.bucket, 'orgs/', true)) names.push((o as { name: string }).name);
+  return names;
+}
+async function incompleteUploads(): Promise<number> {
+  let n = 0;
+  for await (const _ of s3.listIncompleteUploads(h.config.s3.bucket, 'orgs/', true)) n++;
+  return n;
+}
+
+test('a file over the size limit is refused with FILE_TOO_LARGE and nothing is left in storage', async () => {
+  // Random pixels do not compress: this PNG is several megabytes, over the 1 MB limit set above,
+  // and over one multipart part (5 MB), so the partial multipart upload must be cleaned up too.
+  const noise = await sharp(randomBytes(1600 * 1600 * 3), { raw: { width: 1600, height: 1600, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  expect(noise.length).toBeGreaterThan(6 * 1024 * 1024);
+  const before = await storedObjects();
+
+  const res = await upload(h.url, noise, 'huge.png', 'image/png');
+  expect(res.status).toBe(400);
+  const body = (await res.json()) as { error: { code: string; details: Record<string, unknown> } };
+  expect(body.error.code).toBe('FILE_TOO_LARGE');
+  expect(body.error.details).toMatchObject({ field: 'file', max_size_bytes: 1024 * 1024 });
+
+  expect(await storedObjects()).toEqual(before);
+  expect(await incompleteUploads()).toBe(0);
+});
+
+test('a file just under the limit is stored whole', async () => {
+  const small = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#336699' } }).png().toBuffer();
+  const res = await upload(h.url, small, 'small.png');
+  expect(res.status).toBe(201);
+  const media = (await res.json()) as { id: string; file_size_bytes: number; mime_type: string };
+  expect(media).toMatchObject({ file_size_bytes: small.length, mime_type: 'image/png' });
+  const stat = await s3.statObject(h.config.s3.bucket, `orgs/00000000-0000-4000-8000-000000000001/media/${media.id}/original`);
+  expect(stat.size).toBe(small.length);
+});
