@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../lib/logger.js';
+import type { AiRegistry } from './actions/ai.js';
 import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from './actions/registry.js';
 import type { ActionLimits } from './actions/types.js';
@@ -14,6 +15,7 @@ export interface ActivityDeps {
   storage: ObjectStorage;
   actions: ActionRegistry;
   limits: ActionLimits;
+  ai: AiRegistry;
   logger: Logger;
   clock: Clock;
   /** Where inputs are downloaded; each activity uses its own subdirectory. */

@@ -38,6 +38,7 @@ export function createRunAction(deps: ActivityDeps) {
           progress: (f) => progress(0.1 + 0.8 * Math.min(Math.max(f, 0), 1)),
           signal: ctx.cancellationSignal,
           logger,
+          ai: deps.ai,
         });
       } catch (err) {
         if (err instanceof ActionError) {

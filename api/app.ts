@@ -16,6 +16,7 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppS
   const routes = createRoutes(createServices(deps), doc, {
     baseUrl: deps.config.http.publicUrl,
     bodyLimitKb: deps.config.http.bodyLimitKb,
+    actions: deps.actions,
   });
   const router = buildRouter(doc, routes);
   // Errors are all answered by errorHandler; Koa's default listener would print them again.

@@ -220,3 +220,17 @@ describe('system endpoints', () => {
     expect(evil.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{16}$/);
   });
 });
+
+describe('action catalogue', () => {
+  test('lists actions and describes one with both schemas', async () => {
+    const all = await json(await fetch(`${h.url}/api/v1/actions`));
+    expect(all.actions).toContainEqual(expect.objectContaining({ action_id: 'img_resize', media_type: 'image', category: 'modify', result_type: 'file' }));
+    const audio = await json(await fetch(`${h.url}/api/v1/actions/audio`));
+    expect(audio.actions.every((a: { media_type: string }) => a.media_type === 'audio')).toBe(true);
+    const detail = await json(await fetch(`${h.url}/api/v1/actions/image/img_resize`));
+    expect(detail.parameters_schema.properties.width).toMatchObject({ type: 'integer', examples: [320] });
+    expect(detail.output_schema).toEqual(expect.any(Object));
+    expect((await fetch(`${h.url}/api/v1/actions/audio/img_resize`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/v1/actions/video`)).status).toBe(400);
+  });
+});

@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.js';
 import { systemClock } from '../activities/deps.js';
 import { loadConfig, type Config } from '../lib/config.js';
+import { createAiRegistry } from '../lib/ai/registry.js';
 import { createLogger } from '../lib/logger.js';
 import { installTemporalLogging } from '../lib/temporal-logging.js';
 import { actionLimits, createCommon } from '../lib/runtime.js';
@@ -36,6 +37,7 @@ export async function createWorker(config: Config, workflows?: Pick<WorkerOption
       storage,
       actions,
       limits: actionLimits(config),
+      ai: createAiRegistry([]),
       logger,
       clock: systemClock,
       tmpDir: config.worker.tmpDir,

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
+import type { AiRegistry } from './ai.js';
 
 export type MediaKind = 'image' | 'audio';
 export type ActionCategory = 'transcribe' | 'modify' | 'process';
@@ -23,6 +24,8 @@ export interface ActionContext<P> {
   /** Aborted when the activity is cancelled. */
   signal: AbortSignal;
   logger: Logger;
+  /** AI providers (OpenAI, Anthropic, local Tesseract) for actions that need them. */
+  ai: AiRegistry;
 }
 
 export type ActionOutput =

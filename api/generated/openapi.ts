@@ -181,6 +181,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every available action
+         * @description Actions switched off by configuration are not listed and cannot be submitted.
+         */
+        get: operations["listActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{mediaType}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mediaType: components["parameters"]["MediaTypePath"];
+            };
+            cookie?: never;
+        };
+        /** The actions that apply to one media type */
+        get: operations["listActionsForMediaType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{mediaType}/{actionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mediaType: components["parameters"]["MediaTypePath"];
+                actionId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One action, with its parameter and output schemas
+         * @description `parameters_schema` is a JSON Schema (2020-12) in which every optional parameter has a
+         *     `default` and every required one an example, so a client can build a form from it alone.
+         */
+        get: operations["getAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -305,6 +368,30 @@ export interface components {
             error?: components["schemas"]["JobError"];
             result?: components["schemas"]["JobResult"];
         };
+        ActionSummary: {
+            /** @example img_resize */
+            action_id: string;
+            display_name: string;
+            button_label: string;
+            description: string;
+            icon: string;
+            media_type: components["schemas"]["MediaType"];
+            /** @enum {string} */
+            category: "transcribe" | "modify" | "process";
+            /** @enum {string} */
+            result_type: "file" | "json" | "files";
+        };
+        ActionDetail: components["schemas"]["ActionSummary"] & {
+            parameters_schema: {
+                [key: string]: unknown;
+            };
+            output_schema: {
+                [key: string]: unknown;
+            };
+        };
+        ActionList: {
+            actions: components["schemas"]["ActionSummary"][];
+        };
         HealthCheck: {
             /** @enum {string} */
             status: "up" | "down";
@@ -335,6 +422,7 @@ export interface components {
         };
     };
     parameters: {
+        MediaTypePath: components["schemas"]["MediaType"];
         /** @description Media file id. */
         MediaId: string;
         /** @description Job id. */
@@ -557,6 +645,76 @@ export interface operations {
             };
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The actions, image actions first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionList"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listActionsForMediaType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mediaType: components["parameters"]["MediaTypePath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The actions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mediaType: components["parameters"]["MediaTypePath"];
+                actionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionDetail"];
+                };
+            };
+            404: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

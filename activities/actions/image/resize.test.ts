@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { createAiRegistry } from '../../../lib/ai/registry.js';
 import { createActionRegistry } from '../registry.js';
 import { ActionError, type ActionContext } from '../types.js';
 import resize, { type ResizeParams } from './resize.js';
@@ -31,6 +32,7 @@ async function run(input: Buffer, params: Record<string, unknown>, maxResolution
     progress: () => undefined,
     signal: new AbortController().signal,
     logger: silent,
+    ai: createAiRegistry([]),
   };
   const out = await resize.run(ctx);
   if (out.type !== 'file') throw new Error('expected a file');
