@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { getStateQuery } from '../workflows/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
-import { makeJpeg, upload } from './support/media.js';
+import { makeJpeg } from './support/media.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,8 +13,7 @@ afterAll(async () => {
 });
 
 const json = async (res: Response) => (await res.json()) as Record<string, any>;
-const post = (path: string, body: unknown) =>
-  fetch(`${h.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => h.post(path, body);
 
 function expectError(body: Record<string, any>, code: string) {
   expect(body.error).toEqual({
@@ -28,7 +27,7 @@ function expectError(body: Record<string, any>, code: string) {
 describe('an image job end to end', () => {
   test('upload, resize to a 320px WebP, poll to completed, download', async () => {
     const jpeg = await makeJpeg(640, 480);
-    const up = await upload(h.url, jpeg, 'holiday photo.jpg', 'image/jpeg');
+    const up = await h.upload(jpeg, 'holiday photo.jpg', 'image/jpeg');
     expect(up.status).toBe(201);
     const media = await json(up);
     expect(media).toMatchObject({
@@ -42,10 +41,10 @@ describe('an image job end to end', () => {
     });
     expect(up.headers.get('location')).toBe(`${h.url}/api/v1/media/${media.id}`);
 
-    const fetched = await json(await fetch(`${h.url}/api/v1/media/${media.id}`));
+    const fetched = await json(await h.fetch(`/api/v1/media/${media.id}`));
     expect(fetched).toEqual(media);
 
-    const original = await fetch(`${h.url}/api/v1/media/${media.id}/download`);
+    const original = await h.fetch(`/api/v1/media/${media.id}/download`);
     expect(original.status).toBe(200);
     expect(original.headers.get('content-type')).toBe('image/jpeg');
     expect(original.headers.get('content-disposition')).toBe('attachment; filename="holiday photo.jpg"');
@@ -63,7 +62,7 @@ describe('an image job end to end', () => {
     expect(job.parameters).toMatchObject({ width: 320, format: 'webp', fit: 'cover', quality: 80 });
 
     const done = await waitFor(async () => {
-      const j = await json(await fetch(`${h.url}/api/v1/jobs/${job.id}`));
+      const j = await json(await h.fetch(`/api/v1/jobs/${job.id}`));
       return ['completed', 'failed'].includes(j.status) ? j : undefined;
     });
     expect(done).toMatchObject({
@@ -73,7 +72,7 @@ describe('an image job end to end', () => {
     });
     expect(Date.parse(done.completed_at)).toBeGreaterThanOrEqual(Date.parse(done.started_at));
 
-    const result = await fetch(`${h.url}/api/v1/jobs/${job.id}/result`);
+    const result = await h.fetch(`/api/v1/jobs/${job.id}/result`);
     expect(result.status).toBe(200);
     expect(result.headers.get('content-type')).toBe('image/webp');
     const bytes = Buffer.from(await result.arrayBuffer());
@@ -93,11 +92,11 @@ describe('an image job end to end', () => {
     // A valid JPEG header followed by garbage: accepted on upload (magic bytes match), fails in sharp.
     const jpeg = await makeJpeg(64, 64);
     const corrupt = Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(5000, 0x41)]);
-    const media = await json(await upload(h.url, corrupt, 'broken.jpg'));
+    const media = await json(await h.upload(corrupt, 'broken.jpg'));
     expect(media.media_type).toBe('image');
     const job = await json(await post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 10 } }));
     const failed = await waitFor(async () => {
-      const j = await json(await fetch(`${h.url}/api/v1/jobs/${job.id}`));
+      const j = await json(await h.fetch(`/api/v1/jobs/${job.id}`));
       return ['completed', 'failed'].includes(j.status) ? j : undefined;
     });
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT', message: expect.stringContaining('cannot decode image') } });
@@ -105,7 +104,7 @@ describe('an image job end to end', () => {
     const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => Number(e.activityTaskStartedEventAttributes!.attempt));
     expect(Math.max(...attempts)).toBe(1);
 
-    const result = await fetch(`${h.url}/api/v1/jobs/${job.id}/result`);
+    const result = await h.fetch(`/api/v1/jobs/${job.id}/result`);
     expect(result.status).toBe(409);
     expectError(await json(result), 'CONFLICT');
   });
@@ -115,7 +114,7 @@ describe('bad requests get a 4xx in the error format', () => {
   test('upload without a file part', async () => {
     const form = new FormData();
     form.append('note', 'no file here');
-    const res = await fetch(`${h.url}/api/v1/media/upload`, { method: 'POST', body: form });
+    const res = await h.fetch(`/api/v1/media/upload`, { method: 'POST', body: form });
     expect(res.status).toBe(400);
     const body = await json(res);
     expectError(body, 'VALIDATION_ERROR');
@@ -124,7 +123,7 @@ describe('bad requests get a 4xx in the error format', () => {
   });
 
   test('upload with no body at all, and with JSON instead of multipart', async () => {
-    const empty = await fetch(`${h.url}/api/v1/media/upload`, { method: 'POST' });
+    const empty = await h.fetch(`/api/v1/media/upload`, { method: 'POST' });
     expect(empty.status).toBe(400);
     expectError(await json(empty), 'VALIDATION_ERROR');
     const wrongType = await post('/api/v1/media/upload', { file: 'x' });
@@ -135,13 +134,13 @@ describe('bad requests get a 4xx in the error format', () => {
   });
 
   test('a text file named .jpg is INVALID_FILE_TYPE', async () => {
-    const res = await upload(h.url, Buffer.from('just some text, not a picture\n'.repeat(20)), 'cat.jpg', 'image/jpeg');
+    const res = await h.upload(Buffer.from('just some text, not a picture\n'.repeat(20)), 'cat.jpg', 'image/jpeg');
     expect(res.status).toBe(400);
     expectError(await json(res), 'INVALID_FILE_TYPE');
   });
 
   test('unknown action, negative width, wrong media id', async () => {
-    const media = await json(await upload(h.url, await makeJpeg(32, 32), 'a.jpg'));
+    const media = await json(await h.upload(await makeJpeg(32, 32), 'a.jpg'));
 
     const unknown = await post('/api/v1/process', { media_id: media.id, action_id: 'img_teleport', parameters: {} });
     expect(unknown.status).toBe(400);
@@ -166,22 +165,22 @@ describe('bad requests get a 4xx in the error format', () => {
     const fields = body.error.details.fields.map((f: { field: string }) => f.field).sort();
     expect(fields).toEqual(['media_id', 'surprise']);
 
-    const malformed = await fetch(`${h.url}/api/v1/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"media_id":' });
+    const malformed = await h.fetch(`/api/v1/process`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"media_id":' });
     expect(malformed.status).toBe(400);
     expectError(await json(malformed), 'VALIDATION_ERROR');
   });
 
   test('unknown ids, malformed ids, unknown routes and wrong methods', async () => {
     for (const path of ['/api/v1/media/3f0e7a1c-9b7e-4c1a-8a8e-2d6f1b0c9e55', '/api/v1/jobs/3f0e7a1c-9b7e-4c1a-8a8e-2d6f1b0c9e55', '/api/v1/jobs/3f0e7a1c-9b7e-4c1a-8a8e-2d6f1b0c9e55/result', '/api/v1/nothing-here']) {
-      const res = await fetch(`${h.url}${path}`);
+      const res = await h.fetch(path);
       expect(res.status).toBe(404);
       expectError(await json(res), 'NOT_FOUND');
     }
-    const bad = await fetch(`${h.url}/api/v1/jobs/12345`);
+    const bad = await h.fetch(`/api/v1/jobs/12345`);
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.details.fields[0]).toMatchObject({ field: 'id', location: 'path' });
 
-    const wrongMethod = await fetch(`${h.url}/api/v1/process`, { method: 'GET' });
+    const wrongMethod = await h.fetch(`/api/v1/process`, { method: 'GET' });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toContain('POST');
     expectError(await json(wrongMethod), 'METHOD_NOT_ALLOWED');
@@ -190,7 +189,7 @@ describe('bad requests get a 4xx in the error format', () => {
 
 describe('system endpoints', () => {
   test('health reports each dependency', async () => {
-    const res = await fetch(`${h.url}/api/v1/health`);
+    const res = await h.fetch(`/api/v1/health`);
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({
       status: 'ok',
@@ -199,38 +198,38 @@ describe('system endpoints', () => {
   });
 
   test('the spec is served as JSON and the docs page uses local assets only', async () => {
-    const spec = await json(await fetch(`${h.url}/api/v1/openapi.json`));
+    const spec = await json(await h.fetch(`/api/v1/openapi.json`));
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths)).toContain('/api/v1/process');
-    const page = await fetch(`${h.url}/docs`);
+    const page = await h.fetch(`/docs`);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(sources.length).toBeGreaterThan(2);
     for (const src of sources) {
       expect(src.startsWith('/docs/assets/')).toBe(true);
-      expect((await fetch(`${h.url}${src}`)).status).toBe(200);
+      expect((await h.fetch(src)).status).toBe(200);
     }
   });
 
   test('a client request id is echoed; a malformed one is replaced', async () => {
-    const mine = await fetch(`${h.url}/api/v1/health`, { headers: { 'x-request-id': 'trace-abc.123' } });
+    const mine = await h.fetch(`/api/v1/health`, { headers: { 'x-request-id': 'trace-abc.123' } });
     expect(mine.headers.get('x-request-id')).toBe('trace-abc.123');
-    const evil = await fetch(`${h.url}/api/v1/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    const evil = await h.fetch(`/api/v1/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(evil.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{16}$/);
   });
 });
 
 describe('action catalogue', () => {
   test('lists actions and describes one with both schemas', async () => {
-    const all = await json(await fetch(`${h.url}/api/v1/actions`));
+    const all = await json(await h.fetch(`/api/v1/actions`));
     expect(all.actions).toContainEqual(expect.objectContaining({ action_id: 'img_resize', media_type: 'image', category: 'modify', result_type: 'file' }));
-    const audio = await json(await fetch(`${h.url}/api/v1/actions/audio`));
+    const audio = await json(await h.fetch(`/api/v1/actions/audio`));
     expect(audio.actions.every((a: { media_type: string }) => a.media_type === 'audio')).toBe(true);
-    const detail = await json(await fetch(`${h.url}/api/v1/actions/image/img_resize`));
+    const detail = await json(await h.fetch(`/api/v1/actions/image/img_resize`));
     expect(detail.parameters_schema.properties.width).toMatchObject({ type: 'integer', examples: [320] });
     expect(detail.output_schema).toEqual(expect.any(Object));
-    expect((await fetch(`${h.url}/api/v1/actions/audio/img_resize`)).status).toBe(404);
-    expect((await fetch(`${h.url}/api/v1/actions/video`)).status).toBe(400);
+    expect((await h.fetch(`/api/v1/actions/audio/img_resize`)).status).toBe(404);
+    expect((await h.fetch(`/api/v1/actions/video`)).status).toBe(400);
   });
 });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'minio';
 import sharp from 'sharp';
 import { startHarness, type Harness } from './support/harness.js';
-import { upload } from './support/media.js';
 
 let h: Harness;
 let s3: Client;
@@ -33,7 +32,7 @@ test('a file over the size limit is refused with FILE_TOO_LARGE and nothing is l
   expect(noise.length).toBeGreaterThan(6 * 1024 * 1024);
   const before = await storedObjects();
 
-  const res = await upload(h.url, noise, 'huge.png', 'image/png');
+  const res = await h.upload(noise, 'huge.png', 'image/png');
   expect(res.status).toBe(400);
   const body = (await res.json()) as { error: { code: string; details: Record<string, unknown> } };
   expect(body.error.code).toBe('FILE_TOO_LARGE');
@@ -45,7 +44,7 @@ test('a file over the size limit is refused with FILE_TOO_LARGE and nothing is l
 
 test('a file just under the limit is stored whole', async () => {
   const small = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#336699' } }).png().toBuffer();
-  const res = await upload(h.url, small, 'small.png');
+  const res = await h.upload(small, 'small.png');
   expect(res.status).toBe(201);
   const media = (await res.json()) as { id: string; file_size_bytes: number; mime_type: string };
   expect(media).toMatchObject({ file_size_bytes: small.length, mime_type: 'image/png' });

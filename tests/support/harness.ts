@@ -14,6 +14,12 @@ import { createWorker, WORKFLOWS_PATH } from '../../worker/main.js';
 
 export interface Harness {
   url: string;
+  /** fetch against the API, as the harness's default caller (credentials added here once identity exists). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** POST a JSON body. */
+  post(path: string, body: unknown): Promise<Response>;
+  /** Multipart upload of one file to /api/v1/media/upload. */
+  upload(body: Buffer, filename: string, type?: string): Promise<Response>;
   config: Config;
   temporal: Client;
   common: Awaited<ReturnType<typeof createCommon>>;
@@ -49,8 +55,16 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
     worker = await createWorker(config, { workflowBundle });
     running = worker.worker.run();
   }
+  const call = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, init);
   return {
     url,
+    fetch: call,
+    post: (path, body) => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    upload(body, filename, type = 'application/octet-stream') {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(body)], { type }), filename);
+      return call('/api/v1/media/upload', { method: 'POST', body: form });
+    },
     config,
     temporal,
     common,

@@ -9,9 +9,3 @@ export async function makeJpeg(width = 640, height = 480): Promise<Buffer> {
   </svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 85 }).withExif({ IFD0: { Copyright: 'Mediaflow tests' } }).toBuffer();
 }
-
-export async function upload(url: string, body: Buffer, filename: string, type = 'application/octet-stream'): Promise<Response> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(body)], { type }), filename);
-  return fetch(`${url}/api/v1/media/upload`, { method: 'POST', body: form });
-}
