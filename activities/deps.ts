@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { AiRegistry } from './actions/ai.js';
 import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from './actions/registry.js';
@@ -21,4 +22,5 @@ export interface ActivityDeps {
   /** Where inputs are downloaded; each activity uses its own subdirectory. */
   tmpDir: string;
   retentionDays: number;
+  metrics: Metrics;
 }

@@ -7,6 +7,11 @@ const TERMINAL = ['completed', 'failed', 'cancelled'];
 
 /** Job row updates made by the workflow. Each is idempotent: activities may run more than once. */
 export function createJobBookkeeping(deps: ActivityDeps) {
+  const observeDuration = (job: { actionId: string; status: string; processingTimeMs?: number | null }) => {
+    if (job.processingTimeMs != null) {
+      deps.metrics.jobDuration.observe({ action_id: job.actionId, status: job.status }, job.processingTimeMs / 1000);
+    }
+  };
   return {
     async markJobProcessing(jobId: string): Promise<void> {
       const em = deps.orm.em.fork();
@@ -19,9 +24,9 @@ export function createJobBookkeeping(deps: ActivityDeps) {
 
     async completeJob(jobId: string, result: StepResult): Promise<void> {
       const em = deps.orm.em.fork();
-      await em.transactional(async (tx) => {
+      const finished = await em.transactional(async (tx) => {
         const job = await tx.findOneOrFail(ProcessingJobSchema, { id: jobId }, { populate: ['inputMedia'] });
-        if (job.status === 'completed') return;
+        if (job.status === 'completed') return undefined;
         const now = deps.clock.now();
         if (result.type === 'file') {
           const input = job.inputMedia.getEntity();
@@ -45,12 +50,18 @@ export function createJobBookkeeping(deps: ActivityDeps) {
         } else {
           job.resultType = 'json';
           job.resultData = { data: result.data };
+          if (result.usage) {
+            job.aiProvider = result.usage.provider;
+            job.aiTokensUsed = result.usage.inputTokens + result.usage.outputTokens;
+          }
         }
         job.status = 'completed';
         job.progress = 1;
         job.completedAt = now;
         job.processingTimeMs = job.startedAt ? now.getTime() - job.startedAt.getTime() : null;
+        return job;
       });
+      if (finished) observeDuration(finished);
     },
 
     async failJob(jobId: string, error: { code: string; message: string }): Promise<void> {
@@ -64,6 +75,7 @@ export function createJobBookkeeping(deps: ActivityDeps) {
       job.completedAt = now;
       job.processingTimeMs = job.startedAt ? now.getTime() - job.startedAt.getTime() : null;
       await em.flush();
+      observeDuration(job);
     },
   };
 }

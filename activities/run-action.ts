@@ -23,6 +23,9 @@ export function createRunAction(deps: ActivityDeps) {
     const logger = deps.logger.child({ jobId: input.jobId, actionId: input.actionId, attempt: ctx.info.attempt });
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
     const progress = reportProgress(deps, input.jobId, (p) => ctx.heartbeat(p));
+    if (ctx.info.attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
+    const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
+    let outcome = 'failed';
     try {
       const inputPath = join(workDir, 'input');
       await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
@@ -41,16 +44,20 @@ export function createRunAction(deps: ActivityDeps) {
           ai: deps.ai,
         });
       } catch (err) {
+        deps.metrics.actionFailures.inc({ action_id: input.actionId, error: err instanceof ActionError ? err.type : 'INTERNAL' });
         if (err instanceof ActionError) {
           throw ApplicationFailure.create({
             type: err.type,
             message: err.message,
             nonRetryable: action.nonRetryableErrors.includes(err.type),
+            nextRetryDelay: err.opts.retryAfterMs,
           });
         }
         throw err;
       }
-      if (output.type === 'json') return { type: 'json', data: output.data };
+      outcome = 'completed';
+      logger.info({ resultType: output.type }, 'action completed');
+      if (output.type === 'json') return { type: 'json', data: output.data, ...(output.usage ? { usage: output.usage } : {}) };
       const key = keys.result(input.organizationId, input.jobId, output.extension);
       const hashing = new HashingStream();
       await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
@@ -67,6 +74,7 @@ export function createRunAction(deps: ActivityDeps) {
         data: output.data,
       };
     } finally {
+      timer({ outcome });
       await rm(workDir, { recursive: true, force: true });
     }
   };

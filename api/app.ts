@@ -1,9 +1,12 @@
 import Koa from 'koa';
-import { DEFAULT_ORGANIZATION_ID } from '../entities/index.js';
+import { createGuard } from './auth/guard.js';
 import type { ApiDeps } from './deps.js';
 import { docs } from './docs.js';
 import type { AppState } from './handler.js';
+import { accessLog } from './middleware/access-log.js';
 import { errorHandler } from './middleware/errors.js';
+import { httpMetrics } from './middleware/http-metrics.js';
+import { tracing } from './middleware/tracing.js';
 import { requestId } from './middleware/request-id.js';
 import { loadSpec, type JsonObject } from './openapi/document.js';
 import { buildRouter, methodNotAllowed } from './router.js';
@@ -13,21 +16,23 @@ import { createServices } from './services/index.js';
 /** The Koa application; everything with side effects comes in through `deps`. */
 export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: deps.config.http.trustProxy });
-  const routes = createRoutes(createServices(deps), doc, {
+  const services = createServices(deps);
+  const routes = createRoutes(services, doc, {
     baseUrl: deps.config.http.publicUrl,
     bodyLimitKb: deps.config.http.bodyLimitKb,
     actions: deps.actions,
+    now: () => deps.clock.now(),
   });
-  const router = buildRouter(doc, routes);
+  // Authentication, rate limits and permissions per operation, as the spec declares them.
+  const guard = createGuard({ bearer: services.auth.authenticateBearer, apiKey: services.apiKeys.authenticate }, services.rateLimits, deps.config);
+  const router = buildRouter(doc, routes, guard);
   // Errors are all answered by errorHandler; Koa's default listener would print them again.
   app.silent = true;
+  app.use(tracing(deps.tracer));
+  app.use(httpMetrics(deps.metrics));
   app.use(requestId);
+  app.use(accessLog(deps.logger));
   app.use(errorHandler(deps.logger));
-  app.use(async function tenant(ctx, next) {
-    // Until identity lands every request acts for the default organization.
-    ctx.state.organizationId = DEFAULT_ORGANIZATION_ID;
-    await next();
-  });
   app.use(docs('/api/v1/openapi.json'));
   app.use(router.routes());
   app.use(methodNotAllowed(router));

@@ -4,6 +4,8 @@ import type { ActionRegistry } from '../activities/actions/registry.js';
 import type { Clock } from '../activities/deps.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { ObjectStorage } from '../lib/storage.js';
 
 /** Everything with a side effect that the API uses, handed in so tests choose real or fake. */
@@ -15,4 +17,6 @@ export interface ApiDeps {
   temporal: Client;
   actions: ActionRegistry;
   clock: Clock;
+  metrics: Metrics;
+  tracer: Tracer;
 }

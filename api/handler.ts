@@ -1,11 +1,18 @@
 import type { Context, Middleware } from 'koa';
 import type { operations } from './generated/openapi.js';
+import type { Principal } from './auth/principal.js';
 
 export type OperationId = keyof operations;
 
 export interface AppState {
   requestId: string;
+  /** The caller's organization (= principal.organizationId): every query of the request is scoped to it. */
   organizationId: string;
+  /** Set by the authenticate middleware on every secured operation. */
+  principal?: Principal;
+  /** Set by job handlers so the access log can name them. */
+  jobId?: string;
+  workflowId?: string;
   input: { path: Record<string, unknown>; query: Record<string, unknown>; header: Record<string, unknown>; body: unknown };
 }
 export type AppContext = Context & { state: AppState };

@@ -1,18 +1,21 @@
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import { systemClock } from '../activities/deps.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { createMetrics } from '../lib/metrics.js';
+import { createTemporalClient } from '../lib/temporal-client.js';
+import { setupTracing } from '../lib/tracing.js';
 import { createCommon } from '../lib/runtime.js';
 import { createApp } from './app.js';
 
 /** Starts the API; resolves once it listens. SIGTERM stops accepting and lets requests finish. */
 export async function startApi(config: Config) {
+  const tracing = setupTracing(config.telemetry, 'api');
   const logger = createLogger(config.logLevel, 'api');
   const { orm, storage, actions } = await createCommon(config);
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ config, logger, orm, storage, temporal, actions, clock: systemClock });
+  const temporal = await createTemporalClient(config.temporal);
+  const metrics = createMetrics('api');
+  const app = createApp({ config, logger, orm, storage, temporal, actions, clock: systemClock, metrics, tracer: tracing.tracer });
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info({ port: config.http.port }, 'API listening');
@@ -22,8 +25,9 @@ export async function startApi(config: Config) {
       setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs).unref();
       server.closeIdleConnections();
     });
-    await connection.close();
+    await temporal.connection.close();
     await orm.close();
+    await tracing.shutdown();
   };
   return { server, stop };
 }

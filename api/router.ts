@@ -2,15 +2,23 @@ import Router from '@koa/router';
 import { MethodNotAllowedError, ValidationError } from '../lib/errors.js';
 import type { AppContext, AppMiddleware, AppState, Routes } from './handler.js';
 import type { JsonObject } from './openapi/document.js';
-import { listOperations } from './openapi/operations.js';
+import { listOperations, type Operation } from './openapi/operations.js';
 import { compileValidators, type RequestValidator } from './openapi/validators.js';
 
 /**
- * Builds the API router from the spec: every operation gets [before..., validate, handler].
- * Boot fails when an operation has no route or a route has no operation.
+ * Builds the API router from the spec: every operation gets [guard..., before..., validate, handler],
+ * where the guard (authentication, rate limit, permission) follows the operation's `security`,
+ * `x-rate-limit` and `x-permission`. Boot fails when an operation has no route, a route has no
+ * operation, or a secured operation does not name its permission.
  */
-export function buildRouter(doc: JsonObject, routes: Partial<Routes> & Record<string, unknown>): Router<AppState> {
+export function buildRouter(
+  doc: JsonObject,
+  routes: Partial<Routes> & Record<string, unknown>,
+  guard: (op: Operation) => AppMiddleware[] = () => [],
+): Router<AppState> {
   const operations = listOperations(doc);
+  const unguarded = operations.filter((o) => o.security.length > 0 && !o.permission).map((o) => o.operationId);
+  if (unguarded.length) throw new Error(`secured operations without x-permission: ${unguarded.join(', ')}`);
   const ids = new Set(operations.map((o) => o.operationId));
   const missing = [...ids].filter((id) => !(id in routes));
   const extra = Object.keys(routes).filter((id) => !ids.has(id));
@@ -34,7 +42,7 @@ export function buildRouter(doc: JsonObject, routes: Partial<Routes> & Record<st
       await (route.handle as (c: AppContext, i: unknown) => Promise<void>)(ctx as AppContext, { path, query, body });
     };
     Object.defineProperty(handle, 'name', { value: op.operationId });
-    router.register(op.routerPath, [op.method.toUpperCase()], [...(route.before ?? []), validate, handle], {
+    router.register(op.routerPath, [op.method.toUpperCase()], [...guard(op), ...(route.before ?? []), validate, handle], {
       name: op.operationId,
     });
   }

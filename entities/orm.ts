@@ -3,16 +3,23 @@ import { Migrator } from '@mikro-orm/migrations';
 import { OrganizationSchema } from './organization.js';
 import { MediaFileSchema } from './media-file.js';
 import { ProcessingJobSchema } from './processing-job.js';
+import { UserSchema } from './user.js';
+import { RefreshTokenSchema } from './refresh-token.js';
+import { ApiKeySchema } from './api-key.js';
 import { Migration20261121000000 } from './migrations/Migration20261121000000.js';
+import { Migration20261121010000 } from './migrations/Migration20261121010000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
 
 /** Every entity, for MikroORM's `entities` option (also re-exported from ./index.js). */
-export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema] as const;
+export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema, UserSchema, RefreshTokenSchema, ApiKeySchema] as const;
 
 /** Every migration, in order. Add new ones here (statically imported: no filesystem globbing). */
-export const migrationsList = [{ name: 'Migration20261121000000', class: Migration20261121000000 }];
+export const migrationsList = [
+  { name: 'Migration20261121000000', class: Migration20261121000000 },
+  { name: 'Migration20261121010000', class: Migration20261121010000 },
+];
 
 export interface CreateOrmOptions {
   /** postgresql:// connection URL */

@@ -5,8 +5,20 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number; publicUrl: string; bodyLimitKb: number; trustProxy: boolean; shutdownGraceMs: number };
   logLevel: string;
+  telemetry: { serviceName: string; otlpTracesEndpoint?: string; workerMetricsPort: number; temporalMetricsBind?: string };
   database: { url: string; poolMax: number };
-  temporal: { address: string; namespace: string; taskQueue: string; workflowBundlePath?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    workflowBundlePath?: string;
+    // TLS (mTLS when cert+key are given) and the Temporal Cloud API key: see lib/temporal-connection.ts.
+    tls: boolean;
+    tlsCaPath?: string;
+    tlsCertPath?: string;
+    tlsKeyPath?: string;
+    apiKey?: string;
+  };
   worker: { tmpDir: string; maxConcurrentActivities: number };
   s3: {
     endpoint: URL;
@@ -17,11 +29,30 @@ export interface Config {
     partSizeBytes: number;
   };
   media: {
-    image: { maxFileSizeBytes: number; maxResolution: number };
-    audio: { maxFileSizeBytes: number };
+    image: { maxFileSizeBytes: number; maxResolution: number; thumbnail: { width: number; height: number; quality: number } };
+    audio: { maxFileSizeBytes: number; maxDurationMinutes: number };
     retentionDays: number;
   };
   jobs: { activityTimeoutMs: number; maxAttempts: number };
+  auth: AuthConfig;
+  rateLimits: RateLimitConfig;
+  /** Quotas of an organization whose settings.quotas do not say otherwise (0 = unlimited). */
+  organizationDefaults: OrganizationDefaults;
+  ai: AiConfig;
+  /** actions.enabled of the product config: undefined means every discovered action. */
+  actions: { enabled?: string[] };
+}
+
+export type AiProviderName = 'openai' | 'anthropic' | 'tesseract';
+/** AI providers. Keys come from here only and must never be logged. */
+export interface AiConfig {
+  openai: { apiKey?: string; baseUrl: string; visionModel: string; transcribeModel: string; chatModel: string };
+  anthropic: { apiKey?: string; baseUrl: string; model: string };
+  tesseract: { command: string };
+  /** action id → provider (spec §6.2); AI_PROVIDER_MAPPING overrides entries. */
+  providerMapping: Record<string, AiProviderName>;
+  /** Per provider request; the activity's own timeout bounds the whole action. */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -82,12 +113,23 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
     },
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    telemetry: {
+      serviceName: str('OTEL_SERVICE_NAME', 'mediaflow'),
+      // Standard OTel variables: the traces endpoint wins over the generic one.
+      otlpTracesEndpoint:
+        env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+        (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined),
+      workerMetricsPort: int('WORKER_METRICS_PORT', 9464, 0, 65535),
+      // The Temporal core's own Prometheus exporter; its text is appended to the worker's /metrics.
+      temporalMetricsBind: env.TEMPORAL_METRICS_BIND === undefined ? '127.0.0.1:9465' : env.TEMPORAL_METRICS_BIND || undefined,
+    },
     database: { url: databaseUrl, poolMax: int('DATABASE_POOL_MAX', 10, 1, 1000) },
     temporal: {
       address: str('TEMPORAL_ADDRESS', '127.0.0.1:7233'),
       namespace: str('TEMPORAL_NAMESPACE', 'default'),
       taskQueue: str('TEMPORAL_TASK_QUEUE', 'mediaflow'),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || undefined,
+      ...temporalTls(env, oneOf, problems),
     },
     worker: {
       tmpDir: str('WORKER_TMP_DIR', tmpdir()),
@@ -106,15 +148,173 @@ export function loadConfig(env: Env = process.env): Config {
       image: {
         maxFileSizeBytes: int('MAX_IMAGE_FILE_SIZE_MB', int('MAX_FILE_SIZE_MB', 50, 1), 1) * mb,
         maxResolution: int('MAX_IMAGE_RESOLUTION', 8192, 1),
+        thumbnail: {
+          width: int('THUMBNAIL_WIDTH', 200, 16, 2048),
+          height: int('THUMBNAIL_HEIGHT', 200, 16, 2048),
+          quality: int('THUMBNAIL_QUALITY', 80, 1, 100),
+        },
       },
-      audio: { maxFileSizeBytes: int('MAX_AUDIO_FILE_SIZE_MB', 100, 1) * mb },
+      audio: {
+        maxFileSizeBytes: int('MAX_AUDIO_FILE_SIZE_MB', 100, 1) * mb,
+        maxDurationMinutes: int('MAX_AUDIO_DURATION_MINUTES', 60, 1),
+      },
       retentionDays: int('DEFAULT_RETENTION_DAYS', 30, 1),
+    },
+    actions: {
+      enabled: env.ACTIONS_ENABLED ? env.ACTIONS_ENABLED.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
     },
     jobs: {
       activityTimeoutMs: int('JOB_TIMEOUT_MS', 300_000, 1000),
       maxAttempts: int('JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
+    ...identityConfig(env, str, int, problems),
+    ai: {
+      openai: {
+        apiKey: env.OPENAI_API_KEY || undefined,
+        baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1').href.replace(/\/$/, ''),
+        visionModel: str('OPENAI_VISION_MODEL', 'gpt-4o-mini'),
+        transcribeModel: str('OPENAI_TRANSCRIBE_MODEL', 'whisper-1'),
+        chatModel: str('OPENAI_CHAT_MODEL', 'gpt-4o-mini'),
+      },
+      anthropic: {
+        apiKey: env.ANTHROPIC_API_KEY || undefined,
+        baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com').href.replace(/\/$/, ''),
+        model: str('ANTHROPIC_MODEL', 'claude-sonnet-5-5'),
+      },
+      tesseract: { command: str('TESSERACT_PATH', 'tesseract') },
+      providerMapping: aiProviderMapping(str('AI_PROVIDER_MAPPING', ''), problems),
+      requestTimeoutMs: int('AI_REQUEST_TIMEOUT_MS', 120_000, 1000),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+// An API key implies TLS (Temporal Cloud); certificate paths without TLS, or half a client pair, are mistakes.
+function temporalTls(
+  env: Env,
+  oneOf: (name: string, allowed: readonly ['true', 'false'], fallback: 'true' | 'false') => 'true' | 'false',
+  problems: string[],
+): Pick<Config['temporal'], 'tls' | 'tlsCaPath' | 'tlsCertPath' | 'tlsKeyPath' | 'apiKey'> {
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  const tls = oneOf('TEMPORAL_TLS', ['true', 'false'] as const, apiKey ? 'true' : 'false') === 'true';
+  const tlsCaPath = env.TEMPORAL_TLS_CA_PATH || undefined;
+  const tlsCertPath = env.TEMPORAL_TLS_CERT_PATH || undefined;
+  const tlsKeyPath = env.TEMPORAL_TLS_KEY_PATH || undefined;
+  if (!tls && (tlsCaPath || tlsCertPath || tlsKeyPath)) problems.push('TEMPORAL_TLS_*_PATH needs TEMPORAL_TLS=true');
+  if (!tlsCertPath !== !tlsKeyPath) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together');
+  return { tls, tlsCaPath, tlsCertPath, tlsKeyPath, apiKey };
+}
+
+const AI_PROVIDERS: readonly AiProviderName[] = ['openai', 'anthropic', 'tesseract'];
+
+// "img_ocr=tesseract,aud_transcribe=openai": entries override the spec's defaults.
+function aiProviderMapping(raw: string, problems: string[]): Record<string, AiProviderName> {
+  const mapping: Record<string, AiProviderName> = { img_ocr: 'openai', img_describe: 'anthropic', aud_transcribe: 'openai', aud_translate: 'openai' };
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [action, provider, extra] = entry.split('=').map((p) => p.trim());
+    if (!action || extra !== undefined || !(AI_PROVIDERS as readonly string[]).includes(provider ?? '')) {
+      problems.push(`AI_PROVIDER_MAPPING entries are action=provider with provider one of ${AI_PROVIDERS.join(', ')} (got "${entry}")`);
+      continue;
+    }
+    mapping[action] = provider as AiProviderName;
+  }
+  return mapping;
+}
+
+export type RouteClass = 'auth' | 'upload' | 'jobs' | 'read' | 'write';
+export interface AuthConfig {
+  /** HS256 key (>= 32 bytes). */
+  jwtSecret: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  invitationTtlSeconds: number;
+  /** argon2id parameters; never below OWASP's minimum (m=19456 KiB, t=2, p=1). */
+  argon2: { memoryKib: number; timeCost: number; parallelism: number };
+  /** last_used_at of an API key is written at most this often. */
+  apiKeyLastUsedResolutionMs: number;
+}
+export interface RateLimitConfig {
+  /** Requests per minute for each route class (per API key, per user, or per IP when anonymous). */
+  perMinute: Record<RouteClass, number>;
+  /** Failed logins allowed per IP and email within the window, then 429 until it ends. */
+  loginFailures: number;
+  loginFailureWindowSeconds: number;
+}
+export interface OrganizationDefaults {
+  maxUsers: number;
+  maxApiKeys: number;
+  storageGb: number;
+  requestsPerDay: number;
+  maxFileSizeMb: number;
+  retentionDays: number;
+  concurrentJobs: number;
+}
+
+// A development/test default so several local API instances agree on the key; production must set its own.
+const DEV_JWT_SECRET = 'mediaflow-development-only-jwt-secret-do-not-use-in-production';
+
+function identityConfig(
+  env: Env,
+  str: (name: string, fallback: string) => string,
+  int: (name: string, fallback: number, min?: number, max?: number) => number,
+  problems: string[],
+): Pick<Config, 'auth' | 'rateLimits' | 'organizationDefaults'> {
+  const duration = (name: string, fallback: string): number => {
+    const raw = str(name, fallback);
+    const m = /^(\d+)(s|m|h|d)?$/.exec(raw);
+    if (!m || Number(m[1]) <= 0) {
+      problems.push(`${name} must be a duration such as 900, 15m, 12h or 7d (got "${raw}")`);
+      return parseDuration(fallback);
+    }
+    return parseDuration(raw);
+  };
+  // Empty in production when unset: only the API needs it, and it refuses to start without it
+  // (see createAccessTokens); the worker and migrations run without.
+  const jwtSecret = env.JWT_SECRET || (env.NODE_ENV === 'production' ? '' : DEV_JWT_SECRET);
+  if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET) < 32) problems.push('JWT_SECRET must be at least 32 bytes');
+  return {
+    auth: {
+      jwtSecret,
+      jwtIssuer: str('JWT_ISSUER', 'mediaflow'),
+      jwtAudience: str('JWT_AUDIENCE', 'mediaflow-api'),
+      accessTtlSeconds: duration('JWT_ACCESS_TTL', '15m'),
+      refreshTtlSeconds: duration('JWT_REFRESH_TTL', '7d'),
+      invitationTtlSeconds: duration('INVITATION_TTL', '7d'),
+      argon2: {
+        memoryKib: int('ARGON2_MEMORY_KIB', 19_456, 19_456, 4_194_304),
+        timeCost: int('ARGON2_TIME_COST', 2, 2, 100),
+        parallelism: int('ARGON2_PARALLELISM', 1, 1, 64),
+      },
+      apiKeyLastUsedResolutionMs: duration('API_KEY_LAST_USED_RESOLUTION', '5m') * 1000,
+    },
+    rateLimits: {
+      perMinute: {
+        auth: int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1),
+        upload: int('RATE_LIMIT_UPLOAD_PER_MINUTE', 60, 1),
+        jobs: int('RATE_LIMIT_JOBS_PER_MINUTE', 120, 1),
+        read: int('RATE_LIMIT_READ_PER_MINUTE', 600, 1),
+        write: int('RATE_LIMIT_WRITE_PER_MINUTE', 120, 1),
+      },
+      loginFailures: int('LOGIN_MAX_FAILURES', 5, 1),
+      loginFailureWindowSeconds: duration('LOGIN_FAILURE_WINDOW', '15m'),
+    },
+    organizationDefaults: {
+      maxUsers: int('ORG_MAX_USERS', 0, 0),
+      maxApiKeys: int('ORG_MAX_API_KEYS', 0, 0),
+      storageGb: int('ORG_STORAGE_GB', 10, 0),
+      requestsPerDay: int('ORG_REQUESTS_PER_DAY', 10_000, 0),
+      // 0: only the per-media-type limits (MAX_IMAGE_FILE_SIZE_MB, MAX_AUDIO_FILE_SIZE_MB) apply.
+      maxFileSizeMb: int('ORG_MAX_FILE_SIZE_MB', 0, 0),
+      retentionDays: int('ORG_RETENTION_DAYS', int('DEFAULT_RETENTION_DAYS', 30, 1), 1),
+      concurrentJobs: int('ORG_CONCURRENT_JOBS', 10, 0),
+    },
+  };
+}
+
+function parseDuration(raw: string): number {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(raw)!;
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
 }

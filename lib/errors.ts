@@ -81,3 +81,39 @@ export class InternalError extends AppError {
     super(500, 'INTERNAL_ERROR', 'Internal server error', {}, true);
   }
 }
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Missing or invalid credentials') {
+    super(401, 'UNAUTHORIZED', message);
+  }
+}
+export class TokenExpiredError extends AppError {
+  constructor(message = 'The token has expired') {
+    super(401, 'TOKEN_EXPIRED', message);
+  }
+}
+export class InvalidApiKeyError extends AppError {
+  constructor(message = 'API key not found, expired or revoked') {
+    super(401, 'INVALID_API_KEY', message);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'Insufficient permissions', details: ErrorDetails = {}) {
+    super(403, 'FORBIDDEN', message, details);
+  }
+}
+export class LimitExceededError extends AppError {
+  constructor(limit: string, max: number) {
+    super(403, 'LIMIT_EXCEEDED', `Organization limit reached: ${limit}`, { limit, max });
+  }
+}
+/** 429s carry how long to wait; the rate-limit middleware turns it into Retry-After. */
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number, details: ErrorDetails = {}) {
+    super(429, 'RATE_LIMITED', 'Too many requests', { retry_after_seconds: retryAfterSeconds, ...details });
+  }
+}
+export class QuotaExceededError extends AppError {
+  constructor(quota: string, limit: number, readonly retryAfterSeconds?: number) {
+    super(429, 'QUOTA_EXCEEDED', `Usage quota exceeded: ${quota}`, { quota, limit, ...(retryAfterSeconds ? { retry_after_seconds: retryAfterSeconds } : {}) });
+  }
+}

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { traceFields } from './tracing.js';
 
 export type { Logger };
 
@@ -12,6 +13,16 @@ export const REDACT_PATHS = [
   '*.secret',
   'api_key',
   '*.api_key',
+  'access_token',
+  '*.access_token',
+  'refresh_token',
+  '*.refresh_token',
+  'invitation_token',
+  '*.invitation_token',
+  'current_password',
+  '*.current_password',
+  'new_password',
+  '*.new_password',
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'req.headers["x-openai-api-key"]',
@@ -20,5 +31,5 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, name, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino({ level, name, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, mixin: traceFields }, destination);
 }

@@ -10,10 +10,11 @@ export async function createCommon(config: Config): Promise<{ orm: MikroORM; sto
   const storage = createStorage(config.s3);
   await storage.ensureBucket();
   const orm = await createOrm({ url: config.database.url, poolMax: config.database.poolMax });
-  const actions = await loadActionRegistry();
+  const actions = await loadActionRegistry({ enabled: config.actions.enabled });
   return { orm, storage, actions };
 }
 
 export const actionLimits = (config: Config): ActionLimits => ({
   image: { maxResolution: config.media.image.maxResolution },
+  audio: { maxDurationSeconds: config.media.audio.maxDurationMinutes * 60 },
 });

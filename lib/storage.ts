@@ -76,5 +76,6 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
 
 export const keys = {
   original: (organizationId: string, mediaId: string) => `orgs/${organizationId}/media/${mediaId}/original`,
+  thumbnail: (organizationId: string, mediaId: string) => `orgs/${organizationId}/media/${mediaId}/thumbnail.jpg`,
   result: (organizationId: string, jobId: string, ext: string) => `orgs/${organizationId}/jobs/${jobId}/result.${ext}`,
 };

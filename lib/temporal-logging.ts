@@ -10,10 +10,11 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 
 /**
- * Routes the Temporal SDK's and core's logs into our logger. The runtime is a process-wide
+ * Routes the Temporal SDK's and core's logs into our logger, and turns on the core's Prometheus
+ * exporter (the SDK's own worker metrics) when given an address. The runtime is a process-wide
  * singleton that can be installed once, so a second call keeps the first installation.
  */
-export function installTemporalLogging(logger: Logger): void {
+export function installTemporalLogging(logger: Logger, metricsBind?: string): void {
   if (Runtime._instance) return;
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]]({ ...meta, temporal: true }, message);
   Runtime.install({
@@ -25,6 +26,9 @@ export function installTemporalLogging(logger: Logger): void {
       warn: (m, meta) => log('WARN', m, meta),
       error: (m, meta) => log('ERROR', m, meta),
     },
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } },
+      ...(metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : {}),
+    },
   });
 }

@@ -4,10 +4,10 @@
 #   1. Node 24 on PATH (downloaded from the npm registry as node-linux-<arch> when absent)
 #   2. node_modules in sync with package-lock.json (npm ci)
 #   3. ffmpeg + ffprobe (apt-get when root)
-#   4. the Temporal CLI (dev server) and MinIO binaries (built once with `go install`)
+#   4. the Temporal CLI (dev server), MinIO and Helm binaries (built once with `go install`)
 # Idempotent and fast (well under 2 s) when everything is already there.
 # Works under `set -euo pipefail` in the caller. Exports PATH, MEDIAFLOW_CACHE, MEDIAFLOW_BIN_DIR,
-# TEMPORAL_BIN and MINIO_BIN.
+# TEMPORAL_BIN, MINIO_BIN and HELM_BIN.
 
 MEDIAFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MEDIAFLOW_CACHE="${MEDIAFLOW_CACHE:-$HOME/.cache/mediaflow}"
@@ -17,6 +17,8 @@ export MEDIAFLOW_ROOT MEDIAFLOW_CACHE MEDIAFLOW_BIN_DIR
 _MF_NODE_VERSION="24.21.0"
 _MF_TEMPORAL_PKG="github.com/temporalio/cli/cmd/temporal@v1.5.1"
 _MF_MINIO_PKG="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+# The chart tests run helm lint/template; v3.19.5 builds with Go >= 1.24 and has no replace directives.
+_MF_HELM_PKG="helm.sh/helm/v3/cmd/helm@v3.19.5"
 
 _mf_log() { echo "[setup] $*" >&2; }
 _mf_die() { echo "$*" >&2; exit 1; }
@@ -83,8 +85,16 @@ _mf_ensure_node_modules() {
     return 0
   fi
   _mf_log "installing npm dependencies (npm ci)"
-  (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm ci --no-audit --no-fund --loglevel=error) ||
-    _mf_die "npm ci failed"
+  mkdir -p "$MEDIAFLOW_CACHE/logs"
+  if ! (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm ci --no-audit --no-fund --loglevel=error) \
+    >"$MEDIAFLOW_CACHE/logs/npm-ci.log" 2>&1; then
+    # npm ci refuses lock files that lack other platforms' optional packages (npm/cli#4828, e.g.
+    # @swc/core-darwin-*); npm install accepts them and installs the same versions.
+    _mf_log "npm ci failed (log: $MEDIAFLOW_CACHE/logs/npm-ci.log); retrying with npm install"
+    (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm install --no-audit --no-fund --loglevel=error) ||
+      _mf_die "npm install failed"
+  fi
+  want="$(cksum <"$lock")"
   echo "$want" >"$stamp"
 }
 
@@ -164,7 +174,13 @@ _mf_ensure_binaries() {
     _mf_build minio "$_MF_MINIO_PKG" MINIO "MinIO server"
     MINIO_BIN="$MEDIAFLOW_BIN_DIR/minio"
   fi
-  export TEMPORAL_BIN MINIO_BIN
+  if [ -n "${HELM_BIN:-}" ]; then
+    [ -x "$HELM_BIN" ] || _mf_die "HELM_BIN=$HELM_BIN is not an executable file"
+  else
+    _mf_build helm "$_MF_HELM_PKG" HELM "Helm CLI"
+    HELM_BIN="$MEDIAFLOW_BIN_DIR/helm"
+  fi
+  export TEMPORAL_BIN MINIO_BIN HELM_BIN
 }
 
 _mf_ensure_node

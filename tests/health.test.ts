@@ -1,6 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app.js';
+import { trace } from '@opentelemetry/api';
+import { createLogger } from '../lib/logger.js';
+import { createMetrics } from '../lib/metrics.js';
 import { createStorage } from '../lib/storage.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -15,7 +18,16 @@ afterAll(async () => {
 test('health is 503 in the error format, naming the dependency that is down', async () => {
   // Storage aimed at a port where nothing listens.
   const storage = createStorage({ ...h.config.s3, endpoint: new URL('http://127.0.0.1:9') });
-  const app = createApp({ ...h.common, storage, config: h.config, temporal: h.temporal, logger: (await import('../lib/logger.js')).createLogger('silent', 't'), clock: { now: () => new Date() } });
+  const app = createApp({
+    ...h.common,
+    storage,
+    config: h.config,
+    temporal: h.temporal,
+    logger: createLogger('silent', 'test'),
+    clock: { now: () => new Date() },
+    metrics: createMetrics('api'),
+    tracer: trace.getTracer('test'),
+  });
   const server = createServer(app.callback()).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {

@@ -48,6 +48,6 @@ test('a file just under the limit is stored whole', async () => {
   expect(res.status).toBe(201);
   const media = (await res.json()) as { id: string; file_size_bytes: number; mime_type: string };
   expect(media).toMatchObject({ file_size_bytes: small.length, mime_type: 'image/png' });
-  const stat = await s3.statObject(h.config.s3.bucket, `orgs/00000000-0000-4000-8000-000000000001/media/${media.id}/original`);
+  const stat = await s3.statObject(h.config.s3.bucket, `orgs/${h.tenant.organizationId}/media/${media.id}/original`);
   expect(stat.size).toBe(small.length);
 });

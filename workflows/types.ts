@@ -29,7 +29,15 @@ export interface RunActionInput {
 export type StepResult =
   | { type: 'file'; key: string; mimeType: string; extension: string; sizeBytes: number;
       checksumMd5: string; checksumSha256: string; data?: Record<string, unknown> }
-  | { type: 'json'; data: Record<string, unknown> };
+  | { type: 'json'; data: Record<string, unknown>; usage?: AiUsage };
+
+/** What an AI provider billed for a step; recorded on the job. */
+export interface AiUsage {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+}
 
 export interface JobState {
   jobId: string;

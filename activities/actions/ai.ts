@@ -1,18 +1,35 @@
 // What actions may ask of AI providers. Implementations live in lib/ai/ (OpenAI, Anthropic,
 // local Tesseract); the worker hands a registry in, tests aim the real SDKs at a local server.
+// Providers throw ActionError: AI_PROVIDER_UNAVAILABLE (worth retrying) or AI_PROVIDER_ERROR (not).
 
 export type ProviderName = 'openai' | 'anthropic' | 'tesseract';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', 'tesseract'];
+
+/** Retrying may help: rate limits, 5xx, timeouts, connection failures. */
+export const AI_PROVIDER_UNAVAILABLE = 'AI_PROVIDER_UNAVAILABLE';
+/** Retrying cannot help: bad key, refused request, unusable reply, no provider configured. */
+export const AI_PROVIDER_ERROR = 'AI_PROVIDER_ERROR';
 
 export interface Usage {
   provider: ProviderName;
   model: string;
   inputTokens: number;
   outputTokens: number;
+  /** Audio billed by duration (Whisper) rather than by tokens. */
+  audioSeconds?: number;
+}
+
+export interface BBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 export interface OcrResult {
   text: string;
-  blocks: { text: string; confidence: number; bbox: { left: number; top: number; width: number; height: number } }[];
+  /** Words or lines with their box in pixels of the image handed in; confidence 0–1. */
+  blocks: { text: string; confidence: number; bbox: BBox }[];
   usage?: Usage;
 }
 
@@ -40,21 +57,55 @@ export interface Transcript {
   usage?: Usage;
 }
 
-export interface AiCapabilities {
-  ocr?(imagePath: string, mimeType: string, opts: { language?: string; signal: AbortSignal }): Promise<OcrResult>;
-  describeImage?(imagePath: string, mimeType: string, opts: { detail?: string; signal: AbortSignal }): Promise<ImageDescription>;
-  transcribe?(audioPath: string, opts: { model?: string; language?: string; diarize?: boolean; prompt?: string; signal: AbortSignal }): Promise<Transcript>;
-  translateAudio?(audioPath: string, opts: { model?: string; signal: AbortSignal }): Promise<Transcript>;
-  translateText?(text: string, opts: { targetLanguage: string; signal: AbortSignal }): Promise<{ text: string; usage?: Usage }>;
+/** An image as handed to a provider: a file in a format every provider reads (PNG or JPEG). */
+export interface ImageInput {
+  path: string;
+  mimeType: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
 }
+
+/** An audio file; `filename` carries the extension providers use to tell the format. */
+export interface AudioInput {
+  path: string;
+  filename: string;
+  mimeType: string;
+}
+
+export interface AiCapabilities {
+  ocr?(image: ImageInput, opts: { language?: string; signal: AbortSignal }): Promise<OcrResult>;
+  describeImage?(image: ImageInput, opts: { signal: AbortSignal }): Promise<ImageDescription>;
+  transcribe?(audio: AudioInput, opts: { model?: string; language?: string; diarize?: boolean; prompt?: string; signal: AbortSignal }): Promise<Transcript>;
+  /** Speech in any language to English text. */
+  translateAudio?(audio: AudioInput, opts: { prompt?: string; signal: AbortSignal }): Promise<Transcript>;
+  /** Translates several strings (transcript segments) in one request; same order, same count when it can. */
+  translateText?(texts: string[], opts: { targetLanguage: string; signal: AbortSignal }): Promise<{ texts: string[]; usage?: Usage }>;
+}
+export type Capability = keyof AiCapabilities;
 
 export interface AiProvider extends AiCapabilities {
   readonly name: ProviderName;
 }
 
 export interface AiRegistry {
-  /** The provider for an action: the one requested, else the configured mapping, else a fallback that is configured. */
-  forAction(actionId: string, requested?: ProviderName): AiProvider;
+  /**
+   * The provider serving `capability` for an action: the one requested (which must be configured),
+   * else the configured mapping, else any configured provider that has the capability.
+   * Throws a non-retryable AI_PROVIDER_ERROR ActionError when none can.
+   */
+  forAction(actionId: string, capability: Capability, requested?: ProviderName): AiProvider;
   /** Configured providers only (those with a key, or local ones). */
   available(): ProviderName[];
+}
+
+/** Adds up usage from several calls to one provider (transcribe, then translate). */
+export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    provider: a.provider,
+    model: a.model === b.model ? a.model : `${a.model}+${b.model}`,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    ...(a.audioSeconds !== undefined || b.audioSeconds !== undefined ? { audioSeconds: (a.audioSeconds ?? 0) + (b.audioSeconds ?? 0) } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../lib/logger.js';
 import type { AiRegistry } from './ai.js';
+import type { AiUsage } from '../../workflows/types.js';
 
 export type MediaKind = 'image' | 'audio';
 export type ActionCategory = 'transcribe' | 'modify' | 'process';
@@ -8,6 +9,7 @@ export type JsonSchema = Record<string, unknown>;
 
 export interface ActionLimits {
   image: { maxResolution: number };
+  audio: { maxDurationSeconds: number };
 }
 
 export interface ActionContext<P> {
@@ -30,7 +32,7 @@ export interface ActionContext<P> {
 
 export type ActionOutput =
   | { type: 'file'; path: string; mimeType: string; extension: string; data?: Record<string, unknown> }
-  | { type: 'json'; data: Record<string, unknown> };
+  | { type: 'json'; data: Record<string, unknown>; usage?: AiUsage };
 
 export interface RetryPolicy {
   maximumAttempts: number;
@@ -63,6 +65,8 @@ export class ActionError extends Error {
   constructor(
     readonly type: string,
     message: string,
+    /** retryAfterMs: when the failure says how long to wait (a provider's Retry-After). */
+    readonly opts: { retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = 'ActionError';

@@ -113,6 +113,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A small JPEG preview of an image
+         * @description A JPEG that fits inside the configured thumbnail box (by default 200 x 200 pixels, quality 80),
+         *     keeping the aspect ratio, upright (EXIF orientation applied), never larger than the original;
+         *     transparent areas are white. It is made from the original on the first request, stored next
+         *     to it, and served from storage afterwards.
+         *
+         *     Audio media have no thumbnail: `404 NOT_FOUND`, as for an unknown media id. An original that
+         *     cannot be decoded as an image (corrupt, truncated, or over the resolution limit) is
+         *     `400 INVALID_FILE_TYPE`.
+         */
+        get: operations["getMediaThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/process": {
         parameters: {
             query?: never;
@@ -171,8 +201,33 @@ export interface paths {
          * Download a completed job's result
          * @description For a file result, the file's bytes with its `Content-Type`. For a JSON result, the JSON
          *     document. A job that has not completed is `409 CONFLICT`.
+         *
+         *     A transcription result (`aud_transcribe`, `aud_translate`) can be downloaded in another
+         *     format with `format` (see `GET /api/v1/export/formats`): plain text, SubRip subtitles
+         *     (`HH:MM:SS,mmm` timestamps), WebVTT (`HH:MM:SS.mmm`) or the JSON document, as an attachment.
+         *     `format` on any other result is `400 VALIDATION_ERROR`.
          */
         get: operations["getJobResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/export/formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Formats a transcription result can be downloaded in
+         * @description Values of `format` for `GET /api/v1/jobs/{id}/result`.
+         */
+        get: operations["listExportFormats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -244,10 +299,692 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of this API instance
+         * @description HTTP request counts and latency by route and status, upload duration, bytes and errors,
+         *     job queue size, stored bytes and database connections (read at scrape time), plus Node.js
+         *     process metrics. The worker serves its own `/metrics` (action durations and failures,
+         *     retries, job processing time, and the Temporal SDK's worker metrics) on `WORKER_METRICS_PORT`.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness — the process answers
+         * @description Checks nothing outside the process, so a dependency outage never restarts the API.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness — database, Temporal and storage answer
+         * @description The same checks as `GET /api/v1/health`, each with a short timeout: `200` when all answer,
+         *     `503 SERVICE_UNAVAILABLE` with `details.checks` otherwise.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status of the platform's components and queues */
+        get: operations["getSystemStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The configuration in force, without secrets
+         * @description Limits, enabled actions, task queue and versions. Keys, passwords and credentials are never included.
+         */
+        get: operations["getSystemConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an organization and its owner, and sign the owner in
+         * @description Creates a new organization with the default quotas and its first user, with role `owner`,
+         *     and answers like `login`. An email already registered is `409 CONFLICT`. Limited per IP
+         *     (route class `auth`).
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with email and password
+         * @description Answers a short-lived access token (a JWT for `Authorization: Bearer`) and a refresh token.
+         *     A wrong email and a wrong password get the same `401 UNAUTHORIZED`. Failed attempts are
+         *     counted per IP and email: after `LOGIN_MAX_FAILURES` (default 5) within
+         *     `LOGIN_FAILURE_WINDOW` (default 15 minutes) the answer is `429 RATE_LIMITED` with
+         *     `Retry-After` until the window ends.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for a new access token and refresh token
+         * @description Refresh tokens rotate: each can be used once, and the reply carries its successor. Using a
+         *     refresh token a second time is treated as theft: the whole session (every token rotated
+         *     from the same login) is revoked and the answer is `401 UNAUTHORIZED`. An expired refresh
+         *     token is `401 TOKEN_EXPIRED`.
+         */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/accept-invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation, choose a password, and sign in
+         * @description The invitation token is the one `POST /api/v1/organizations/{id}/users` returned to the
+         *     inviter. It works once, until `invitation_expires_at`; otherwise `401 UNAUTHORIZED`.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the current session
+         * @description Revokes the refresh token of the session the access token belongs to; the access token
+         *     itself stops working at once too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user and their organization */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the signed-in user's password
+         * @description Every other session of the user is revoked; the current one stays. A wrong
+         *     `current_password` is `403 FORBIDDEN` and counts as a failed login.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The caller's organization, with its quotas and rate limits
+         * @description Any other organization's id is `404 NOT_FOUND`.
+         */
+        get: operations["getOrganization"];
+        /**
+         * Update the organization's name, contact email or metadata
+         * @description Quotas, rate limits, the slug and the id are not writable through the API (operators set
+         *     `settings.quotas` and `settings.rate_limits` in the database): a body naming them is
+         *     `400 VALIDATION_ERROR`. Needs `org:admin`.
+         */
+        put: operations["updateOrganization"];
+        post?: never;
+        /**
+         * Delete the organization (owner only)
+         * @description The organization is marked deleted: every session and API key of it stops working at once.
+         *     Only an owner signed in with a bearer token may do this.
+         */
+        delete: operations["deleteOrganization"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        /** The organization's users */
+        get: operations["listOrganizationUsers"];
+        put?: never;
+        /**
+         * Invite a user
+         * @description Creates the user with status `invited` and answers an `invitation_token`, shown only here,
+         *     for `POST /api/v1/auth/accept-invitation`. An admin can invite admins and members; only an
+         *     owner can invite an owner. Over the organization's `max_users` is `403 LIMIT_EXCEEDED`; an
+         *     email already registered is `409 CONFLICT`.
+         */
+        post: operations["inviteOrganizationUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description User id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user from the organization
+         * @description The user's sessions and API keys stop working at once. Admins cannot remove owners; the
+         *     last owner cannot be removed by anyone (`409 CONFLICT`).
+         */
+        delete: operations["removeOrganizationUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/users/{userId}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description User id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a user's role
+         * @description Takes effect on the user's next request. Only owners grant or take away `owner`; the last
+         *     owner cannot be demoted (`409 CONFLICT`). API keys never do more than their creator's
+         *     current role allows.
+         */
+        put: operations["updateOrganizationUserRole"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API keys, masked
+         * @description Admins and owners see every key of the organization; members see their own.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description The key is in `api_key` of this reply only; store it, it cannot be shown again. Its
+         *     `permissions` cannot exceed the caller's (`403 FORBIDDEN`), and it never does more than its
+         *     creator's current role allows. Over the organization's `max_api_keys` is
+         *     `403 LIMIT_EXCEEDED`.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        /** One API key, masked */
+        get: operations["getApiKey"];
+        /** Rename a key or change its permissions, expiry or rate limit */
+        put: operations["updateApiKey"];
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The key fails with `401 INVALID_API_KEY` from the next request on.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a key's secret
+         * @description Answers the new secret once, in `api_key`. The old secret keeps working for
+         *     `grace_period_seconds` (default 0: it stops at once), so deployments can switch over.
+         *     A revoked key is `409 CONFLICT`.
+         */
+        post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's current rate-limit and daily-quota state
+         * @description Reading this does not consume from any route class but `read`.
+         */
+        get: operations["getRateLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An API key scope (see "Roles and permissions" above).
+         * @enum {string}
+         */
+        Permission: "media:read" | "media:write" | "jobs:read" | "jobs:create" | "usage:read" | "keys:manage" | "org:admin";
+        /** @enum {string} */
+        Role: "owner" | "admin" | "member";
+        /** @description 10 to 256 characters. */
+        Password: string;
+        /** Format: email */
+        Email: string;
+        RegisterRequest: {
+            organization_name: string;
+            name: string;
+            email: components["schemas"]["Email"];
+            password: components["schemas"]["Password"];
+        };
+        LoginRequest: {
+            email: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        AcceptInvitationRequest: {
+            invitation_token: string;
+            password: components["schemas"]["Password"];
+            name?: string;
+        };
+        ChangePasswordRequest: {
+            current_password: string;
+            new_password: components["schemas"]["Password"];
+        };
+        Session: {
+            /** @description A JWT for `Authorization: Bearer`. */
+            access_token: string;
+            /** @enum {string} */
+            token_type: "bearer";
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            refresh_token: string;
+            refresh_expires_in: number;
+            user: components["schemas"]["User"];
+            organization: components["schemas"]["OrganizationSummary"];
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organization_id: string;
+            email: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @enum {string} */
+            status: "active" | "invited" | "suspended";
+            /** Format: date-time */
+            last_login_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        UserList: {
+            users: components["schemas"]["User"][];
+        };
+        Me: {
+            user: components["schemas"]["User"];
+            organization: components["schemas"]["OrganizationSummary"];
+            permissions: string[];
+        };
+        OrganizationSummary: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+        };
+        /** @description The organization's limits; 0 means unlimited. */
+        Quotas: {
+            max_users: number;
+            max_api_keys: number;
+            storage_gb: number;
+            requests_per_day: number;
+            max_file_size_mb: number;
+            retention_days: number;
+            concurrent_jobs: number;
+        };
+        /** @description Requests per minute for each route class. */
+        RouteClassLimits: {
+            auth: number;
+            upload: number;
+            jobs: number;
+            read: number;
+            write: number;
+        };
+        Organization: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+            email: string;
+            quotas: components["schemas"]["Quotas"];
+            rate_limits: components["schemas"]["RouteClassLimits"];
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+        };
+        UpdateOrganizationRequest: {
+            name?: string;
+            email?: components["schemas"]["Email"];
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        InviteUserRequest: {
+            email: components["schemas"]["Email"];
+            name: string;
+            /** @default member */
+            role: components["schemas"]["Role"];
+        };
+        Invitation: {
+            user: components["schemas"]["User"];
+            /** @description Shown only here; hand it to the invited person. */
+            invitation_token: string;
+            /** Format: date-time */
+            invitation_expires_at: string;
+        };
+        UpdateRoleRequest: {
+            role: components["schemas"]["Role"];
+        };
+        ApiKeyRateLimits: {
+            /** @description Caps every route class for this key (the organization's limits still apply). */
+            requests_per_minute?: number;
+        };
+        CreateApiKeyRequest: {
+            name: string;
+            /**
+             * @example [
+             *       "media:read",
+             *       "jobs:read"
+             *     ]
+             */
+            permissions: components["schemas"]["Permission"][];
+            /**
+             * Format: date-time
+             * @description Optional; must be in the future. Without it (and without `expires_in_days`) the key does not expire.
+             */
+            expires_at?: string;
+            expires_in_days?: number;
+            rate_limits?: components["schemas"]["ApiKeyRateLimits"];
+        };
+        UpdateApiKeyRequest: {
+            name?: string;
+            permissions?: components["schemas"]["Permission"][];
+            /** Format: date-time */
+            expires_at?: string | null;
+            rate_limits?: components["schemas"]["ApiKeyRateLimits"];
+        };
+        RotateApiKeyRequest: {
+            /** @default 0 */
+            grace_period_seconds: number;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            key_id: string;
+            name: string;
+            /** @description The key's first and last characters, e.g. `mf_Ab3x…9QzT`. */
+            key_preview: string;
+            permissions: components["schemas"]["Permission"][];
+            rate_limits?: components["schemas"]["ApiKeyRateLimits"];
+            /** @enum {string} */
+            status: "active" | "expired" | "revoked";
+            /** Format: uuid */
+            created_by_user_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Updated at most every few minutes.
+             */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @description After a rotation, until when the previous secret is still accepted.
+             */
+            previous_key_expires_at?: string | null;
+        };
+        ApiKeySecret: components["schemas"]["ApiKey"] & {
+            /** @description The key, shown only in this reply. */
+            api_key: string;
+        };
+        ApiKeyList: {
+            api_keys: components["schemas"]["ApiKey"][];
+        };
+        RateLimitState: {
+            /** @enum {string} */
+            class: "auth" | "upload" | "jobs" | "read" | "write";
+            limit: number;
+            remaining: number;
+            /** Format: date-time */
+            reset_at: string;
+            window_seconds: number;
+        };
+        RateLimitStatus: {
+            subject: {
+                /** @enum {string} */
+                type: "api_key" | "user";
+                /** Format: uuid */
+                id: string;
+            };
+            limits: components["schemas"]["RateLimitState"][];
+            daily_quota: {
+                /** @description 0 means unlimited. */
+                limit: number;
+                used: number;
+                remaining: number;
+                /** Format: date-time */
+                reset_at: string;
+            };
+        };
         /**
          * @example {
          *       "error": {
@@ -392,6 +1129,52 @@ export interface components {
         ActionList: {
             actions: components["schemas"]["ActionSummary"][];
         };
+        ExportFormatList: {
+            formats: {
+                /** @enum {string} */
+                format: "txt" | "srt" | "vtt" | "json";
+                /** @example application/x-subrip */
+                content_type: string;
+                /** @example srt */
+                extension: string;
+                description: string;
+            }[];
+        };
+        Liveness: {
+            /** @enum {string} */
+            status: "ok";
+            uptime_seconds: number;
+        };
+        SystemStatus: {
+            /** @enum {string} */
+            status: "ok" | "degraded";
+            version: string;
+            uptime_seconds: number;
+            components: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Jobs of the caller's organization by status. */
+            jobs: {
+                [key: string]: number;
+            };
+        };
+        SystemConfig: {
+            version: string;
+            environment?: string;
+            limits: {
+                [key: string]: unknown;
+            };
+            actions: {
+                enabled: string[];
+            };
+            temporal: {
+                namespace: string;
+                task_queue: string;
+            };
+            storage?: {
+                bucket?: string;
+            };
+        };
         HealthCheck: {
             /** @enum {string} */
             status: "up" | "down";
@@ -410,6 +1193,25 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description `429 RATE_LIMITED` (a route-class limit) or `429 QUOTA_EXCEEDED` (a daily or concurrency
+         *     quota), with `Retry-After` in seconds and the rate-limit headers.
+         */
+        RateLimited: {
+            headers: {
+                "Retry-After"?: number;
+                "RateLimit-Policy"?: string;
+                RateLimit?: string;
+                "X-RateLimit-Limit"?: number;
+                "X-RateLimit-Remaining"?: number;
+                "X-RateLimit-Reset"?: number;
+                "X-Request-Id"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description An error, in the common error format. */
         Error: {
             headers: {
@@ -422,6 +1224,12 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Organization id. */
+        OrganizationId: string;
+        /** @description User id. */
+        UserId: string;
+        /** @description API key id. */
+        ApiKeyId: string;
         MediaTypePath: components["schemas"]["MediaType"];
         /** @description Media file id. */
         MediaId: string;
@@ -565,6 +1373,34 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    getMediaThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    "Content-Length"?: number;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     submitJob: {
         parameters: {
             query?: never;
@@ -621,7 +1457,10 @@ export interface operations {
     };
     getJobResult: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Export format of a transcription result. */
+                format?: "txt" | "srt" | "vtt" | "json";
+            };
             header?: never;
             path: {
                 /** @description Job id. */
@@ -641,10 +1480,35 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                    "text/plain": string;
+                    "application/x-subrip": string;
+                    "text/vtt": string;
                 };
             };
+            400: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listExportFormats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The formats. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportFormatList"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -715,6 +1579,668 @@ export interface operations {
                 };
             };
             404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            503: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getSystemStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemStatus"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getSystemConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemConfig"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered and signed in. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new token pair. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganizationRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listOrganizationUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The users (removed ones are not listed). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    inviteOrganizationUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteUserRequest"];
+            };
+        };
+        responses: {
+            /** @description Invited. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    removeOrganizationUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description User id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateOrganizationUserRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description User id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The user with the new role. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys; the secret is never included. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeySecret"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id. */
+                id: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Rotated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeySecret"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRateLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitStatus"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

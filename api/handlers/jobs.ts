@@ -1,3 +1,5 @@
+import { ValidationError } from '../../lib/errors.js';
+import { isTranscript, renderTranscript } from '../services/transcript-export.js';
 import { reply, type Route } from '../handler.js';
 import { toJob } from '../mappers.js';
 import type { Services } from '../services/index.js';
@@ -6,11 +8,17 @@ import { jsonBody } from '../middleware/body.js';
 export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Route<'submitJob'> => ({
   before: [jsonBody(bodyLimitKb)],
   async handle(ctx, { body }) {
+    const principal = ctx.state.principal!;
+    await s.quotas.assertCanSubmitJob(principal.organizationId);
     const job = await s.jobs.submit(ctx.state.organizationId, {
+      userId: principal.userId,
+      apiKeyId: principal.apiKeyId,
       mediaId: body.media_id,
       actionId: body.action_id,
       parameters: body.parameters ?? {},
     });
+    ctx.state.jobId = job.id;
+    ctx.state.workflowId = job.workflowId ?? undefined;
     ctx.set('Location', `${baseUrl}/api/v1/jobs/${job.id}`);
     reply(ctx, 'submitJob', 202, toJob(job, baseUrl));
   },
@@ -23,8 +31,20 @@ export const getJob = (s: Services, baseUrl: string): Route<'getJob'> => ({
 });
 
 export const getJobResult = (s: Services): Route<'getJobResult'> => ({
-  async handle(ctx, { path }) {
+  async handle(ctx, { path, query }) {
     const result = await s.jobs.result(ctx.state.organizationId, path.id);
+    if (query.format) {
+      if (result.kind !== 'json' || !isTranscript(result.data)) {
+        throw new ValidationError('format applies to transcription results only', {
+          fields: [{ field: 'format', location: 'query', message: 'this job has no transcript to export' }],
+        });
+      }
+      const out = renderTranscript(result.data, query.format);
+      ctx.attachment(`${path.id}.${out.extension}`);
+      ctx.type = out.contentType;
+      ctx.body = out.body;
+      return;
+    }
     if (result.kind === 'json') {
       ctx.body = result.data;
       return;

@@ -4,11 +4,13 @@ import { ValidationError } from '../../lib/errors.js';
 import { reply, type AppMiddleware, type Route } from '../handler.js';
 import { toMediaFile } from '../mappers.js';
 import type { Services } from '../services/index.js';
-import type { MediaFileRow } from '../services/media-service.js';
+import type { MediaFileRow, UploadContext } from '../services/media-service.js';
 
 export const uploadMedia = (s: Services, baseUrl: string): Route<'uploadMedia'> => ({
   async handle(ctx) {
-    const media = await receiveFile(s, ctx);
+    const principal = ctx.state.principal!;
+    const limits = await s.quotas.forUpload(principal.organizationId);
+    const media = await receiveFile(s, ctx, { userId: principal.userId, apiKeyId: principal.apiKeyId, ...limits });
     ctx.set('Location', `${baseUrl}/api/v1/media/${media.id}`);
     reply(ctx, 'uploadMedia', 201, toMediaFile(media, baseUrl));
   },
@@ -36,12 +38,12 @@ export const downloadMedia = (s: Services): Route<'downloadMedia'> => ({
  * Runs multer with a storage engine that streams the `file` part through the media service,
  * so the file is in storage and recorded by the time multer returns.
  */
-async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0]): Promise<MediaFileRow> {
+async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: UploadContext): Promise<MediaFileRow> {
   let media: MediaFileRow | undefined;
   // multer 2 hands the engine a streaming file; @types/koa__multer still describes multer 1.
   const storage = {
     _handleFile(_req: unknown, file: { stream: Readable; originalname: string }, cb: (err: unknown, info?: object) => void) {
-      s.media.upload(ctx.state.organizationId, file.stream, file.originalname).then((m) => {
+      s.media.upload(ctx.state.organizationId, file.stream, file.originalname, by).then((m) => {
         media = m;
         cb(null, { size: m.fileSizeBytes });
       }, cb);

@@ -1,22 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { findUp } from '../../lib/paths.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-// Walks up from this module so the same code finds the spec from sources and from dist/.
-export function specPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'openapi', 'openapi.yaml');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('openapi/openapi.yaml not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
+export const specPath = (): string => findUp(join('openapi', 'openapi.yaml'), import.meta.url);
 
 export function loadSpec(path = specPath()): JsonObject {
   return parse(readFileSync(path, 'utf8')) as JsonObject;

@@ -15,6 +15,12 @@ export interface Operation {
   routerPath: string; // for @koa/router: /api/v1/jobs/:id
   parameters: Parameter[];
   body?: { required: boolean; contentTypes: Record<string, Json> };
+  /** Security requirement alternatives, each a list of scheme names; empty: public. */
+  security: string[][];
+  /** `x-permission`: what the caller needs (secured operations must say). */
+  permission?: string;
+  /** `x-rate-limit`: the route class counted, or `none`. */
+  rateLimit?: string;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -23,6 +29,7 @@ export function listOperations(doc: JsonObject): Operation[] {
   const paths = doc.paths;
   if (!isObject(paths)) throw new Error('spec has no paths');
   const ops: Operation[] = [];
+  const defaultSecurity = doc.security;
   for (const [path, rawItem] of Object.entries(paths)) {
     const item = resolveRef<JsonObject>(doc, rawItem);
     const shared = asArray(item.parameters);
@@ -60,10 +67,17 @@ export function listOperations(doc: JsonObject): Operation[] {
         routerPath: path.replace(/\{([^}]+)\}/g, ':$1'),
         parameters: [...byKey.values()],
         body,
+        security: securityOf(op.security ?? defaultSecurity),
+        permission: typeof op['x-permission'] === 'string' ? op['x-permission'] : undefined,
+        rateLimit: typeof op['x-rate-limit'] === 'string' ? op['x-rate-limit'] : undefined,
       });
     }
   }
   return ops;
+}
+
+function securityOf(v: Json | undefined): string[][] {
+  return asArray(v).map((req) => (isObject(req) ? Object.keys(req) : [])).filter((names) => names.length > 0);
 }
 
 function asArray(v: Json | undefined): Json[] {

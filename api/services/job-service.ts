@@ -10,6 +10,9 @@ import type { MediaService } from './media-service.js';
 export type JobRow = ProcessingJob;
 
 export interface SubmitJob {
+  /** Who submits (recorded on the job). */
+  userId?: string;
+  apiKeyId?: string;
   mediaId: string;
   actionId: string;
   parameters: Record<string, unknown>;
@@ -41,6 +44,8 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       const job = em.create(ProcessingJobSchema, {
         id,
         organization: organizationId,
+        userId: req.userId ?? null,
+        apiKeyId: req.apiKeyId ?? null,
         inputMedia: input.id,
         actionId: action.actionId,
         actionCategory: action.category,

@@ -1,16 +1,27 @@
-import type { AiProvider, AiRegistry, ProviderName } from '../../activities/actions/ai.js';
-import { AppError } from '../errors.js';
+import { AI_PROVIDER_ERROR, type AiProvider, type AiRegistry, type ProviderName } from '../../activities/actions/ai.js';
+import { ActionError } from '../../activities/actions/types.js';
 
-/** Builds the registry from the providers that are configured. */
+/**
+ * Builds the registry from the providers that are configured. A provider asked for by name must
+ * be configured; otherwise the mapping's choice is used when configured, else the first configured
+ * provider that can do the job (so OCR falls back to local Tesseract without an OpenAI key).
+ */
 export function createAiRegistry(providers: AiProvider[], mapping: Record<string, ProviderName> = {}): AiRegistry {
   const byName = new Map(providers.map((p) => [p.name, p]));
   return {
     available: () => [...byName.keys()],
-    forAction(actionId, requested) {
-      const name = requested ?? mapping[actionId];
-      const provider = name ? byName.get(name) : undefined;
+    forAction(actionId, capability, requested) {
+      if (requested) {
+        const provider = byName.get(requested);
+        if (!provider) throw new ActionError(AI_PROVIDER_ERROR, `AI provider ${requested} is not configured`);
+        if (!provider[capability]) throw new ActionError(AI_PROVIDER_ERROR, `AI provider ${requested} cannot serve ${actionId}`);
+        return provider;
+      }
+      const mapped = mapping[actionId] ? byName.get(mapping[actionId]) : undefined;
+      const provider = mapped?.[capability] ? mapped : providers.find((p) => p[capability]);
       if (!provider) {
-        throw new AppError(502, 'AI_PROVIDER_ERROR', `No AI provider is configured for ${actionId}${name ? ` (wanted ${name})` : ''}`);
+        const wanted = mapping[actionId] ? ` (mapped to ${mapping[actionId]}, which is not configured)` : '';
+        throw new ActionError(AI_PROVIDER_ERROR, `No configured AI provider can serve ${actionId}${wanted}`);
       }
       return provider;
     },

@@ -60,6 +60,8 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     env.S3_BUCKET = 'mediaflow-test';
     env.NODE_ENV = 'test';
     env.LOG_LEVEL ??= 'silent';
+    // The Temporal core's metrics exporter binds a fixed port; tests that want it choose a free one.
+    env.TEMPORAL_METRICS_BIND ??= '';
 
     const { migrate } = await load<Migrate>(rootDir, 'entities/migrate.ts');
     await migrate(services.databaseUrl);

@@ -3,30 +3,55 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app.js';
 import { systemClock } from '../../activities/deps.js';
 import { loadConfig, type Config } from '../../lib/config.js';
-import { createLogger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { createMetrics } from '../../lib/metrics.js';
+import { createTemporalClient } from '../../lib/temporal-client.js';
+import { setupTracing } from '../../lib/tracing.js';
 import { createCommon } from '../../lib/runtime.js';
-import { createWorker, WORKFLOWS_PATH } from '../../worker/main.js';
+import { bundleOptions } from '../../worker/bundle.js';
+import { createWorker } from '../../worker/main.js';
+import { client, registerTenant, type ApiClient, type Credentials, type Tenant } from './tenants.js';
 
-export interface Harness {
+// Generous limits so tests do not trip over each other's counters (kept in the shared test database);
+// tests of the limits themselves pass their own through `env`.
+const TEST_RATE_LIMITS = {
+  RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+  RATE_LIMIT_UPLOAD_PER_MINUTE: '100000',
+  RATE_LIMIT_JOBS_PER_MINUTE: '100000',
+  RATE_LIMIT_READ_PER_MINUTE: '100000',
+  RATE_LIMIT_WRITE_PER_MINUTE: '100000',
+  ORG_REQUESTS_PER_DAY: '0',
+  ORG_CONCURRENT_JOBS: '0',
+};
+
+/**
+ * fetch/post/upload act as the harness's default caller: the owner of an organization registered
+ * through the API when the harness starts, with an API key holding every scope.
+ */
+export interface Harness extends ApiClient {
   url: string;
-  /** fetch against the API, as the harness's default caller (credentials added here once identity exists). */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** POST a JSON body. */
-  post(path: string, body: unknown): Promise<Response>;
-  /** Multipart upload of one file to /api/v1/media/upload. */
-  upload(body: Buffer, filename: string, type?: string): Promise<Response>;
+  /** The default caller's organization, user and credentials. */
+  tenant: Tenant;
+  /** A client with other credentials (`{}`: anonymous). */
+  as(credentials: Credentials): ApiClient;
+  /** Registers another organization (with its owner and an owner key). */
+  newTenant(opts?: { name?: string }): Promise<Tenant>;
   config: Config;
   temporal: Client;
   common: Awaited<ReturnType<typeof createCommon>>;
+  /** The API's metrics registry. */
+  metrics: ReturnType<typeof createMetrics>;
+  /** The worker's metrics registry, when the harness runs a worker. */
+  workerMetrics?: ReturnType<typeof createMetrics>;
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(opts: { worker?: boolean; env?: Record<string, string>; logger?: Logger } = {}): Promise<Harness> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -34,40 +59,44 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
     ...process.env,
     API_BASE_URL: url,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    ...TEST_RATE_LIMITS,
     ...opts.env,
   });
   const common = await createCommon(config);
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = await createTemporalClient(config.temporal);
+  const metrics = createMetrics('api');
   const app = createApp({
     config,
-    logger: createLogger(config.logLevel, 'api'),
+    logger: opts.logger ?? createLogger(config.logLevel, 'api'),
     ...common,
     temporal,
     clock: systemClock,
+    metrics,
+    tracer: setupTracing(config.telemetry, 'test').tracer,
   });
   server.on('request', app.callback());
 
-  let worker: { worker: Worker; close(): Promise<void> } | undefined;
+  let worker: { worker: Worker; close(): Promise<void>; metrics: ReturnType<typeof createMetrics> } | undefined;
   let running: Promise<void> | undefined;
   if (opts.worker) {
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-    worker = await createWorker(config, { workflowBundle });
+    const workflowBundle = await bundleWorkflowCode({ ...bundleOptions(), logger: quietBundlerLogger });
+    worker = await createWorker(config, workflowBundle, { logger: opts.logger });
     running = worker.worker.run();
   }
-  const call = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, init);
+  const tenant = await registerTenant(url);
   return {
     url,
-    fetch: call,
-    post: (path, body) => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    upload(body, filename, type = 'application/octet-stream') {
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(body)], { type }), filename);
-      return call('/api/v1/media/upload', { method: 'POST', body: form });
-    },
+    fetch: tenant.fetch,
+    post: tenant.post,
+    upload: tenant.upload,
+    tenant,
+    as: (credentials) => client(url, credentials),
+    newTenant: (o) => registerTenant(url, o),
     config,
     temporal,
     common,
+    metrics,
+    workerMetrics: worker?.metrics,
     async stop() {
       if (worker) {
         worker.worker.shutdown();
@@ -76,7 +105,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
       }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await connection.close();
+      await temporal.connection.close();
       await common.orm.close();
     },
   };

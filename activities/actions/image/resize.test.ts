@@ -28,7 +28,7 @@ async function run(input: Buffer, params: Record<string, unknown>, maxResolution
     inputMimeType: 'image/jpeg',
     workDir: dir,
     params: p as unknown as ResizeParams,
-    limits: { image: { maxResolution } },
+    limits: { image: { maxResolution }, audio: { maxDurationSeconds: 3600 } },
     progress: () => undefined,
     signal: new AbortController().signal,
     logger: silent,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defaultRetry, defineAction, INVALID_INPUT } from '../types.js';
-import { decodeImage, encodeImage, OUTPUT_FORMATS, type OutputFormat } from './sharp-io.js';
+import { decodeImage, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from './sharp-io.js';
 
 export interface ResizeParams {
   width?: number;
@@ -82,7 +82,7 @@ export default defineAction<ResizeParams>({
     });
     const { extension, mimeType } = encodeImage(resized, format, { quality: params.quality });
     const path = join(workDir, `result.${extension}`);
-    const info = await resized.toFile(path);
+    const info = await render(resized.toFile(path));
     progress(0.9);
     return { type: 'file', path, mimeType, extension, data: { width: info.width, height: info.height, format } };
   },

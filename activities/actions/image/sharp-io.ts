@@ -1,8 +1,13 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ActionError, INVALID_INPUT, type ActionLimits } from '../types.js';
 
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Formats whose encoders keep every frame of an animated input. */
+export const ANIMATED_FORMATS: readonly OutputFormat[] = ['gif', 'webp'];
+/** Frames of an animation decoded at most; each frame also counts against the pixel limit. */
+export const MAX_ANIMATION_FRAMES = 200;
 
 const MIME: Record<OutputFormat, { mimeType: string; extension: string }> = {
   jpeg: { mimeType: 'image/jpeg', extension: 'jpg' },
@@ -13,60 +18,133 @@ const MIME: Record<OutputFormat, { mimeType: string; extension: string }> = {
   tiff: { mimeType: 'image/tiff', extension: 'tiff' },
 };
 
-/**
- * Opens an image defensively: bounded pixel count, warnings treated as errors, and a decode of
- * the header up front so a corrupt or lying file fails as bad input rather than later.
- */
-export async function decodeImage(path: string, limits: ActionLimits): Promise<{ image: Sharp; format: OutputFormat }> {
-  const image = sharp(path, {
-    failOn: 'warning',
-    limitInputPixels: limits.image.maxResolution * limits.image.maxResolution,
-    animated: false,
-  });
-  let format: string | undefined;
-  try {
-    const meta = await image.metadata();
-    format = meta.format;
-    if (!meta.width || !meta.height) throw new Error('image has no dimensions');
-    if (meta.width > limits.image.maxResolution || meta.height > limits.image.maxResolution) {
-      throw new ActionError(
-        INVALID_INPUT,
-        `image is ${meta.width}x${meta.height}, over the ${limits.image.maxResolution}px limit`,
-      );
-    }
-  } catch (err) {
-    if (err instanceof ActionError) throw err;
-    if (/pixel limit/i.test((err as Error).message)) {
-      throw new ActionError(INVALID_INPUT, `image is over the ${limits.image.maxResolution}px limit`);
-    }
-    throw new ActionError(INVALID_INPUT, `cannot decode image: ${(err as Error).message}`);
-  }
-  const normalized = format === 'jpg' ? 'jpeg' : format === 'heif' ? 'avif' : format;
-  const known = (OUTPUT_FORMATS as readonly string[]).includes(normalized ?? '') ? (normalized as OutputFormat) : 'png';
-  // Honour EXIF orientation so width and height mean what the viewer sees.
-  return { image: image.rotate(), format: known };
+export interface DecodedImage {
+  /** Auto-oriented: width and height mean what a viewer sees. */
+  image: Sharp;
+  /** The input's format, or png when it is one we cannot write. */
+  format: OutputFormat;
+  /** Header metadata of the input (stored, not oriented, dimensions). */
+  meta: Metadata;
+  /** Oriented dimensions of one frame. */
+  width: number;
+  height: number;
+  /** Frames decoded: 1 unless `animated` was asked for and the input has several. */
+  frames: number;
 }
 
-export function encodeImage(image: Sharp, format: OutputFormat, opts: { quality: number }): { mimeType: string; extension: string } {
+/**
+ * Opens an image defensively: bounded pixel count and frame count, warnings treated as errors,
+ * and the header read up front so a corrupt or lying file fails as bad input rather than later.
+ * Errors from the pixel data itself surface when the image is rendered: use `render`.
+ * `timeoutMs` bounds every render of the image (and of its clones).
+ */
+export async function decodeImage(
+  path: string,
+  limits: Pick<ActionLimits, 'image'>,
+  opts: { animated?: boolean; timeoutMs?: number } = {},
+): Promise<DecodedImage> {
+  const max = limits.image.maxResolution;
+  const options = { failOn: 'warning', limitInputPixels: max * max, autoOrient: true } as const;
+  // The header is read without the pixel limit so that an oversized image is named by its size.
+  const meta = await inputStep(sharp(path, { ...options, limitInputPixels: false, animated: false }).metadata());
+  if (!meta.width || !meta.height) throw new ActionError(INVALID_INPUT, 'cannot decode image: it has no dimensions');
+  if (meta.width > max || meta.height > max) {
+    throw new ActionError(INVALID_INPUT, `image is ${meta.width}x${meta.height}, over the ${max}px limit`);
+  }
+  const pages = meta.pages ?? 1;
+  const animated = Boolean(opts.animated) && pages > 1;
+  if (animated && pages > MAX_ANIMATION_FRAMES) {
+    throw new ActionError(INVALID_INPUT, `animation has ${pages} frames, over the ${MAX_ANIMATION_FRAMES}-frame limit`);
+  }
+  if (animated && meta.width * meta.height * pages > max * max) {
+    throw new ActionError(INVALID_INPUT, `animation of ${pages} frames of ${meta.width}x${meta.height} is over the pixel limit`);
+  }
+  const swapped = (meta.orientation ?? 1) >= 5;
+  const image = sharp(path, { ...options, animated });
+  // libvips keeps working after Temporal gives up on an attempt: stop it at the action's own deadline.
+  if (opts.timeoutMs) image.timeout({ seconds: Math.max(1, Math.floor(opts.timeoutMs / 1000)) });
+  return {
+    image,
+    format: normalizeFormat(meta.format),
+    meta,
+    width: swapped ? meta.height : meta.width,
+    height: swapped ? meta.width : meta.height,
+    frames: animated ? pages : 1,
+  };
+}
+
+/**
+ * Runs a step that decodes pixels (toFile, toBuffer, stats): a failure there is the input's
+ * fault (truncated data, bad chunks), so it becomes a non-retryable INVALID_INPUT. Errors with an
+ * errno code (disk full, missing directory) are the machine's and stay retryable.
+ */
+export async function render<T>(step: Promise<T>): Promise<T> {
+  return inputStep(step);
+}
+
+/** Decodes the whole image once, cheaply (JPEG shrinks on load), to prove the pixel data is intact. */
+export async function assertDecodable(image: Sharp): Promise<void> {
+  await render(image.clone().resize(64, 64, { fit: 'inside' }).raw().toBuffer());
+}
+
+async function inputStep<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    if (err instanceof ActionError || typeof (err as NodeJS.ErrnoException).code === 'string') throw err;
+    const message = String((err as Error).message ?? err).split('\n')[0]!.trim().slice(0, 200);
+    if (/pixel limit/i.test(message)) throw new ActionError(INVALID_INPUT, 'image is over the pixel limit');
+    throw new ActionError(INVALID_INPUT, `cannot decode image: ${message}`);
+  }
+}
+
+function normalizeFormat(format: string | undefined): OutputFormat {
+  const normalized = format === 'jpg' ? 'jpeg' : format === 'heif' ? 'avif' : format;
+  return (OUTPUT_FORMATS as readonly string[]).includes(normalized ?? '') ? (normalized as OutputFormat) : 'png';
+}
+
+export interface EncodeOptions {
+  quality: number;
+  /** WebP and AVIF only. */
+  lossless?: boolean;
+  /** Progressive JPEG, interlaced PNG and GIF. */
+  progressive?: boolean;
+}
+
+export function encodeImage(image: Sharp, format: OutputFormat, opts: EncodeOptions): { mimeType: string; extension: string } {
+  const { quality, lossless = false, progressive = false } = opts;
   switch (format) {
     case 'jpeg':
-      image.jpeg({ quality: opts.quality, mozjpeg: true });
+      // JPEG has no alpha: transparent areas become white rather than black.
+      // mozjpeg's settings spelled out: its preset would force progressive scans.
+      image.flatten({ background: '#ffffff' }).jpeg({
+        quality,
+        progressive,
+        optimiseScans: progressive,
+        trellisQuantisation: true,
+        overshootDeringing: true,
+        quantisationTable: 3,
+      });
       break;
     case 'webp':
-      image.webp({ quality: opts.quality });
+      image.webp({ quality, lossless });
       break;
     case 'avif':
-      image.avif({ quality: opts.quality });
+      image.avif({ quality, lossless });
       break;
     case 'png':
-      image.png();
+      image.png({ progressive });
       break;
     case 'gif':
-      image.gif();
+      image.gif({ progressive });
       break;
     case 'tiff':
-      image.tiff({ quality: opts.quality });
+      image.tiff({ quality });
       break;
   }
+  return MIME[format];
+}
+
+export function mimeOf(format: OutputFormat): { mimeType: string; extension: string } {
   return MIME[format];
 }

@@ -1,0 +1,183 @@
+import { join } from 'node:path';
+import { ffmpeg as defaultFfmpeg, type AudioInfo, type Ffmpeg, type FfmpegJob } from '../../media/ffmpeg.js';
+import { ActionError, INVALID_INPUT, type ActionContext, type RetryPolicy } from '../types.js';
+
+export const AUDIO_FORMATS = ['mp3', 'wav', 'flac', 'ogg', 'opus', 'm4a', 'webm'] as const;
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+
+export const BITRATES = ['32k', '48k', '64k', '96k', '128k', '160k', '192k', '256k', '320k'] as const;
+/** Rates libopus encodes (ogg, opus and webm outputs). */
+export const OPUS_SAMPLE_RATES = [8000, 12000, 16000, 24000, 48000];
+
+interface Encoding {
+  muxer: string;
+  codec: string;
+  extension: string;
+  mimeType: string;
+  lossless: boolean;
+}
+
+const ENCODINGS: Record<AudioFormat, Encoding> = {
+  mp3: { muxer: 'mp3', codec: 'libmp3lame', extension: 'mp3', mimeType: 'audio/mpeg', lossless: false },
+  wav: { muxer: 'wav', codec: 'pcm_s16le', extension: 'wav', mimeType: 'audio/wav', lossless: true },
+  flac: { muxer: 'flac', codec: 'flac', extension: 'flac', mimeType: 'audio/flac', lossless: true },
+  ogg: { muxer: 'ogg', codec: 'libopus', extension: 'ogg', mimeType: 'audio/ogg', lossless: false },
+  opus: { muxer: 'ogg', codec: 'libopus', extension: 'opus', mimeType: 'audio/ogg', lossless: false },
+  // ipod writes the M4A brand, so the result is recognised as audio rather than as MP4 video.
+  m4a: { muxer: 'ipod', codec: 'aac', extension: 'm4a', mimeType: 'audio/mp4', lossless: false },
+  webm: { muxer: 'webm', codec: 'libopus', extension: 'webm', mimeType: 'audio/webm', lossless: false },
+};
+
+/** ffmpeg work can take minutes on an hour of audio; progress heartbeats every half second. */
+export const AUDIO_TIMEOUTS = { startToCloseMs: 15 * 60_000, heartbeatMs: 30_000 };
+/** ffmpeg's own deadline, a little inside the activity's so the process never outlives it. */
+export const FFMPEG_TIME_LIMIT_MS = AUDIO_TIMEOUTS.startToCloseMs - 30_000;
+export const AUDIO_RETRY: RetryPolicy = { maximumAttempts: 3, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 30_000 };
+
+export const formatParameter = {
+  type: 'string',
+  enum: ['original', ...AUDIO_FORMATS],
+  default: 'original',
+  description: 'Output format; original keeps the input format (Ogg Vorbis becomes Ogg Opus).',
+};
+
+export interface OpenedAudio extends AudioInfo {
+  durationSeconds: number;
+  format: AudioFormat;
+}
+
+/**
+ * Probes the input and enforces the configured maximum duration. A container that does not state
+ * its duration is decoded (up to just past the limit) to measure it.
+ */
+export async function openAudio(ctx: ActionContext<unknown>, ff: Ffmpeg = defaultFfmpeg): Promise<OpenedAudio> {
+  const info = await ff.probe(ctx.inputPath, { mimeType: ctx.inputMimeType, signal: ctx.signal });
+  const max = ctx.limits.audio.maxDurationSeconds;
+  let duration = info.durationSeconds;
+  if (duration === undefined) {
+    const measured = await ff.run({
+      input: ctx.inputPath,
+      inputFormat: info.container,
+      outputOptions: ['-map', '0:a:0', '-t', String(max + 1), '-f', 'null'],
+      output: null,
+      signal: ctx.signal,
+      timeoutMs: FFMPEG_TIME_LIMIT_MS,
+    });
+    duration = measured.processedSeconds;
+  }
+  if (duration > max) {
+    throw new ActionError(INVALID_INPUT, `the audio is ${formatMinutes(duration)} long, over the ${formatMinutes(max)} limit`);
+  }
+  if (duration <= 0) throw new ActionError(INVALID_INPUT, 'the audio is empty');
+  return { ...info, durationSeconds: duration, format: formatOf(info) };
+}
+
+/** The output format closest to the input's container. */
+export function formatOf(info: AudioInfo): AudioFormat {
+  if (info.container.startsWith('mov')) return 'm4a';
+  if (info.container.startsWith('matroska')) return 'webm';
+  if (info.container === 'ogg') return 'ogg';
+  return (AUDIO_FORMATS as readonly string[]).includes(info.container) ? (info.container as AudioFormat) : 'wav';
+}
+
+export interface EncodeOptions {
+  bitrate?: string;
+  sampleRate?: number;
+  channels?: number;
+  /** The input, when the output keeps its format: its PCM sample format and bit rate are kept. */
+  like?: AudioInfo;
+}
+
+/** Output options that encode the first audio stream to `format`, plus where the file goes. */
+export function encodeTo(format: AudioFormat, workDir: string, opts: EncodeOptions = {}) {
+  const enc = ENCODINGS[format];
+  const codec = format === 'wav' && opts.like?.codec.startsWith('pcm_') ? opts.like.codec : enc.codec;
+  const bitrate = opts.bitrate ?? (opts.like?.streamBitRate ? keepBitrate(opts.like.streamBitRate) : '192k');
+  const sampleRate = opts.sampleRate && enc.codec === 'libopus' && !OPUS_SAMPLE_RATES.includes(opts.sampleRate) ? 48000 : opts.sampleRate;
+  const outputOptions = [
+    '-map', '0:a:0', '-vn', '-sn', '-dn',
+    '-c:a', codec,
+    ...(enc.lossless ? [] : ['-b:a', bitrate]),
+    ...(sampleRate ? ['-ar', String(sampleRate)] : []),
+    ...(opts.channels ? ['-ac', String(opts.channels)] : []),
+    ...(enc.muxer === 'ipod' ? ['-movflags', '+faststart'] : []),
+    '-f', enc.muxer,
+  ];
+  return { outputOptions, path: join(workDir, `result.${enc.extension}`), mimeType: enc.mimeType, extension: enc.extension };
+}
+
+/** Runs ffmpeg on the action's input with its signal, deadline and progress (mapped into [from, to]). */
+export function runOnInput(
+  ctx: ActionContext<unknown>,
+  audio: OpenedAudio,
+  job: Omit<FfmpegJob, 'input' | 'inputFormat' | 'signal' | 'timeoutMs' | 'onProgress'>,
+  range: [number, number] = [0, 1],
+  ff: Ffmpeg = defaultFfmpeg,
+) {
+  return ff.run({
+    ...job,
+    input: ctx.inputPath,
+    inputFormat: audio.container,
+    signal: ctx.signal,
+    timeoutMs: FFMPEG_TIME_LIMIT_MS,
+    onProgress: (f) => ctx.progress(range[0] + (range[1] - range[0]) * f),
+  });
+}
+
+/** Loudness statistics printed by ffmpeg's loudnorm filter (print_format=json) at the end of a run. */
+export interface Loudness {
+  input_i: number | null;
+  input_tp: number | null;
+  input_lra: number | null;
+  input_thresh: number | null;
+  output_i: number | null;
+  output_tp: number | null;
+  target_offset: number | null;
+}
+
+/** Collects the JSON block loudnorm prints; pass `collect` as onStderr and call `result()` after the run. */
+export function loudnormCollector() {
+  const lines: string[] = [];
+  let inBlock = false;
+  return {
+    collect(line: string) {
+      // The JSON follows the filter's last log line.
+      if (/Parsed_loudnorm/.test(line)) {
+        inBlock = true;
+        lines.length = 0;
+      }
+      else if (inBlock) lines.push(line);
+    },
+    result(): Loudness {
+      const text = lines.join('\n');
+      const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
+      let raw: Record<string, string> = {};
+      try {
+        raw = JSON.parse(json) as Record<string, string>;
+      } catch {
+        throw new Error('ffmpeg loudnorm printed no measurement');
+      }
+      // Silence measures as "-inf": reported as null.
+      const n = (k: string) => (Number.isFinite(Number(raw[k])) ? Number(raw[k]) : null);
+      return {
+        input_i: n('input_i'),
+        input_tp: n('input_tp'),
+        input_lra: n('input_lra'),
+        input_thresh: n('input_thresh'),
+        output_i: n('output_i'),
+        output_tp: n('output_tp'),
+        target_offset: n('target_offset'),
+      };
+    },
+  };
+}
+
+function keepBitrate(bitsPerSecond: number): string {
+  return `${Math.min(320, Math.max(32, Math.round(bitsPerSecond / 1000)))}k`;
+}
+
+function formatMinutes(seconds: number): string {
+  return seconds < 120 ? `${Math.round(seconds)} seconds` : `${Math.round((seconds / 60) * 10) / 10} minutes`;
+}
+
+export const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;

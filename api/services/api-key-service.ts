@@ -1,0 +1,164 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKeySchema, OrganizationSchema, type ApiKey } from '../../entities/index.js';
+import { ConflictError, ForbiddenError, InvalidApiKeyError, LimitExceededError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { checkApiKeyFormat, digestsEqual, generateApiKey, sha256Hex } from '../../lib/tokens.js';
+import { capLimits, quotasOf, rateLimitsOf } from '../auth/limits.js';
+import { can, type Principal } from '../auth/principal.js';
+import { keyPermissions, type Scope } from '../auth/permissions.js';
+import type { ApiDeps } from '../deps.js';
+
+export interface KeyInput {
+  name?: string;
+  permissions?: Scope[];
+  expiresAt?: Date | null;
+  requestsPerMinute?: number;
+}
+
+export function createApiKeyService(deps: ApiDeps) {
+  const { orm, config, clock, logger } = deps;
+
+  /** A key of the caller's organization that the caller may manage: their own, or any with `org:admin`. */
+  async function manageable(em: EntityManager, principal: Principal, id: string): Promise<ApiKey> {
+    const key = await em.findOne(ApiKeySchema, {
+      id,
+      organization: principal.organizationId,
+      ...(can(principal, 'org:admin') ? {} : { createdBy: principal.userId }),
+    });
+    if (!key) throw new NotFoundError('API key', id);
+    return key;
+  }
+
+  /** A key never carries more than the caller holds. */
+  function assertGrantable(principal: Principal, permissions: readonly string[]): void {
+    const missing = permissions.filter((p) => !principal.permissions.includes(p as Scope));
+    if (missing.length) throw new ForbiddenError('A key cannot have permissions its creator does not have', { not_allowed: missing });
+  }
+
+  function assertFuture(expiresAt: Date | null | undefined): void {
+    if (expiresAt && expiresAt <= clock.now()) {
+      throw new ValidationError('expires_at must be in the future', { fields: [{ field: 'expires_at', location: 'body', message: 'must be in the future' }] });
+    }
+  }
+
+  return {
+    async create(principal: Principal, input: Required<Pick<KeyInput, 'name' | 'permissions'>> & KeyInput): Promise<{ key: ApiKey; secret: string }> {
+      assertGrantable(principal, input.permissions);
+      assertFuture(input.expiresAt);
+      return orm.em.fork().transactional(async (em) => {
+        const org = await em.findOneOrFail(OrganizationSchema, principal.organizationId);
+        await em.execute('select id from organizations where id = ? for update', [org.id]);
+        const { max_api_keys } = quotasOf(org.settings, config);
+        if (max_api_keys > 0 && (await em.count(ApiKeySchema, { organization: org.id, status: 'active' })) >= max_api_keys) {
+          throw new LimitExceededError('max_api_keys', max_api_keys);
+        }
+        const generated = generateApiKey();
+        const key = em.create(ApiKeySchema, {
+          organization: org.id,
+          createdBy: principal.userId,
+          name: input.name,
+          keyPreview: generated.preview,
+          keyHash: generated.hash,
+          permissions: [...input.permissions],
+          rateLimits: input.requestsPerMinute ? { requests_per_minute: input.requestsPerMinute } : {},
+          expiresAt: input.expiresAt ?? null,
+        });
+        await em.flush();
+        return { key, secret: generated.key };
+      });
+    },
+
+    async list(principal: Principal): Promise<ApiKey[]> {
+      return orm.em.fork().find(
+        ApiKeySchema,
+        { organization: principal.organizationId, ...(can(principal, 'org:admin') ? {} : { createdBy: principal.userId }) },
+        { orderBy: { createdAt: 'desc' } },
+      );
+    },
+
+    async get(principal: Principal, id: string): Promise<ApiKey> {
+      return manageable(orm.em.fork(), principal, id);
+    },
+
+    async update(principal: Principal, id: string, input: KeyInput): Promise<ApiKey> {
+      const em = orm.em.fork();
+      const key = await manageable(em, principal, id);
+      if (key.status === 'revoked') throw new ConflictError('A revoked key cannot be changed');
+      if (input.permissions) {
+        assertGrantable(principal, input.permissions);
+        key.permissions = [...input.permissions];
+      }
+      if (input.expiresAt !== undefined) {
+        assertFuture(input.expiresAt);
+        key.expiresAt = input.expiresAt;
+      }
+      if (input.name !== undefined) key.name = input.name;
+      if (input.requestsPerMinute !== undefined) key.rateLimits = { requests_per_minute: input.requestsPerMinute };
+      await em.flush();
+      return key;
+    },
+
+    async revoke(principal: Principal, id: string): Promise<void> {
+      const em = orm.em.fork();
+      const key = await manageable(em, principal, id);
+      if (key.status === 'revoked') return;
+      key.status = 'revoked';
+      key.revokedAt = clock.now();
+      key.previousKeyHash = null;
+      key.previousKeyExpiresAt = null;
+      await em.flush();
+    },
+
+    /** A new secret; the old one keeps working for `graceSeconds` (0: stops at once). */
+    async rotate(principal: Principal, id: string, graceSeconds: number): Promise<{ key: ApiKey; secret: string }> {
+      const em = orm.em.fork();
+      const key = await manageable(em, principal, id);
+      await em.populate(key, ['keyHash']);
+      if (key.status === 'revoked') throw new ConflictError('A revoked key cannot be rotated');
+      const generated = generateApiKey();
+      key.previousKeyHash = graceSeconds > 0 ? key.keyHash : null;
+      key.previousKeyExpiresAt = graceSeconds > 0 ? new Date(clock.now().getTime() + graceSeconds * 1000) : null;
+      key.keyHash = generated.hash;
+      key.keyPreview = generated.preview;
+      await em.flush();
+      return { key, secret: generated.key };
+    },
+
+    /** An `X-API-Key` value → the principal. Format and checksum are checked before any lookup. */
+    async authenticate(raw: string): Promise<Principal> {
+      const format = checkApiKeyFormat(raw);
+      if (format !== 'ok') throw new InvalidApiKeyError(format === 'bad_checksum' ? 'API key checksum mismatch' : 'Malformed API key');
+      const hash = sha256Hex(raw);
+      const now = clock.now();
+      const em = orm.em.fork();
+      const key = await em.findOne(
+        ApiKeySchema,
+        { $or: [{ keyHash: hash }, { previousKeyHash: hash, previousKeyExpiresAt: { $gt: now } }] },
+        { populate: ['keyHash', 'previousKeyHash', 'createdBy', 'organization'] },
+      );
+      const matches = key && (digestsEqual(key.keyHash, hash) || (key.previousKeyHash != null && digestsEqual(key.previousKeyHash, hash)));
+      if (!key || !matches || key.status !== 'active') throw new InvalidApiKeyError();
+      if (key.expiresAt && key.expiresAt <= now) throw new InvalidApiKeyError('API key has expired');
+      const creator = key.createdBy.getEntity();
+      const org = key.organization.getEntity();
+      if (creator.status !== 'active' || org.deletedAt) throw new InvalidApiKeyError();
+
+      // Coarse: at most one write per key per resolution period, and never in the request's way.
+      if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > config.auth.apiKeyLastUsedResolutionMs) {
+        em.nativeUpdate(ApiKeySchema, { id: key.id }, { lastUsedAt: now }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not record API key use'));
+      }
+      return {
+        organizationId: org.id,
+        userId: creator.id,
+        apiKeyId: key.id,
+        role: creator.role,
+        permissions: keyPermissions(key.permissions, creator.role),
+        limits: {
+          perMinute: capLimits(rateLimitsOf(org.settings, config), key.rateLimits.requests_per_minute),
+          requestsPerDay: quotasOf(org.settings, config).requests_per_day,
+        },
+      };
+    },
+  };
+}
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -1,0 +1,56 @@
+import type { AiProvider } from '../../activities/actions/ai.js';
+import { ActionError } from '../../activities/actions/types.js';
+import { loadConfig } from '../config.js';
+import { createAiProviders } from './index.js';
+import { createAiRegistry } from './registry.js';
+
+const provider = (name: AiProvider['name'], caps: (keyof AiProvider)[]): AiProvider =>
+  Object.fromEntries([['name', name], ...caps.map((c) => [c, async () => undefined])]) as unknown as AiProvider;
+
+const openai = provider('openai', ['ocr', 'describeImage', 'transcribe']);
+const anthropic = provider('anthropic', ['ocr', 'describeImage']);
+const tesseract = provider('tesseract', ['ocr']);
+
+test('a requested provider wins, and must be configured and capable', () => {
+  const reg = createAiRegistry([openai, tesseract], { img_ocr: 'openai' });
+  expect(reg.forAction('img_ocr', 'ocr', 'tesseract')).toBe(tesseract);
+  expect(() => reg.forAction('img_ocr', 'ocr', 'anthropic')).toThrow(expect.objectContaining({ constructor: ActionError, type: 'AI_PROVIDER_ERROR' }));
+  expect(() => reg.forAction('img_describe', 'describeImage', 'tesseract')).toThrow(/cannot serve img_describe/);
+});
+
+test('the mapping decides, and an unconfigured mapping falls back to a capable provider', () => {
+  expect(createAiRegistry([openai, tesseract, anthropic], { img_ocr: 'openai', img_describe: 'anthropic' }).forAction('img_describe', 'describeImage')).toBe(anthropic);
+  const noKeys = createAiRegistry([tesseract], { img_ocr: 'openai', img_describe: 'anthropic' });
+  expect(noKeys.forAction('img_ocr', 'ocr')).toBe(tesseract);
+  expect(() => noKeys.forAction('img_describe', 'describeImage')).toThrow(/mapped to anthropic, which is not configured/);
+});
+
+test('from configuration: keys decide which remote providers exist; OCR falls back to Tesseract, not Anthropic', () => {
+  const bare = createAiProviders(loadConfig({}).ai);
+  expect(bare.available()).toEqual(['tesseract']);
+  expect(bare.forAction('img_ocr', 'ocr').name).toBe('tesseract');
+
+  const anthropicOnly = createAiProviders(loadConfig({ ANTHROPIC_API_KEY: 'k' }).ai);
+  expect(anthropicOnly.forAction('img_ocr', 'ocr').name).toBe('tesseract');
+  expect(anthropicOnly.forAction('img_describe', 'describeImage').name).toBe('anthropic');
+
+  const both = createAiProviders(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', AI_PROVIDER_MAPPING: 'img_describe=openai' }).ai);
+  expect(both.available()).toEqual(['openai', 'tesseract', 'anthropic']);
+  expect(both.forAction('img_ocr', 'ocr').name).toBe('openai');
+  expect(both.forAction('img_describe', 'describeImage').name).toBe('openai');
+  expect(both.forAction('aud_translate', 'translateText').name).toBe('openai');
+});
+
+test('AI configuration: §6.2 defaults, overrides, and every bad entry reported', () => {
+  const { ai } = loadConfig({});
+  expect(ai.providerMapping).toEqual({ img_ocr: 'openai', img_describe: 'anthropic', aud_transcribe: 'openai', aud_translate: 'openai' });
+  expect(ai.openai).toMatchObject({ apiKey: undefined, baseUrl: 'https://api.openai.com/v1', transcribeModel: 'whisper-1', visionModel: 'gpt-4o-mini' });
+  expect(ai.anthropic.baseUrl).toBe('https://api.anthropic.com');
+  expect(loadConfig({ AI_PROVIDER_MAPPING: ' img_ocr = tesseract ', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1/' }).ai).toMatchObject({
+    providerMapping: { img_ocr: 'tesseract', img_describe: 'anthropic' },
+    openai: { baseUrl: 'http://127.0.0.1:1/v1' },
+  });
+  expect(() => loadConfig({ AI_PROVIDER_MAPPING: 'img_ocr=gemini,img_describe', ANTHROPIC_BASE_URL: 'not a url' })).toThrow(
+    expect.objectContaining({ problems: expect.arrayContaining([expect.stringContaining('"img_ocr=gemini"'), expect.stringContaining('"img_describe"'), expect.stringContaining("ANTHROPIC_BASE_URL")]) }),
+  );
+});

@@ -1,0 +1,204 @@
+import sharp from 'sharp';
+import analyze from '../activities/actions/image/analyze.js';
+import metadata from '../activities/actions/image/metadata.js';
+import { MediaFileSchema } from '../entities/index.js';
+import { createAjv } from '../lib/ajv.js';
+import { keys } from '../lib/storage.js';
+import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { makeJpeg } from './support/media.js';
+
+let h: Harness;
+beforeAll(async () => {
+  // No AI provider: img_analyze must then answer without a description.
+  h = await startHarness({ worker: true, env: { OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' } });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const json = async (res: Response) => (await res.json()) as Record<string, any>;
+
+async function upload(bytes: Buffer, name: string): Promise<Record<string, any>> {
+  const res = await h.upload(bytes, name);
+  expect(res.status).toBe(201);
+  return json(res);
+}
+
+async function runJob(mediaId: string, actionId: string, parameters: Record<string, unknown>): Promise<Record<string, any>> {
+  const submitted = await h.post('/api/v1/process', { media_id: mediaId, action_id: actionId, parameters });
+  expect(submitted.status).toBe(202);
+  const { id } = await json(submitted);
+  return waitFor(async () => {
+    const job = await json(await h.fetch(`/api/v1/jobs/${id}`));
+    return ['completed', 'failed'].includes(job.status) ? job : undefined;
+  });
+}
+
+async function resultBytes(jobId: string, type: string): Promise<Buffer> {
+  const res = await h.fetch(`/api/v1/jobs/${jobId}/result`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe(type);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** A camera-like photo: 640x480 with EXIF (GPS included) and an ICC profile. */
+const photo = async () =>
+  sharp(await makeJpeg(640, 480))
+    .withExif({
+      IFD0: { Make: 'Acme', Model: 'Cam 1' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 30/1', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 40/1' },
+    })
+    .withIccProfile('srgb')
+    .jpeg({ quality: 90 })
+    .toBuffer();
+
+/** One second of silence as 8 kHz mono PCM WAV. */
+function wav(): Buffer {
+  const data = Buffer.alloc(8000 * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(16000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+describe('image actions through the API', () => {
+  let media: Record<string, any>;
+  beforeAll(async () => {
+    media = await upload(await photo(), 'paris.jpg');
+  });
+
+  test('img_crop cuts a region; a region outside the image fails the job as bad input', async () => {
+    const job = await runJob(media.id, 'img_crop', { left: 100, top: 50, width: 300, height: 200, format: 'png' });
+    expect(job).toMatchObject({
+      status: 'completed',
+      parameters: { strategy: 'region', quality: 80 },
+      result: { type: 'file', mime_type: 'image/png' },
+    });
+    const meta = await sharp(await resultBytes(job.id, 'image/png')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 300, 200]);
+
+    const outside = await runJob(media.id, 'img_crop', { left: 600, top: 0, width: 100, height: 100 });
+    expect(outside).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT', message: expect.stringContaining('outside the 640x480 image') } });
+
+    const smart = await runJob(media.id, 'img_crop', { strategy: 'attention', width: 200, height: 200 });
+    expect(smart).toMatchObject({ status: 'completed', result: { mime_type: 'image/jpeg' } });
+    const smartMeta = await sharp(await resultBytes(smart.id, 'image/jpeg')).metadata();
+    expect([smartMeta.width, smartMeta.height]).toEqual([200, 200]);
+  });
+
+  test('img_format_convert makes an AVIF without the GPS position', async () => {
+    const job = await runJob(media.id, 'img_format_convert', { format: 'avif', quality: 50 });
+    expect(job).toMatchObject({ status: 'completed', result: { type: 'file', mime_type: 'image/avif' } });
+    const bytes = await resultBytes(job.id, 'image/avif');
+    expect(job.result.file_size_bytes).toBe(bytes.length);
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.compression, meta.width, meta.height, meta.exif]).toEqual(['heif', 'av1', 640, 480, undefined]);
+
+    const refused = await h.post('/api/v1/process', { media_id: media.id, action_id: 'img_format_convert', parameters: { format: 'jpeg', lossless: true } });
+    expect(refused.status).toBe(400);
+    expect((await json(refused)).error).toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
+  test('img_metadata reports EXIF, GPS and ICC as JSON, in the job and at /result', async () => {
+    const job = await runJob(media.id, 'img_metadata', {});
+    expect(job).toMatchObject({ status: 'completed', result: { type: 'json' } });
+    const data = job.result.data;
+    expect(createAjv().validate(metadata.outputSchema, data)).toBe(true);
+    expect(data).toMatchObject({ format: 'jpeg', width: 640, height: 480, has_icc_profile: true, exif: { Image: { Make: 'Acme', Model: 'Cam 1' } } });
+    expect(data.gps.latitude).toBeCloseTo(48 + 51 / 60 + 30 / 3600, 6);
+    expect(data.gps.longitude).toBeCloseTo(2 + 17 / 60 + 40 / 3600, 6);
+    expect(data.icc.description).toMatch(/sRGB/i);
+    const result = await h.fetch(`/api/v1/jobs/${job.id}/result`);
+    expect(result.status).toBe(200);
+    expect(await json(result)).toEqual(data);
+  });
+
+  test('img_analyze measures the image and, without an AI provider, has no description', async () => {
+    const job = await runJob(media.id, 'img_analyze', {});
+    expect(job).toMatchObject({ status: 'completed', parameters: { include_description: true, color_count: 5 } });
+    const data = job.result.data;
+    expect(createAjv().validate(analyze.outputSchema, data)).toBe(true);
+    expect(data).not.toHaveProperty('description');
+    expect(data).toMatchObject({ width: 640, height: 480, is_opaque: true });
+    expect(data.channels.map((c: { name: string }) => c.name)).toEqual(['red', 'green', 'blue']);
+    // makeJpeg: a blue-to-orange gradient with a white disc, so white is among the colours found.
+    expect(data.dominant_colors.length).toBeGreaterThan(1);
+    expect(data.dominant_colors.some((c: { rgb: number[] }) => c.rgb.every((v) => v > 230))).toBe(true);
+    expect(data.entropy).toBeGreaterThan(1);
+  });
+});
+
+describe('thumbnails', () => {
+  test('made on first request, then streamed from storage', async () => {
+    const media = await upload(await makeJpeg(640, 480), 'wide.jpg');
+    const first = await h.fetch(`/api/v1/media/${media.id}/thumbnail`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('image/jpeg');
+    const bytes = Buffer.from(await first.arrayBuffer());
+    expect(Number(first.headers.get('content-length'))).toBe(bytes.length);
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 200, 150]);
+
+    const key = keys.thumbnail(await orgOf(media.id), media.id);
+    const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: media.id });
+    expect(row.thumbnailPath).toBe(key);
+    expect(await h.common.storage.stat(key)).toMatchObject({ size: bytes.length, contentType: 'image/jpeg' });
+
+    // Replace the stored object: a second request that returns it was served from storage.
+    const marker = await sharp({ create: { width: 7, height: 5, channels: 3, background: '#00ff00' } }).jpeg().toBuffer();
+    await h.common.storage.put(key, marker, 'image/jpeg');
+    const second = await h.fetch(`/api/v1/media/${media.id}/thumbnail`);
+    expect(second.status).toBe(200);
+    expect(Buffer.from(await second.arrayBuffer()).equals(marker)).toBe(true);
+  });
+
+  test('small, tall and transparent images: never enlarged, upright, flattened', async () => {
+    const small = await upload(await makeJpeg(120, 90), 'small.jpg');
+    const smallMeta = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${small.id}/thumbnail`)).arrayBuffer())).metadata();
+    expect([smallMeta.width, smallMeta.height]).toEqual([120, 90]);
+
+    const rotated = await sharp(await makeJpeg(600, 300)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const tall = await upload(rotated, 'tall.jpg');
+    const tallMeta = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${tall.id}/thumbnail`)).arrayBuffer())).metadata();
+    expect([tallMeta.width, tallMeta.height]).toEqual([100, 200]);
+
+    const png = await sharp({ create: { width: 400, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const clear = await upload(png, 'clear.png');
+    const { data } = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${clear.id}/thumbnail`)).arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    expect(Math.min(...data)).toBeGreaterThan(245);
+  });
+
+  test('audio has no thumbnail; a corrupt image is INVALID_FILE_TYPE; unknown media is 404', async () => {
+    const audio = await upload(wav(), 'silence.wav');
+    expect(audio.media_type).toBe('audio');
+    const none = await h.fetch(`/api/v1/media/${audio.id}/thumbnail`);
+    expect(none.status).toBe(404);
+    expect((await json(none)).error).toMatchObject({ code: 'NOT_FOUND', message: 'Thumbnail not found' });
+
+    const jpeg = await makeJpeg(320, 240);
+    const corrupt = await upload(Buffer.concat([jpeg.subarray(0, 400), Buffer.alloc(4000, 0x41)]), 'broken.jpg');
+    const bad = await h.fetch(`/api/v1/media/${corrupt.id}/thumbnail`);
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error).toMatchObject({ code: 'INVALID_FILE_TYPE' });
+    const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: corrupt.id });
+    expect(row.thumbnailPath).toBeNull();
+
+    const unknown = await h.fetch('/api/v1/media/3f0e7a1c-9b7e-4c1a-8a8e-2d6f1b0c9e55/thumbnail');
+    expect(unknown.status).toBe(404);
+  });
+});
+
+async function orgOf(mediaId: string): Promise<string> {
+  const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: mediaId });
+  return row.organization.id;
+}
