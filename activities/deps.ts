@@ -1,15 +1,20 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { WebhookConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { AiRegistry } from './actions/ai.js';
+import type { ProviderKeys } from '../workflows/types.js';
 import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from './actions/registry.js';
 import type { ActionLimits } from './actions/types.js';
+import type { ImportDeps } from './import-media.js';
 
 export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
+
+export type WebhookActivityConfig = WebhookConfig & { taskQueue: string; apiBaseUrl: string };
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -23,4 +28,10 @@ export interface ActivityDeps {
   tmpDir: string;
   retentionDays: number;
   metrics: Metrics;
+  /** Providers built with a request's own keys (X-OpenAI-API-Key, X-Anthropic-API-Key) in place of the configured ones. */
+  aiWithKeys?: (keys: ProviderKeys) => AiRegistry;
+  /** Webhook deliveries: where their workflows run and the API's public URL for result links (the worker always sets it). */
+  webhooks?: WebhookActivityConfig;
+  /** URL imports: limits, address policy, and job submission (the worker always sets it). */
+  imports?: ImportDeps;
 }

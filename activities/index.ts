@@ -1,11 +1,17 @@
 import type { ActivityDeps } from './deps.js';
 import { createJobBookkeeping } from './job-bookkeeping.js';
+import { createImportActivities } from './import-media.js';
+import { createRetentionActivities } from './retention.js';
 import { createRunAction } from './run-action.js';
+import { createWebhookActivities } from './webhooks/index.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createJobBookkeeping(deps),
     runAction: createRunAction(deps),
+    ...createRetentionActivities(deps),
+    ...createWebhookActivities(deps),
+    ...createImportActivities(deps),
   };
 }
 

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { HashingStream } from '../lib/hashing.js';
 import { keys } from '../lib/storage.js';
-import type { RunActionInput, StepResult } from '../workflows/types.js';
+import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/types.js';
 import { ActionError } from './actions/types.js';
 import type { ActivityDeps } from './deps.js';
 import { reportProgress } from './progress.js';
@@ -21,8 +21,11 @@ export function createRunAction(deps: ActivityDeps) {
     const action = deps.actions.get(input.actionId);
     if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
     const logger = deps.logger.child({ jobId: input.jobId, actionId: input.actionId, attempt: ctx.info.attempt });
+    const stepIndex = input.stepIndex ?? 0;
+    const totalSteps = input.totalSteps ?? 1;
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
-    const progress = reportProgress(deps, input.jobId, (p) => ctx.heartbeat(p));
+    const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => ctx.heartbeat(p));
+    await countAttempt(deps, input.jobId, stepIndex);
     if (ctx.info.attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
     const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
     let outcome = 'failed';
@@ -41,7 +44,7 @@ export function createRunAction(deps: ActivityDeps) {
           progress: (f) => progress(0.1 + 0.8 * Math.min(Math.max(f, 0), 1)),
           signal: ctx.cancellationSignal,
           logger,
-          ai: deps.ai,
+          ai: input.providerKeys ? aiWithRequestKeys(deps, input.providerKeys) : deps.ai,
         });
       } catch (err) {
         deps.metrics.actionFailures.inc({ action_id: input.actionId, error: err instanceof ActionError ? err.type : 'INTERNAL' });
@@ -58,11 +61,21 @@ export function createRunAction(deps: ActivityDeps) {
       outcome = 'completed';
       logger.info({ resultType: output.type }, 'action completed');
       if (output.type === 'json') return { type: 'json', data: output.data, ...(output.usage ? { usage: output.usage } : {}) };
-      const key = keys.result(input.organizationId, input.jobId, output.extension);
+      const key =
+        totalSteps === 1
+          ? keys.result(input.organizationId, input.jobId, output.extension)
+          : keys.stepResult(input.organizationId, input.jobId, stepIndex, output.extension);
       const hashing = new HashingStream();
-      await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
+      try {
+        await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
+        progress(0.95);
+        // A cancellation that arrived during the upload still wins: nothing of this attempt remains.
+        ctx.cancellationSignal.throwIfAborted();
+      } catch (err) {
+        await deps.storage.remove(key).catch((e: unknown) => logger.warn({ err: e, key }, 'could not remove a partial result'));
+        throw err;
+      }
       const digest = hashing.digest();
-      progress(0.95);
       return {
         type: 'file',
         key,
@@ -78,4 +91,18 @@ export function createRunAction(deps: ActivityDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
+}
+
+// Attempts over every run of the step, shown on the job's steps; best effort like progress.
+async function countAttempt(deps: ActivityDeps, jobId: string, stepIndex: number): Promise<void> {
+  await deps.orm.em
+    .fork()
+    .execute(`update "job_steps" set "attempts" = "attempts" + 1, "updated_at" = now() where "job_id" = ? and "step_index" = ?`, [jobId, stepIndex])
+    .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'attempt count write failed'));
+}
+
+// The request brought its own provider keys: a registry for this run only, dropped when it ends.
+function aiWithRequestKeys(deps: ActivityDeps, keys: ProviderKeys) {
+  if (!deps.aiWithKeys) throw ApplicationFailure.nonRetryable('this worker cannot use request provider keys', 'INTERNAL');
+  return deps.aiWithKeys(keys);
 }

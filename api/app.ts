@@ -4,6 +4,8 @@ import type { ApiDeps } from './deps.js';
 import { docs } from './docs.js';
 import type { AppState } from './handler.js';
 import { accessLog } from './middleware/access-log.js';
+import { codecCors } from './middleware/codec-cors.js';
+import { usage } from './middleware/usage.js';
 import { errorHandler } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { tracing } from './middleware/tracing.js';
@@ -32,8 +34,11 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppS
   app.use(httpMetrics(deps.metrics));
   app.use(requestId);
   app.use(accessLog(deps.logger));
+  // Outside errorHandler, so error replies are metered with their final status.
+  app.use(usage(services.usage.recordRequest, deps.logger));
   app.use(errorHandler(deps.logger));
   app.use(docs('/api/v1/openapi.json'));
+  app.use(codecCors(deps.config.temporal.codecCorsOrigins));
   app.use(router.routes());
   app.use(methodNotAllowed(router));
   return app;

@@ -7,6 +7,7 @@ import { createTemporalClient } from '../lib/temporal-client.js';
 import { setupTracing } from '../lib/tracing.js';
 import { createCommon } from '../lib/runtime.js';
 import { createApp } from './app.js';
+import { scheduleUploadCleanup } from './services/uploads/index.js';
 
 /** Starts the API; resolves once it listens. SIGTERM stops accepting and lets requests finish. */
 export async function startApi(config: Config) {
@@ -17,9 +18,11 @@ export async function startApi(config: Config) {
   const metrics = createMetrics('api');
   const app = createApp({ config, logger, orm, storage, temporal, actions, clock: systemClock, metrics, tracer: tracing.tracer });
   const server = app.listen(config.http.port, config.http.host);
+  const stopUploadCleanup = scheduleUploadCleanup({ orm, config, logger });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info({ port: config.http.port }, 'API listening');
   const stop = async () => {
+    stopUploadCleanup();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs).unref();

@@ -1,4 +1,5 @@
 import type { components } from './generated/openapi.js';
+import type { JobStep } from '../entities/index.js';
 import type { JobRow } from './services/job-service.js';
 import type { MediaFileRow } from './services/media-service.js';
 
@@ -22,7 +23,7 @@ export function toMediaFile(m: MediaFileRow, baseUrl: string): Schemas['MediaFil
   };
 }
 
-export function toJob(j: JobRow, baseUrl: string): Schemas['Job'] {
+export function toJob(j: JobRow, baseUrl: string, steps?: JobStep[], now: Date = new Date()): Schemas['Job'] {
   const job: Schemas['Job'] = {
     id: j.id,
     status: j.status,
@@ -38,6 +39,14 @@ export function toJob(j: JobRow, baseUrl: string): Schemas['Job'] {
     processing_time_ms: j.processingTimeMs ?? null,
   };
   if (j.workflowId) job.workflow_id = j.workflowId;
+  job.max_retries = j.maxRetries;
+  job.current_step = j.currentStep ?? null;
+  job.total_steps = j.totalSteps;
+  job.eta_seconds = etaSeconds(j, now);
+  job.cancelled_at = iso(j.cancelledAt);
+  job.cancelled_by = j.cancelledBy ?? null;
+  job.cancel_reason = j.cancelReason ?? null;
+  if (steps) job.steps = steps.map((s) => toJobStep(s, j.id, baseUrl));
   if (j.status === 'failed') job.error = { code: j.errorCode ?? 'PROCESSING_ERROR', message: j.errorMessage ?? '' };
   if (j.status === 'completed' && j.resultType) {
     const data = (j.resultData ?? {}) as { mime_type?: string; file_size_bytes?: number; data?: Record<string, unknown> };
@@ -50,4 +59,57 @@ export function toJob(j: JobRow, baseUrl: string): Schemas['Job'] {
     };
   }
   return job;
+}
+
+/** Time left, extrapolated from the time elapsed and the progress so far; none before 1 % or outside processing. */
+function etaSeconds(j: JobRow, now: Date): number | null {
+  const progress = Number(j.progress);
+  if (j.status !== 'processing' || !j.startedAt || progress < 0.01 || progress >= 1) return null;
+  const elapsed = (now.getTime() - j.startedAt.getTime()) / 1000;
+  return Math.max(0, Math.round((elapsed * (1 - progress)) / progress));
+}
+
+function stepResult(s: JobStep, jobId: string, baseUrl: string): Schemas['JobResult'] | undefined {
+  if (s.status !== 'completed' || !s.resultType) return undefined;
+  const data = (s.resultData ?? {}) as { mime_type?: string; file_size_bytes?: number; data?: Record<string, unknown> };
+  return {
+    type: s.resultType as 'file' | 'json',
+    download_url: `${baseUrl}/api/v1/jobs/${jobId}/artifacts/${s.id}`,
+    ...(data.mime_type ? { mime_type: data.mime_type } : {}),
+    ...(data.file_size_bytes !== undefined ? { file_size_bytes: data.file_size_bytes } : {}),
+    ...(data.data ? { data: data.data } : {}),
+  };
+}
+
+export function toJobStep(s: JobStep, jobId: string, baseUrl: string): Schemas['JobStep'] {
+  const result = stepResult(s, jobId, baseUrl);
+  return {
+    index: s.stepIndex,
+    action_id: s.actionId,
+    parameters: s.parameters as Record<string, unknown>,
+    status: s.status,
+    attempts: s.attempts,
+    progress: Number(s.progress),
+    started_at: iso(s.startedAt),
+    completed_at: iso(s.completedAt),
+    processing_time_ms: s.processingTimeMs ?? null,
+    ...(s.status === 'failed' ? { error: { code: s.errorCode ?? 'PROCESSING_ERROR', message: s.errorMessage ?? '' } } : {}),
+    ...(result ? { result } : {}),
+  };
+}
+
+export function toJobArtifact(s: JobStep, jobId: string, baseUrl: string): Schemas['JobArtifact'] {
+  const data = (s.resultData ?? {}) as { mime_type?: string; file_size_bytes?: number; data?: Record<string, unknown> };
+  return {
+    id: s.id,
+    step_index: s.stepIndex,
+    action_id: s.actionId,
+    type: s.resultType as 'file' | 'json',
+    ...(s.resultMedia ? { media_id: s.resultMedia.id } : {}),
+    ...(data.mime_type ? { mime_type: data.mime_type } : {}),
+    ...(data.file_size_bytes !== undefined ? { file_size_bytes: data.file_size_bytes } : {}),
+    ...(data.data ? { data: data.data } : {}),
+    download_url: `${baseUrl}/api/v1/jobs/${jobId}/artifacts/${s.id}`,
+    created_at: (s.completedAt ?? s.createdAt).toISOString(),
+  };
 }

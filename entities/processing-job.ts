@@ -45,6 +45,12 @@ export const ProcessingJobSchema = defineEntity({
     processingTimeMs: p.integer().nullable(),
     aiProvider: p.string().length(50).nullable(),
     aiTokensUsed: p.integer().nullable(),
+    /** Pipelines: index (0-based) of the step running or last run, and how many steps there are. */
+    currentStep: p.integer().nullable(),
+    totalSteps: p.integer().default(1),
+    cancelledAt: p.datetime().nullable(),
+    cancelledBy: p.string().length(255).nullable(),
+    cancelReason: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()).defaultRaw('now()'),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),
   },

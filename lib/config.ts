@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
+import { developmentKey, parseKeyring, type MasterKey } from './keyring.js';
 
 // The one place that reads the environment. Every bad variable is reported at once.
 export interface Config {
@@ -18,6 +20,10 @@ export interface Config {
     tlsCertPath?: string;
     tlsKeyPath?: string;
     apiKey?: string;
+    /** Payload codec keyring (TEMPORAL_CODEC_KEYS, first = primary): see lib/payload-codec.ts. */
+    codecKeys: MasterKey[];
+    /** Origins (the Temporal Web UI) allowed to call the codec endpoint from a browser. */
+    codecCorsOrigins: string[];
   };
   worker: { tmpDir: string; maxConcurrentActivities: number };
   s3: {
@@ -27,6 +33,10 @@ export interface Config {
     bucket: string;
     region: string;
     partSizeBytes: number;
+    /** Master keyring wrapping each object's data key (STORAGE_MASTER_KEYS, first = primary): see lib/envelope.ts. */
+    masterKeys: MasterKey[];
+    /** Refuse objects stored without encryption instead of reading them as plaintext (written before encryption existed). */
+    requireEncryption: boolean;
   };
   media: {
     image: { maxFileSizeBytes: number; maxResolution: number; thumbnail: { width: number; height: number; quality: number } };
@@ -34,6 +44,10 @@ export interface Config {
     retentionDays: number;
   };
   jobs: { activityTimeoutMs: number; maxAttempts: number };
+  /** The Temporal Schedule that deletes expired media (created by the worker at start-up). */
+  retention: { scheduleId: string; sweepIntervalSeconds: number; batchSize: number };
+  /** Pipelines, cancel, retry, queue routing and reconciliation of jobs (see lifecycleConfig). */
+  lifecycle: LifecycleConfig;
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
   /** Quotas of an organization whose settings.quotas do not say otherwise (0 = unlimited). */
@@ -41,6 +55,30 @@ export interface Config {
   ai: AiConfig;
   /** actions.enabled of the product config: undefined means every discovered action. */
   actions: { enabled?: string[] };
+  /** Resumable uploads (tus, chunked): see api/services/uploads/. */
+  uploads: {
+    /** Largest declared size accepted (UPLOAD_MAX_SIZE_MB; 0: the largest media type limit, which still applies once the type is known). */
+    maxBytes: number;
+    /** Incomplete uploads expire this long after creation, and their parts are removed. */
+    expiryMs: number;
+    /** How often the API removes expired uploads (0: never; run cleanUpExpiredUploads elsewhere). */
+    cleanupIntervalMs: number;
+  };
+  /** Direct (presigned) uploads, URL imports, and signed download links. */
+  intake: IntakeConfig;
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhook deliveries (see lib/webhooks). */
+export interface WebhookConfig {
+  /** Encrypts endpoint signing secrets at rest (AES-256-GCM, key derived from this); '' in production when unset. */
+  secretKey: string;
+  /** CIDRs exempt from the private/loopback/link-local deny list (WEBHOOK_ALLOWED_CIDRS); empty by default. */
+  allowedCidrs: string[];
+  /** Per attempt, until the response is read. */
+  timeoutMs: number;
+  /** Exponential backoff (coefficient 2) from initialIntervalMs up to maximumIntervalMs, given up after giveUpAfterMs. */
+  retry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
 }
 
 export type AiProviderName = 'openai' | 'anthropic' | 'tesseract';
@@ -130,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: str('TEMPORAL_TASK_QUEUE', 'mediaflow'),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || undefined,
       ...temporalTls(env, oneOf, problems),
+      codecKeys: keyring(env, 'TEMPORAL_CODEC_KEYS', 'temporal-payload-codec', problems),
+      codecCorsOrigins: (env.TEMPORAL_CODEC_CORS_ORIGINS ?? 'http://localhost:8233').split(',').map((o) => o.trim()).filter(Boolean),
     },
     worker: {
       tmpDir: str('WORKER_TMP_DIR', tmpdir()),
@@ -143,6 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
       region: str('S3_REGION', 'us-east-1'),
       // minio-js buffers one multipart part in memory per upload: this bounds upload memory.
       partSizeBytes: int('S3_PART_SIZE_MB', 8, 5, 512) * mb,
+      masterKeys: keyring(env, 'STORAGE_MASTER_KEYS', 'storage-master-key', problems),
+      requireEncryption: oneOf('STORAGE_REQUIRE_ENCRYPTION', ['true', 'false'] as const, 'false') === 'true',
     },
     media: {
       image: {
@@ -160,6 +202,11 @@ export function loadConfig(env: Env = process.env): Config {
       },
       retentionDays: int('DEFAULT_RETENTION_DAYS', 30, 1),
     },
+    uploads: {
+      maxBytes: int('UPLOAD_MAX_SIZE_MB', 0, 0) * mb,
+      expiryMs: int('UPLOAD_EXPIRY_HOURS', 24, 1, 24 * 30) * 3_600_000,
+      cleanupIntervalMs: int('UPLOAD_CLEANUP_INTERVAL_SECONDS', 600, 0) * 1000,
+    },
     actions: {
       enabled: env.ACTIONS_ENABLED ? env.ACTIONS_ENABLED.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
     },
@@ -167,7 +214,15 @@ export function loadConfig(env: Env = process.env): Config {
       activityTimeoutMs: int('JOB_TIMEOUT_MS', 300_000, 1000),
       maxAttempts: int('JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
+    retention: {
+      scheduleId: str('RETENTION_SCHEDULE_ID', 'mediaflow-retention'),
+      sweepIntervalSeconds: retentionInterval(str('RETENTION_SWEEP_INTERVAL', '1h'), problems),
+      batchSize: int('RETENTION_BATCH_SIZE', 100, 1, 10_000),
+    },
     ...identityConfig(env, str, int, problems),
+    lifecycle: lifecycleConfig(env, str, int, problems),
+    intake: intakeConfig(env, str, int, problems),
+    webhooks: webhookConfig(env, int, problems),
     ai: {
       openai: {
         apiKey: env.OPENAI_API_KEY || undefined,
@@ -190,6 +245,76 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/**
+ * A keyring variable ("k2:<base64>,k1:<base64>", first = primary). Unset outside production: one
+ * key derived from a fixed label, so local processes agree with no setup. Unset in production: no
+ * key, and whatever needs it (storage, the payload codec) refuses to start.
+ */
+function keyring(env: Env, name: string, devLabel: string, problems: string[]): MasterKey[] {
+  const raw = env[name];
+  if (!raw) return env.NODE_ENV === 'production' ? [] : [developmentKey(devLabel)];
+  const parsed = parseKeyring(name, raw);
+  problems.push(...parsed.problems);
+  return parsed.keys;
+}
+
+export interface LifecycleConfig {
+  /** Most steps one job may have (MAX_PIPELINE_STEPS). */
+  maxPipelineSteps: number;
+  /** How long a failed job's workflow waits for a retry signal (JOB_RETRY_WINDOW); later retries start a new run. */
+  retryWindowMs: number;
+  /** Retries allowed per job (JOB_MAX_RETRIES). */
+  maxRetries: number;
+  /** How long POST /jobs/{id}/cancel waits for the running step to confirm (JOB_CANCEL_WAIT). */
+  cancelWaitMs: number;
+  /**
+   * Routing by input size: under highMaxBytes to `<TEMPORAL_TASK_QUEUE>-high`, over lowMinBytes to
+   * `<TEMPORAL_TASK_QUEUE>-low`, else `<TEMPORAL_TASK_QUEUE>`.
+   */
+  routing: { highMaxBytes: number; lowMinBytes: number };
+  /** Queues this worker process polls (WORKER_TASK_QUEUES); default: the three of TEMPORAL_TASK_QUEUE. */
+  workerTaskQueues: string[];
+  /** Heartbeats reach Temporal at least this often, which bounds how long a cancellation takes to arrive. */
+  heartbeatThrottleMs: number;
+  /** The worker's sweep for jobs whose workflow closed without recording an outcome (0: off). */
+  reconcile: { intervalMs: number; graceMs: number };
+}
+
+/** Queue names for jobs of each size class, derived from the base task queue. */
+export const jobQueues = (base: string) => ({ high: `${base}-high`, normal: base, low: `${base}-low` });
+
+function lifecycleConfig(
+  env: Env,
+  str: (name: string, fallback: string) => string,
+  int: (name: string, fallback: number, min?: number, max?: number) => number,
+  problems: string[],
+): LifecycleConfig {
+  const ms = (name: string, fallback: string): number => {
+    const raw = str(name, fallback);
+    if (!/^\d+(s|m|h|d)?$/.test(raw)) {
+      problems.push(`${name} must be a duration such as 30s, 15m, 24h or 7d (got "${raw}")`);
+      return parseDuration(fallback) * 1000;
+    }
+    return parseDuration(raw) * 1000;
+  };
+  const mb = 1024 * 1024;
+  const highMaxBytes = int('JOB_QUEUE_HIGH_MAX_MB', 5, 0) * mb;
+  const lowMinBytes = int('JOB_QUEUE_LOW_MIN_MB', 20, 0) * mb;
+  if (lowMinBytes < highMaxBytes) problems.push('JOB_QUEUE_LOW_MIN_MB must not be below JOB_QUEUE_HIGH_MAX_MB');
+  const queues = jobQueues(str('TEMPORAL_TASK_QUEUE', 'mediaflow'));
+  const workerTaskQueues = str('WORKER_TASK_QUEUES', '').split(',').map((q) => q.trim()).filter(Boolean);
+  return {
+    maxPipelineSteps: int('MAX_PIPELINE_STEPS', 10, 1, 100),
+    retryWindowMs: ms('JOB_RETRY_WINDOW', '24h'),
+    maxRetries: int('JOB_MAX_RETRIES', 3, 0, 100),
+    cancelWaitMs: ms('JOB_CANCEL_WAIT', '10s'),
+    routing: { highMaxBytes, lowMinBytes },
+    workerTaskQueues: workerTaskQueues.length ? workerTaskQueues : [queues.high, queues.normal, queues.low],
+    heartbeatThrottleMs: int('WORKER_HEARTBEAT_THROTTLE_MS', 2000, 100, 60_000),
+    reconcile: { intervalMs: ms('JOB_RECONCILE_INTERVAL', '60s'), graceMs: ms('JOB_RECONCILE_GRACE', '60s') },
+  };
+}
+
 // An API key implies TLS (Temporal Cloud); certificate paths without TLS, or half a client pair, are mistakes.
 function temporalTls(
   env: Env,
@@ -204,6 +329,91 @@ function temporalTls(
   if (!tls && (tlsCaPath || tlsCertPath || tlsKeyPath)) problems.push('TEMPORAL_TLS_*_PATH needs TEMPORAL_TLS=true');
   if (!tlsCertPath !== !tlsKeyPath) problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together');
   return { tls, tlsCaPath, tlsCertPath, tlsKeyPath, apiKey };
+}
+
+// Like JWT_SECRET: a fixed development/test key so the API and worker agree; production must set its own.
+const DEV_WEBHOOK_SECRET_KEY = 'mediaflow-development-only-webhook-key-do-not-use-in-production';
+
+function webhookConfig(env: Env, int: (name: string, fallback: number, min?: number, max?: number) => number, problems: string[]): WebhookConfig {
+  const secretKey = env.WEBHOOK_SECRET_KEY || (env.NODE_ENV === 'production' ? '' : DEV_WEBHOOK_SECRET_KEY);
+  if (env.WEBHOOK_SECRET_KEY && Buffer.byteLength(env.WEBHOOK_SECRET_KEY) < 32) problems.push('WEBHOOK_SECRET_KEY must be at least 32 bytes');
+  const allowedCidrs = (env.WEBHOOK_ALLOWED_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  for (const cidr of allowedCidrs) {
+    const [net, prefix, extra] = cidr.split('/');
+    const v = isIP(net ?? '');
+    if (!v || extra !== undefined || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= (v === 6 ? 128 : 32)))) {
+      problems.push(`WEBHOOK_ALLOWED_CIDRS entries are CIDRs such as 127.0.0.0/8 or ::1/128 (got "${cidr}")`);
+    }
+  }
+  return {
+    secretKey,
+    allowedCidrs,
+    timeoutMs: int('WEBHOOK_TIMEOUT_MS', 30_000, 1000, 300_000),
+    retry: {
+      initialIntervalMs: int('WEBHOOK_RETRY_INITIAL_MS', 30_000, 10),
+      maximumIntervalMs: int('WEBHOOK_RETRY_MAX_INTERVAL_MS', 3_600_000, 10),
+      giveUpAfterMs: int('WEBHOOK_RETRY_FOR_MS', 72 * 3_600_000, 1000),
+    },
+  };
+}
+
+export interface IntakeConfig {
+  /** Where clients reach the object store for presigned uploads (S3_PUBLIC_ENDPOINT, default S3_ENDPOINT). */
+  s3PublicEndpoint: URL;
+  /** How long a presigned upload URL stays valid. */
+  presignExpirySeconds: number;
+  /** URL imports: byte and time limits, redirects followed, CIDRs exempt from the private-address deny list. */
+  importMaxBytes: number;
+  importTimeoutMs: number;
+  importMaxRedirects: number;
+  importAllowedCidrs: string[];
+  /** HMAC keys of signed download links (DOWNLOAD_LINK_SECRETS): the first signs, all verify, so keys rotate; none in production when unset. */
+  downloadLinkSecrets: string[];
+  downloadLinkMaxTtlSeconds: number;
+}
+
+// Like JWT_SECRET: a fixed development/test key; production must set its own.
+const DEV_DOWNLOAD_LINK_SECRET = 'mediaflow-development-only-download-link-secret-do-not-use';
+
+function intakeConfig(
+  env: Env,
+  str: (name: string, fallback: string) => string,
+  int: (name: string, fallback: number, min?: number, max?: number) => number,
+  problems: string[],
+): IntakeConfig {
+  const mb = 1024 * 1024;
+  const largestMedia = Math.max(int('MAX_IMAGE_FILE_SIZE_MB', int('MAX_FILE_SIZE_MB', 50, 1), 1), int('MAX_AUDIO_FILE_SIZE_MB', 100, 1)) * mb;
+  // Unset: the internal endpoint (whose own problems S3_ENDPOINT reports).
+  const explicit = env.S3_PUBLIC_ENDPOINT !== undefined && env.S3_PUBLIC_ENDPOINT !== '';
+  const publicRaw = str('S3_PUBLIC_ENDPOINT', str('S3_ENDPOINT', 'http://127.0.0.1:9000'));
+  let s3PublicEndpoint: URL;
+  try {
+    s3PublicEndpoint = new URL(publicRaw);
+  } catch {
+    if (explicit) problems.push(`S3_PUBLIC_ENDPOINT must be a URL (got "${publicRaw}")`);
+    s3PublicEndpoint = new URL('http://127.0.0.1:9000');
+  }
+  const importAllowedCidrs = (env.IMPORT_ALLOWED_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  for (const cidr of importAllowedCidrs) {
+    const [net, prefix, extra] = cidr.split('/');
+    const v = isIP(net ?? '');
+    if (!v || extra !== undefined || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= (v === 6 ? 128 : 32)))) {
+      problems.push(`IMPORT_ALLOWED_CIDRS entries are CIDRs such as 127.0.0.1/32 or ::1/128 (got "${cidr}")`);
+    }
+  }
+  const secrets = (env.DOWNLOAD_LINK_SECRETS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (secrets.some((k) => Buffer.byteLength(k) < 32)) problems.push('DOWNLOAD_LINK_SECRETS entries must be at least 32 bytes');
+  const downloadLinkSecrets = secrets.length ? secrets : env.NODE_ENV === 'production' ? [] : [DEV_DOWNLOAD_LINK_SECRET];
+  return {
+    s3PublicEndpoint,
+    presignExpirySeconds: int('PRESIGN_EXPIRY_SECONDS', 900, 60, 7 * 86_400),
+    importMaxBytes: int('IMPORT_MAX_BYTES', largestMedia, 1),
+    importTimeoutMs: int('IMPORT_TIMEOUT_MS', 300_000, 1000),
+    importMaxRedirects: int('IMPORT_MAX_REDIRECTS', 5, 0, 20),
+    importAllowedCidrs,
+    downloadLinkSecrets,
+    downloadLinkMaxTtlSeconds: int('DOWNLOAD_LINK_MAX_TTL_SECONDS', 7 * 86_400, 60),
+  };
 }
 
 const AI_PROVIDERS: readonly AiProviderName[] = ['openai', 'anthropic', 'tesseract'];
@@ -235,6 +445,8 @@ export interface AuthConfig {
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
   /** last_used_at of an API key is written at most this often. */
   apiKeyLastUsedResolutionMs: number;
+  /** Emails of the platform's operators (lower case): they may call the /admin endpoints. */
+  platformAdmins: string[];
 }
 export interface RateLimitConfig {
   /** Requests per minute for each route class (per API key, per user, or per IP when anonymous). */
@@ -289,6 +501,10 @@ function identityConfig(
         parallelism: int('ARGON2_PARALLELISM', 1, 1, 64),
       },
       apiKeyLastUsedResolutionMs: duration('API_KEY_LAST_USED_RESOLUTION', '5m') * 1000,
+      platformAdmins: (env.PLATFORM_ADMIN_EMAILS ?? '')
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
     },
     rateLimits: {
       perMinute: {
@@ -312,6 +528,15 @@ function identityConfig(
       concurrentJobs: int('ORG_CONCURRENT_JOBS', 10, 0),
     },
   };
+}
+
+// "30m", "1h", "1d" or seconds; at least a minute, so a typo cannot hammer storage.
+function retentionInterval(raw: string, problems: string[]): number {
+  if (!/^(\d+)(s|m|h|d)?$/.test(raw) || parseDuration(raw) < 60) {
+    problems.push(`RETENTION_SWEEP_INTERVAL must be a duration of at least 60s, such as 15m, 1h or 1d (got "${raw}")`);
+    return 3600;
+  }
+  return parseDuration(raw);
 }
 
 function parseDuration(raw: string): number {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED'
   | 'INTERNAL_ERROR'
@@ -69,6 +70,12 @@ export class MethodNotAllowedError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(409, 'CONFLICT', message, details);
+  }
+}
+/** An Idempotency-Key sent again with a different request: the client has a bug, retrying cannot help. */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor(key: string) {
+    super(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request', { idempotency_key: key });
   }
 }
 export class ServiceUnavailableError extends AppError {

@@ -28,6 +28,9 @@ export const REDACT_PATHS = [
   'req.headers["x-openai-api-key"]',
   'req.headers["x-anthropic-api-key"]',
   'req.headers.cookie',
+  // A job's own AI provider keys (workflows/types.ts ProviderKeys), wherever an input is logged.
+  'providerKeys',
+  '*.providerKeys',
 ];
 
 export function createLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {

@@ -1,13 +1,31 @@
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { Config } from './config.js';
+import {
+  ENVELOPE_META,
+  EnvelopeError,
+  decryptStream,
+  encryptBuffer,
+  encryptStream,
+  newEnvelope,
+  formatEnvelope,
+  parseEnvelope,
+  plaintextSize,
+  unwrapKey,
+} from './envelope.js';
+import { createKeyring, type Keyring } from './keyring.js';
 
 export interface ObjectInfo {
+  /** Size of the content as callers put it (the plaintext), not of what is stored. */
   size: number;
   contentType: string;
 }
 
-/** The S3 operations Mediaflow needs; kept S3-generic so any compatible store works. */
+/**
+ * The S3 operations Mediaflow needs; kept S3-generic so any compatible store works. Content is
+ * encrypted on the way in and decrypted on the way out (lib/envelope.ts): callers only see plaintext.
+ */
 export interface ObjectStorage {
   readonly bucket: string;
   ensureBucket(): Promise<void>;
@@ -18,9 +36,9 @@ export interface ObjectStorage {
   ping(): Promise<void>;
 }
 
-export function createStorage(s3: Config['s3']): ObjectStorage {
+export function createS3Client(s3: Config['s3']): Client {
   const useSSL = s3.endpoint.protocol === 'https:';
-  const client = new Client({
+  return new Client({
     endPoint: s3.endpoint.hostname,
     port: s3.endpoint.port ? Number(s3.endpoint.port) : useSSL ? 443 : 80,
     useSSL,
@@ -30,6 +48,15 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
     pathStyle: true,
     partSize: s3.partSizeBytes,
   });
+}
+
+export const storageKeyring = (s3: Config['s3']): Keyring => createKeyring(s3.masterKeys, 'STORAGE_MASTER_KEYS');
+
+const noop = () => undefined;
+
+export function createStorage(s3: Config['s3']): ObjectStorage {
+  const client = createS3Client(s3);
+  const keyring = storageKeyring(s3);
   const bucket = s3.bucket;
   return {
     bucket,
@@ -44,21 +71,45 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
       }
     },
     async put(key, body, contentType) {
+      const { envelope, dataKey } = newEnvelope(keyring);
+      const meta = { 'Content-Type': contentType, [`x-amz-meta-${ENVELOPE_META}`]: formatEnvelope(envelope) };
+      // pipeline() carries an error of either side to the other, so a failed source fails the upload.
+      const sealed = Buffer.isBuffer(body) ? encryptBuffer(dataKey, envelope, body) : pipeline(body, encryptStream(dataKey, envelope), noop);
       try {
-        await client.putObject(bucket, key, body, Buffer.isBuffer(body) ? body.length : undefined, {
-          'Content-Type': contentType,
-        });
+        await client.putObject(bucket, key, sealed, Buffer.isBuffer(sealed) ? sealed.length : undefined, meta);
       } catch (err) {
+        if (!Buffer.isBuffer(sealed)) sealed.destroy();
         // A failed multipart upload leaves parts behind unless it is aborted.
         await client.removeIncompleteUpload(bucket, key).catch(() => undefined);
         throw err;
       }
     },
-    get: (key) => client.getObject(bucket, key),
+    async get(key) {
+      // The envelope comes with the content in one response: a concurrent overwrite cannot mix them.
+      const res = (await client.getObject(bucket, key)) as IncomingMessage;
+      const raw = res.headers?.[`x-amz-meta-${ENVELOPE_META}`];
+      if (typeof raw !== 'string') {
+        if (!s3.requireEncryption) return res; // written before encryption existed: see docs/security.md
+        res.destroy();
+        throw new EnvelopeError(`object ${key} is not encrypted and STORAGE_REQUIRE_ENCRYPTION is on`);
+      }
+      let dataKey: Buffer;
+      let envelope;
+      try {
+        envelope = parseEnvelope(raw);
+        dataKey = unwrapKey(envelope, keyring);
+      } catch (err) {
+        res.destroy();
+        throw err;
+      }
+      return pipeline(res, decryptStream(dataKey, envelope), noop);
+    },
     async stat(key) {
       try {
         const s = await client.statObject(bucket, key);
-        return { size: s.size, contentType: String(s.metaData?.['content-type'] ?? 'application/octet-stream') };
+        const raw = s.metaData?.[ENVELOPE_META];
+        const size = typeof raw === 'string' ? plaintextSize(s.size, parseEnvelope(raw).segmentSize) : s.size;
+        return { size, contentType: String(s.metaData?.['content-type'] ?? 'application/octet-stream') };
       } catch (err) {
         if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;
         throw err;
@@ -78,4 +129,7 @@ export const keys = {
   original: (organizationId: string, mediaId: string) => `orgs/${organizationId}/media/${mediaId}/original`,
   thumbnail: (organizationId: string, mediaId: string) => `orgs/${organizationId}/media/${mediaId}/thumbnail.jpg`,
   result: (organizationId: string, jobId: string, ext: string) => `orgs/${organizationId}/jobs/${jobId}/result.${ext}`,
+  /** A pipeline step's file output (one per step, so steps with the same extension do not collide). */
+  stepResult: (organizationId: string, jobId: string, stepIndex: number, ext: string) =>
+    `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/result.${ext}`,
 };

@@ -3,7 +3,7 @@
 # Makes sure everything the project needs is present, installing what is missing (once):
 #   1. Node 24 on PATH (downloaded from the npm registry as node-linux-<arch> when absent)
 #   2. node_modules in sync with package-lock.json (npm ci)
-#   3. ffmpeg + ffprobe (apt-get when root)
+#   3. system packages: ffmpeg, tesseract (+ English data), DejaVu fonts (apt-get when root)
 #   4. the Temporal CLI (dev server), MinIO and Helm binaries (built once with `go install`)
 # Idempotent and fast (well under 2 s) when everything is already there.
 # Works under `set -euo pipefail` in the caller. Exports PATH, MEDIAFLOW_CACHE, MEDIAFLOW_BIN_DIR,
@@ -98,18 +98,29 @@ _mf_ensure_node_modules() {
   echo "$want" >"$stamp"
 }
 
-_mf_ensure_ffmpeg() {
-  if command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; then
-    return 0
-  fi
+# System packages from apt: ffmpeg/ffprobe (audio actions), tesseract with English data (local
+# OCR), and the DejaVu fonts the OCR tests render text with.
+_mf_missing_system_packages() {
+  command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || echo ffmpeg
+  command -v tesseract >/dev/null 2>&1 || echo tesseract-ocr
+  { command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx eng; } || echo tesseract-ocr-eng
+  { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi dejavu; } || echo fonts-dejavu-core
+}
+
+_mf_ensure_system_packages() {
+  local missing
+  missing="$(_mf_missing_system_packages | tr '\n' ' ')"
+  missing="${missing% }"
+  [ -z "$missing" ] && return 0
   if [ "$(id -u)" != 0 ]; then
-    _mf_die 'missing ffmpeg: run "sudo apt-get install -y ffmpeg"'
+    _mf_die "missing system packages: run \"sudo apt-get install -y $missing\""
   fi
-  command -v apt-get >/dev/null 2>&1 || _mf_die "missing ffmpeg: install ffmpeg (with ffprobe) with your package manager"
-  _mf_log "installing ffmpeg (apt-get, once)"
+  command -v apt-get >/dev/null 2>&1 || _mf_die "missing system packages: install $missing with your package manager"
+  _mf_log "installing $missing (apt-get, once)"
+  # shellcheck disable=SC2086 # one word per package
   { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; } ||
-    _mf_die 'could not install ffmpeg: run "apt-get install -y ffmpeg"'
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; } ||
+    _mf_die "could not install $missing: run \"apt-get install -y $missing\""
 }
 
 _mf_find_go() {
@@ -185,5 +196,5 @@ _mf_ensure_binaries() {
 
 _mf_ensure_node
 _mf_ensure_node_modules
-_mf_ensure_ffmpeg
+_mf_ensure_system_packages
 _mf_ensure_binaries

@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServices, redact, type RunningServices } from './services.js';
+import { registerSearchAttributes } from './search-attributes.js';
+import { binary, startServices, redact, type RunningServices } from './services.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
@@ -134,10 +135,17 @@ async function main(): Promise<void> {
     S3_ACCESS_KEY: accessKey,
     S3_SECRET_KEY: secretKey,
     PORT: String(port),
+    // Developers test webhooks with a receiver on their own machine; production allows no private address.
+    WEBHOOK_ALLOWED_CIDRS: env.WEBHOOK_ALLOWED_CIDRS ?? '127.0.0.0/8,::1/128',
   };
 
   await runMigrations(childEnv);
   if (shuttingDown) return;
+  // Job workflows carry search attributes (organization, status, actions, media type) for the Web UI.
+  if (!env.TEMPORAL_ADDRESS) {
+    log('registering the job search attributes');
+    await registerSearchAttributes({ bin: binary('TEMPORAL_BIN', 'temporal'), address: services.temporalAddress, namespace: childEnv.TEMPORAL_NAMESPACE!, log });
+  }
 
   for (const [name, script] of [
     ['api', 'api/main.ts'],

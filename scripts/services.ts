@@ -121,7 +121,7 @@ function binDir(): string {
   return process.env.MEDIAFLOW_BIN_DIR || path.join(os.homedir(), '.cache', 'mediaflow', 'bin');
 }
 
-function binary(envName: string, name: string): string {
+export function binary(envName: string, name: string): string {
   const p = process.env[envName] || path.join(binDir(), name);
   try {
     fs.accessSync(p, fs.constants.X_OK);

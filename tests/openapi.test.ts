@@ -40,7 +40,7 @@ test('boot fails when a handler has no operation in the spec', () => {
 
 test('the router registers exactly the operations of the spec', () => {
   const router = buildRouter(doc, allRoutes());
-  const registered = router.stack.map((l) => `${l.methods.filter((m) => m !== 'HEAD').join(',')} ${l.path}`).sort();
+  const registered = router.stack.map((l) => `${l.methods.filter((m) => m !== 'HEAD' || l.methods.length === 1).join(',')} ${l.path}`).sort();
   const expected = listOperations(doc).map((o) => `${o.method.toUpperCase()} ${o.routerPath}`).sort();
   expect(registered).toEqual(expected);
 });

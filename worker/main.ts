@@ -1,19 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { systemClock } from '../activities/deps.js';
 import { loadConfig, type Config } from '../lib/config.js';
-import { createAiProviders } from '../lib/ai/index.js';
+import { createAiProviders, withProviderKeys } from '../lib/ai/index.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { dataConverter } from '../lib/payload-codec.js';
 import { connectionOptions } from '../lib/temporal-connection.js';
 import { installTemporalLogging } from '../lib/temporal-logging.js';
 import { createMetrics } from '../lib/metrics.js';
 import { actionLimits, createCommon } from '../lib/runtime.js';
 import { setupTracing } from '../lib/tracing.js';
 import { bundleOptions } from './bundle.js';
+import { importDeps } from './import-deps.js';
 import { startWorkerHttp } from './http.js';
+import { ensureRetentionSchedule } from './retention-schedule.js';
+import { createJobReconciler } from './reconcile.js';
+import { WorkerGroup } from './worker-group.js';
+import { createTemporalClient } from '../lib/temporal-client.js';
 
 /**
  * Creates the worker. Production loads the prebuilt bundle (WORKFLOW_BUNDLE_PATH); development
@@ -32,11 +38,16 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   const { orm, storage, actions } = await createCommon(config);
   await mkdir(config.worker.tmpDir, { recursive: true });
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
-  const worker = await Worker.create({
+  // One Worker per task queue (jobs are routed by input size: <queue>-high, <queue>, <queue>-low).
+  const options: WorkerOptions = {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
+    // Heartbeats carry cancellations back: a short throttle makes a cancel take effect within seconds.
+    maxHeartbeatThrottleInterval: config.lifecycle.heartbeatThrottleMs,
+    // Encrypts every payload the worker sends to history (lib/payload-codec.ts).
+    dataConverter: dataConverter(config.temporal),
     interceptors: {
       activity: [
         (ctx) => ({
@@ -52,16 +63,25 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
       actions,
       limits: actionLimits(config),
       ai: createAiProviders(config.ai),
+      aiWithKeys: (keys) => createAiProviders(withProviderKeys(config.ai, keys)),
       logger,
       clock: systemClock,
       tmpDir: config.worker.tmpDir,
       retentionDays: config.media.retentionDays,
       metrics,
+      webhooks: { ...config.webhooks, taskQueue: config.temporal.taskQueue, apiBaseUrl: config.http.publicUrl },
+      imports: importDeps(config, { orm, storage, actions, logger, metrics, tracer: tracing.tracer }),
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.http.shutdownGraceMs,
-  });
+  };
+  const temporal = await createTemporalClient(config.temporal);
+  const reconciler = createJobReconciler({ orm, temporal, logger, ...config.lifecycle.reconcile });
+  const workers = [];
+  for (const taskQueue of config.lifecycle.workerTaskQueues) workers.push(await Worker.create({ ...options, taskQueue }));
+  const worker = new WorkerGroup(workers, [reconciler]);
   const close = async () => {
+    await temporal.connection.close();
     await connection.close();
     await orm.close();
   };
@@ -81,9 +101,13 @@ const bundlerLogger = (logger: Logger) => ({
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const config = loadConfig();
   const { worker, close, logger, metrics } = await createWorker(config);
+  // The retention sweep is housekeeping: a worker that cannot set up its Schedule still runs jobs.
+  const scheduler = await createTemporalClient(config.temporal);
+  await ensureRetentionSchedule(scheduler, config).catch((err: unknown) => logger.error({ err }, 'could not create the retention schedule'));
+  await scheduler.connection.close();
   const bind = config.telemetry.temporalMetricsBind;
   const http = await startWorkerHttp(config.telemetry.workerMetricsPort, metrics, bind ? `http://${bind}/metrics` : undefined);
-  logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: config.telemetry.workerMetricsPort }, 'worker polling');
+  logger.info({ taskQueues: config.lifecycle.workerTaskQueues, metricsPort: config.telemetry.workerMetricsPort }, 'worker polling');
   // Worker.run() handles SIGINT/SIGTERM: it stops polling and lets running activities finish.
   await worker.run();
   http.close();

@@ -1,30 +1,182 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  condition,
   defineQuery,
+  defineSignal,
+  isCancellation,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { JobState, ProcessJobInput, StepResult } from './types.js';
+import { searchAttributes } from './search-attributes.js';
+import type {
+  CancelRequest,
+  JobError,
+  JobEventName,
+  JobState,
+  JobStatus,
+  PipelineStep,
+  ProcessJobInput,
+  ProviderKeys,
+  RetryRequest,
+  StepResult,
+} from './types.js';
 
 export const getStateQuery = defineQuery<JobState>('getState');
+/** Cancels the job: the running step's activity is cancelled and confirms before the job is `cancelled`. */
+export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+/** Resumes a failed job from its failed step; only heeded while the job waits for a retry. */
+export const retrySignal = defineSignal<[RetryRequest]>('retry');
 
 // Bookkeeping writes must land eventually, so they retry without limit; they are idempotent.
-const bookkeeping = proxyActivities<Activities>({
+const bookkeepingOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const bookkeeping = proxyActivities<Activities>(bookkeepingOptions);
 
-/** One job: run its action on the input file, then record the outcome. */
-export async function processJob(input: ProcessJobInput): Promise<StepResult> {
-  const state: JobState = { jobId: input.jobId, status: 'queued' };
+const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * One job: its steps run in order, each as its own activity with its action's timeouts and retry
+ * policy; a step's file result is the next step's input. The workflow owns the job's state: every
+ * change goes through a bookkeeping activity and the job's search attributes.
+ *
+ * Cancel: the `cancel` signal or a workflow cancellation (Temporal Web UI) cancels the running
+ * activity and waits for it to confirm, then records `cancelled`.
+ * Retry: a step that failed for good makes the job `failed`; the workflow then waits up to
+ * `retry.windowMs` for a `retry` signal and resumes from the failed step. After the window it
+ * closes as failed; a later retry starts a new run whose input carries the succeeded steps' outputs.
+ */
+export async function processJob(input: ProcessJobInput): Promise<{ status: JobStatus }> {
+  const { jobId, steps } = input;
+  const results: (StepResult | null)[] = steps.map((_, i) => input.completed?.[i] ?? null);
+  const state: JobState = {
+    jobId,
+    status: 'queued',
+    currentStep: Math.max(0, results.findIndex((r) => !r)),
+    totalSteps: steps.length,
+    awaitingRetry: false,
+    retryCount: input.retry.count,
+  };
+  let cancelRequest: CancelRequest | undefined;
+  let retryRequest: RetryRequest | undefined;
+  let stepScope: CancellationScope | undefined;
+
   setHandler(getStateQuery, () => state);
+  setHandler(cancelSignal, (req) => {
+    if (TERMINAL.includes(state.status) || state.awaitingRetry) return;
+    cancelRequest ??= req;
+    stepScope?.cancel();
+  });
+  setHandler(retrySignal, (req) => {
+    if (state.awaitingRetry) retryRequest ??= req;
+  });
 
-  const { policy } = input;
+  const setStatus = (status: JobStatus) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: searchAttributes.jobStatus, value: status }]);
+  };
+  // Webhooks must never fail the job: the activity retries like bookkeeping, and a failure is dropped.
+  const publish = async (event: JobEventName, data: Record<string, unknown>) => {
+    try {
+      await bookkeeping.publishJobEvent({ organizationId: input.organizationId, jobId, event, data });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+    }
+  };
+
+  /** Runs the steps without a result; returns the error of a step that failed for good. */
+  const runSteps = async (): Promise<JobError | undefined> => {
+    for (let i = 0; i < steps.length; i++) {
+      if (results[i]) continue;
+      if (cancelRequest) throw new CancelledFailure('job cancelled');
+      state.currentStep = i;
+      if (state.status !== 'processing') {
+        await bookkeeping.markJobProcessing(jobId);
+        setStatus('processing');
+      }
+      await bookkeeping.startStep({ jobId, stepIndex: i });
+      const source = inputOf(input, results, i);
+      let result: StepResult;
+      try {
+        stepScope = new CancellationScope();
+        result = await stepScope.run(() => runStep(steps[i]!, { ...source, jobId, organizationId: input.organizationId, stepIndex: i, totalSteps: steps.length, providerKeys: input.providerKeys }));
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const error = describeFailure(err);
+        await bookkeeping.recordStepResult({ jobId, stepIndex: i, inputSizeBytes: source.inputSizeBytes, error });
+        return error;
+      } finally {
+        stepScope = undefined;
+      }
+      results[i] = result;
+      await bookkeeping.recordStepResult({ jobId, stepIndex: i, inputSizeBytes: source.inputSizeBytes, result });
+      if (i < steps.length - 1) {
+        await publish('job.progress', { status: 'processing', completed_steps: i + 1, total_steps: steps.length, progress: (i + 1) / steps.length });
+      }
+    }
+    return undefined;
+  };
+
+  try {
+    if (input.retriedBy) {
+      state.retryCount = await bookkeeping.beginRetry({ jobId, by: input.retriedBy });
+    }
+    for (;;) {
+      const error = await runSteps();
+      if (!error) {
+        await bookkeeping.completeJob(jobId);
+        setStatus('completed');
+        await publish('job.completed', { status: 'completed', total_steps: steps.length });
+        return { status: 'completed' };
+      }
+      // Set before the job shows `failed`, so a retry requested as soon as it does is heeded.
+      state.awaitingRetry = true;
+      state.error = error;
+      await bookkeeping.failJob(jobId, error);
+      setStatus('failed');
+      await publish('job.failed', { status: 'failed', error, failed_step: state.currentStep });
+      const retried =
+        state.retryCount < input.retry.maxRetries && (await condition(() => retryRequest !== undefined, input.retry.windowMs));
+      state.awaitingRetry = false;
+      if (!retried) throw ApplicationFailure.nonRetryable(error.message, error.code);
+      const by = retryRequest!.by;
+      retryRequest = undefined;
+      state.retryCount = await bookkeeping.beginRetry({ jobId, by });
+      state.error = undefined;
+      setStatus('queued');
+    }
+  } catch (err) {
+    // A failed job stays failed, whatever happens to its workflow while it waits for a retry.
+    if (!isCancellation(err) || state.status === 'failed') throw err;
+    const request = cancelRequest ?? { by: 'temporal', reason: 'workflow cancelled in Temporal' };
+    await CancellationScope.nonCancellable(async () => {
+      await bookkeeping.cancelJob({ jobId, ...request });
+      setStatus('cancelled');
+      await publish('job.cancelled', { status: 'cancelled', cancelled_by: request.by, reason: request.reason ?? null });
+    });
+    // A workflow cancellation ends the run as cancelled in Temporal too; a signal ends it normally.
+    if (!cancelRequest) throw err;
+    return { status: 'cancelled' };
+  }
+}
+
+function runStep(
+  step: PipelineStep,
+  args: { jobId: string; organizationId: string; inputKey: string; inputMimeType: string; stepIndex: number; totalSteps: number; providerKeys?: ProviderKeys },
+): Promise<StepResult> {
+  const { policy } = step;
   const { runAction } = proxyActivities<Activities>({
     startToCloseTimeout: policy.startToCloseMs,
     heartbeatTimeout: policy.heartbeatMs,
+    // The activity stops ffmpeg/sharp and removes partial output before the job is recorded cancelled.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: policy.retry.maximumAttempts,
       initialInterval: policy.retry.initialIntervalMs,
@@ -33,31 +185,29 @@ export async function processJob(input: ProcessJobInput): Promise<StepResult> {
       nonRetryableErrorTypes: policy.nonRetryableErrors,
     },
   });
-
-  await bookkeeping.markJobProcessing(input.jobId);
-  state.status = 'processing';
-  try {
-    const result = await runAction({
-      jobId: input.jobId,
-      organizationId: input.organizationId,
-      actionId: input.actionId,
-      inputKey: input.inputKey,
-      inputMimeType: input.inputMimeType,
-      parameters: input.parameters,
-    });
-    await bookkeeping.completeJob(input.jobId, result);
-    state.status = 'completed';
-    return result;
-  } catch (err) {
-    const error = describeFailure(err);
-    await bookkeeping.failJob(input.jobId, error);
-    state.status = 'failed';
-    state.error = error;
-    throw ApplicationFailure.nonRetryable(error.message, error.code);
-  }
+  return runAction({
+    jobId: args.jobId,
+    organizationId: args.organizationId,
+    actionId: step.actionId,
+    inputKey: args.inputKey,
+    inputMimeType: args.inputMimeType,
+    parameters: step.parameters,
+    stepIndex: args.stepIndex,
+    totalSteps: args.totalSteps,
+    ...(args.providerKeys ? { providerKeys: args.providerKeys } : {}),
+  });
 }
 
-function describeFailure(err: unknown): { code: string; message: string } {
+/** A step's input: the last file result before it, else the job's input (a JSON result ends no chain). */
+function inputOf(input: ProcessJobInput, results: (StepResult | null)[], index: number) {
+  for (let i = index - 1; i >= 0; i--) {
+    const r = results[i];
+    if (r?.type === 'file') return { inputKey: r.key, inputMimeType: r.mimeType, inputSizeBytes: r.sizeBytes };
+  }
+  return { inputKey: input.inputKey, inputMimeType: input.inputMimeType, inputSizeBytes: null };
+}
+
+function describeFailure(err: unknown): JobError {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     return { code: cause.type ?? 'PROCESSING_ERROR', message: cause.message };

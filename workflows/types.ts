@@ -7,14 +7,42 @@ export interface ActivityPolicy {
   nonRetryableErrors: string[];
 }
 
+/** One step of a job: an action with its parameters and that action's timeouts and retry policy. */
+export interface PipelineStep {
+  actionId: string;
+  parameters: Record<string, unknown>;
+  policy: ActivityPolicy;
+}
+
 export interface ProcessJobInput {
   jobId: string;
   organizationId: string;
-  actionId: string;
+  /** The job's input file; a step's file result replaces it as the next step's input. */
   inputKey: string;
   inputMimeType: string;
-  parameters: Record<string, unknown>;
-  policy: ActivityPolicy;
+  steps: PipelineStep[];
+  /**
+   * Outputs of steps that already succeeded, by step index: a run started by a retry request after
+   * the previous run closed resumes from the first step without one.
+   */
+  completed?: (StepResult | null)[];
+  retry: {
+    /** How long a failed job waits for a retry signal before its workflow closes. */
+    windowMs: number;
+    maxRetries: number;
+    /** Retries used so far (the job's retry_count when this run started). */
+    count: number;
+  };
+  /** Set when this run was started by a retry request (the previous run had closed). */
+  retriedBy?: string;
+  /** The request's own AI provider keys: only ever in (codec-encrypted) workflow input, never stored. */
+  providerKeys?: ProviderKeys;
+}
+
+/** AI provider keys a request brought (X-OpenAI-API-Key, X-Anthropic-API-Key) for its job alone. */
+export interface ProviderKeys {
+  openai?: string;
+  anthropic?: string;
 }
 
 export interface RunActionInput {
@@ -24,6 +52,11 @@ export interface RunActionInput {
   inputKey: string;
   inputMimeType: string;
   parameters: Record<string, unknown>;
+  /** Position in the pipeline (0-based; default 0 of 1): scales progress and names the result object. */
+  stepIndex?: number;
+  totalSteps?: number;
+  /** Used instead of the configured provider keys for this run only. */
+  providerKeys?: ProviderKeys;
 }
 
 export type StepResult =
@@ -39,10 +72,40 @@ export interface AiUsage {
   outputTokens: number;
 }
 
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
 export interface JobState {
   jobId: string;
-  status: 'queued' | 'processing' | 'completed' | 'failed';
-  error?: { code: string; message: string };
+  status: JobStatus;
+  currentStep: number;
+  totalSteps: number;
+  /** True while a failed job waits for a retry signal. */
+  awaitingRetry: boolean;
+  retryCount: number;
+  error?: JobError;
+}
+
+/** Who cancels and why (the cancel signal's argument). */
+export interface CancelRequest {
+  by: string;
+  reason?: string;
+}
+/** Who asks for a retry (the retry signal's argument). */
+export interface RetryRequest {
+  by: string;
+}
+
+export type JobEventName = 'job.completed' | 'job.failed' | 'job.cancelled' | 'job.progress';
+export interface PublishJobEventInput {
+  organizationId: string;
+  jobId: string;
+  event: JobEventName;
+  data: Record<string, unknown>;
 }
 
 export const workflowIdForJob = (jobId: string): string => `job-${jobId}`;

@@ -53,6 +53,8 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   parametersSchema: JsonSchema;
   outputSchema: JsonSchema;
   resultType: ResultType;
+  /** Media type of a file result when it differs from `mediaType` (a pipeline's next step gets it). */
+  outputMediaType?: MediaKind;
   timeouts: { startToCloseMs: number; heartbeatMs: number };
   retry: RetryPolicy;
   /** Error types (ActionError.type) that retrying cannot fix. */

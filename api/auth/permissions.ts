@@ -4,8 +4,12 @@ import type { UserRole } from '../../entities/index.js';
 export const SCOPES = ['media:read', 'media:write', 'jobs:read', 'jobs:create', 'usage:read', 'keys:manage', 'org:admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** What an operation's `x-permission` may name: a scope, owner-only `org:delete`, or any valid credential. */
-export const PERMISSIONS = [...SCOPES, 'org:delete', 'authenticated'] as const;
+/**
+ * What an operation's `x-permission` may name: a scope, owner-only `org:delete`, any valid
+ * credential, or `platform:admin` — operators of the whole platform (PLATFORM_ADMIN_EMAILS),
+ * signed in with a bearer token; no role or API key grants it.
+ */
+export const PERMISSIONS = [...SCOPES, 'org:delete', 'authenticated', 'platform:admin'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one permission table: every route's `x-permission` is checked against it. */

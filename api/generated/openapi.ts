@@ -70,6 +70,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's media files, paginated
+         * @description Uploaded files and files produced by jobs, without deleted or expired ones. See "Lists"
+         *     above for ordering and pagination.
+         */
+        get: operations["listMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media/{id}": {
         parameters: {
             query?: never;
@@ -84,7 +105,13 @@ export interface paths {
         get: operations["getMedia"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a media file
+         * @description Removes the file's stored objects (the original and its thumbnail) and marks it deleted:
+         *     from then on it is `404 NOT_FOUND` everywhere and no longer counts towards `storage_gb`.
+         *     Jobs that used it keep their history and results.
+         */
+        delete: operations["deleteMedia"];
         options?: never;
         head?: never;
         patch?: never;
@@ -143,6 +170,460 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media/presign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a direct upload to object storage
+         * @description For large files that should not pass through the API: answers a presigned URL to which the
+         *     client sends the file itself, straight to object storage, then `POST /api/v1/media/{id}/complete`.
+         *
+         *     - `method: PUT` (default): `PUT` the raw bytes to `url`.
+         *     - `method: POST`: an HTML-form style `POST` to `url` with every entry of `fields` as form
+         *       fields followed by the `file` field; the storage refuses any size other than `size_bytes`.
+         *
+         *     The URL expires at `expires_at` (15 minutes by default). The declared `content_type` must be
+         *     an `image/*` or `audio/*` type, and `size_bytes` within the size limit of that media type
+         *     (`400 FILE_TOO_LARGE` otherwise). `sha256` is the hex SHA-256 of the file: completion checks it.
+         */
+        post: operations["presignMediaUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a direct upload
+         * @description Verifies the uploaded object against what `presign` declared, then makes it an ordinary media
+         *     file with the upload's id (the temporary object is removed either way):
+         *
+         *     - nothing uploaded yet: `400 VALIDATION_ERROR` with `details.reason: object_missing` (the
+         *       upload stays open; upload, then complete again);
+         *     - another size: `400 VALIDATION_ERROR`, `details.reason: size_mismatch`;
+         *     - an unsupported type, or one of another media type than `content_type` declared:
+         *       `400 INVALID_FILE_TYPE` (`details.reason: type_mismatch` for the latter);
+         *     - another SHA-256: `400 VALIDATION_ERROR`, `details.reason: checksum_mismatch`;
+         *     - a completion later than one hour after `expires_at`: `409 CONFLICT`, `details.reason: expired`.
+         *
+         *     A failed upload stays failed (`409 CONFLICT` afterwards, with its `details.reason`); start a
+         *     new one. Completing a completed upload answers the same media file again.
+         */
+        post: operations["completeMediaUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a file from a URL
+         * @description Starts an import job that downloads `url` (http or https) into a new media file, then, when
+         *     `process` is given, submits that job on it. Follow it with `GET /api/v1/media/imports/{id}`;
+         *     the media file gets the import's id.
+         *
+         *     The download never reaches private, loopback, link-local (cloud metadata), CGNAT, multicast
+         *     or reserved addresses: literal ones are refused here (`400 VALIDATION_ERROR`); a name that
+         *     resolves to one, a redirect to one, or a connection that ends up at one fails the import
+         *     with `error.code: BLOCKED_ADDRESS`. At most `IMPORT_MAX_REDIRECTS` redirects are followed,
+         *     each checked like the first. The file is subject to the size limits of uploads and
+         *     `IMPORT_MAX_BYTES` (`FILE_TOO_LARGE`), and the whole download to `IMPORT_TIMEOUT_MS`
+         *     (`IMPORT_TIMEOUT`). Other failures: `IMPORT_HTTP_ERROR` (the server answered an error),
+         *     `TOO_MANY_REDIRECTS`, `INVALID_FILE_TYPE`, `IMPORT_FAILED`.
+         */
+        post: operations["importMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** An import's state */
+        get: operations["getMediaImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        /** Who a media file is shared with */
+        get: operations["listMediaShares"];
+        put?: never;
+        /**
+         * Share a media file
+         * @description Grants one user (`user_id`) or every user of another organization (`organization_id`) read
+         *     access to the media file — its metadata, download and thumbnail — and to the results of this
+         *     organization's jobs on it, until `expires_at` (never, when absent) or until revoked. Grantees
+         *     cannot change, delete, share or process it. Only the user who uploaded the file or an
+         *     organization admin may share (`403 FORBIDDEN`). Sharing again with the same grantee updates
+         *     `expires_at` (`200`).
+         */
+        post: operations["createMediaShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/shares/{shareId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+                /** @description Share id. */
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a share
+         * @description Takes effect at once. Only the uploader or an organization admin may revoke (`403 FORBIDDEN`).
+         */
+        delete: operations["deleteMediaShare"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/download-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A time-limited download link
+         * @description A URL anyone holding it can download the file from, without credentials, for `expires_in`
+         *     seconds (at most 7 days). The link carries the media id and its expiry, signed with the
+         *     server's key; it cannot be revoked one by one (rotating `DOWNLOAD_LINK_SECRETS` or deleting
+         *     the file ends it). Only for the organization's own files.
+         */
+        post: operations["createDownloadLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token of a download link. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download through a signed link
+         * @description The file, as an attachment. An expired, tampered or unknown link, or a deleted file, is `404 NOT_FOUND`.
+         */
+        get: operations["downloadSharedMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a resumable upload (tus creation)
+         * @description **Resumable uploads (tus).** `/api/v1/uploads` speaks the [tus](https://tus.io/protocols/resumable-upload)
+         *     protocol 1.0.0 with the extensions creation, creation-with-upload, creation-defer-length,
+         *     termination, checksum and expiration; any tus client works (e.g. `tus-js-client` with
+         *     `endpoint: <base>/api/v1/uploads` and the credential headers). Every request needs
+         *     credentials like any operation, and `Tus-Resumable: 1.0.0` (else `412`).
+         *
+         *     `POST` with `Upload-Length` (or `Upload-Defer-Length: 1`) and optional `Upload-Metadata`
+         *     (`filename` is used as the media file's name) answers `201` with `Location`
+         *     (`/api/v1/uploads/{id}`). Then `PATCH` the bytes from the offset `HEAD` reports. The parts
+         *     go straight to object storage as they arrive (one part at a time on disk, memory stays
+         *     flat). When the last byte arrives the file is streamed through the same checks as
+         *     `uploadMedia` (type from the magic bytes, size limit of its media type, SHA-256) into an
+         *     ordinary media file: the final `PATCH` carries its id in `Mediaflow-Media-Id`, and
+         *     `GET /api/v1/uploads/{id}` shows it as `media_id`. A file refused at that point (wrong type,
+         *     too large for its media type) fails the final `PATCH` with that error, and nothing of it is
+         *     kept.
+         *
+         *     Errors keep the status codes tus prescribes and carry the common error body: an
+         *     `Upload-Length` over the limit (`Tus-Max-Size`: `UPLOAD_MAX_SIZE_MB`, else the largest media
+         *     type limit, lowered by the organization's `max_file_size_mb`) is `413 FILE_TOO_LARGE`; a
+         *     `PATCH` whose `Upload-Offset` is not the upload's offset is `409`; a body beyond the
+         *     declared length `413`; an `Upload-Checksum` that does not match the body `460` (that body
+         *     is discarded; the upload stays at its previous offset); an expired upload `410` or `404`.
+         *
+         *     Incomplete uploads expire `UPLOAD_EXPIRY_HOURS` (24) after creation (`Upload-Expires`);
+         *     their parts are then removed. Parts waiting in storage (under `uploads/`) are not yet
+         *     encrypted at rest: they are removed when the upload finishes, is terminated or expires;
+         *     the media file they become is stored like every other.
+         */
+        post: operations["uploadsCreate"];
+        delete?: never;
+        /**
+         * tus discovery (versions, extensions, limits)
+         * @description The tus 1.0.0 `OPTIONS` reply: `Tus-Version`, `Tus-Extension`
+         *     (`creation,creation-with-upload,creation-defer-length,termination,expiration,checksum`),
+         *     `Tus-Max-Size` and `Tus-Checksum-Algorithm` (`sha1,sha256,md5`). Needs no credentials.
+         */
+        options: operations["uploadsOptions"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An upload's state (any kind)
+         * @description Progress and outcome of a tus, chunked, or followed multipart upload: `media_id` once it
+         *     became a media file, `error` when it failed.
+         */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        /**
+         * Terminate a tus upload
+         * @description Removes the upload and every part of it (tus termination).
+         */
+        delete: operations["uploadsDelete"];
+        options?: never;
+        /**
+         * A tus upload's offset (to resume)
+         * @description `Upload-Offset` (bytes received so far), `Upload-Length`, `Upload-Expires`. `404` once finished, terminated or expired.
+         */
+        head: operations["uploadsHead"];
+        /**
+         * Send bytes of a tus upload
+         * @description Appends the body at `Upload-Offset` (which must equal the upload's offset: else `409`).
+         *     With `Upload-Checksum: <sha1|sha256|md5> <base64 digest>` the body is verified before it
+         *     is stored (`460` on mismatch). The final `PATCH` answers with `Mediaflow-Media-Id`. Not
+         *     counted against a rate limit: each belongs to an upload whose creation was counted.
+         */
+        patch: operations["uploadsPatch"];
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An upload's progress as Server-Sent Events
+         * @description A `text/event-stream` following an upload while it streams in, whichever API instance
+         *     receives it (progress is recorded at most every 500 ms): `upload_progress` events
+         *     (`data`: `upload_id`, `status`, `bytes_processed`, `total_bytes` or null when not declared,
+         *     `fraction` or null) whenever the count moves, then `upload_completed` (`upload_id`,
+         *     `media_id`) or `upload_failed` (`upload_id`, `error`), and the stream ends.
+         *
+         *     Works for tus and chunked uploads (their id), and for a plain `uploadMedia` request sent
+         *     with an `X-Upload-Id` header (a random id of the client's choice: subscribe with it; the
+         *     stream waits up to 30 s for that upload to start). For a multipart upload `total_bytes` is
+         *     the request's `Content-Length` (slightly more than the file).
+         */
+        get: operations["streamUploadEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chunked-uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a chunked upload
+         * @description **Chunked uploads.** Declare the file (`filename`, `file_size`, `chunk_size`, optionally
+         *     `total_chunks` and the whole file's `sha256`), then `PUT` each chunk
+         *     `n = 0 … total_chunks-1` (every chunk is `chunk_size` bytes but the last) in any order
+         *     and in parallel, each with its SHA-256; `GET` the upload to see which chunks arrived (to
+         *     resume after a dropped connection); then `finalize` with the list of chunk checksums.
+         *
+         *     `chunk_size` is 5 MiB to 512 MiB (any size when the file is one chunk); at most 10000
+         *     chunks. A `file_size` over the limit is `413 FILE_TOO_LARGE` (the limit as for tus).
+         *     Chunks wait in object storage (under `uploads/`, not yet encrypted at rest) until
+         *     finalize, and are removed then or when the upload expires (`UPLOAD_EXPIRY_HOURS` after
+         *     it started).
+         */
+        post: operations["createChunkedUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chunked-uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+            };
+            cookie?: never;
+        };
+        /** A chunked upload's state and received chunks */
+        get: operations["getChunkedUpload"];
+        put?: never;
+        post?: never;
+        /**
+         * Abandon a chunked upload
+         * @description Removes the upload and its chunks. `409` once it is being finalized or has finished.
+         */
+        delete: operations["deleteChunkedUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chunked-uploads/{id}/chunks/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+                /** @description Chunk number, from 0. */
+                n: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send chunk n
+         * @description The body is the chunk's bytes (`chunk_size`, or the rest of the file for the last chunk:
+         *     any other size is `400`), verified against `X-Chunk-SHA256` before it is stored (a
+         *     mismatch is `400` and nothing is kept). A chunk number beyond `total_chunks - 1` is
+         *     `400`. Sending a chunk again with the same content is harmless (`200`, `duplicate: true`);
+         *     with other content it is `409 CONFLICT` (the first one stays). Not counted against a rate
+         *     limit: each belongs to an upload whose creation was counted.
+         */
+        put: operations["putChunk"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chunked-uploads/{id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assemble the chunks into a media file (and optionally start a job)
+         * @description `chunk_checksums[n]` must be the SHA-256 of chunk `n` as received: missing chunks are
+         *     `400` with `details.missing_chunks`, differing ones `400` with `details.mismatched_chunks`.
+         *     The chunks are assembled in storage and streamed through the same checks as
+         *     `uploadMedia`; a declared whole-file `sha256` that does not match is `400` and nothing is
+         *     kept. With `process`, a job runs that action on the new media file (as `submitJob`; an
+         *     unknown action or invalid parameters are refused before anything is assembled).
+         */
+        post: operations["finalizeChunkedUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/process": {
         parameters: {
             query?: never;
@@ -155,12 +636,95 @@ export interface paths {
         /**
          * Submit a processing job
          * @description Runs `action_id` on the media file with `parameters` as one durable Temporal workflow.
-         *     The reply is immediate (`202`); follow the job with `GET /api/v1/jobs/{id}`.
+         *     The reply is immediate (`202`); follow the job with `GET /api/v1/jobs/{id}` or its event
+         *     stream `GET /api/v1/jobs/{id}/events`.
+         *
+         *     **Pipelines.** Instead of `action_id`, `steps` lists up to `MAX_PIPELINE_STEPS` (10 by
+         *     default) actions run in order, each as its own activity with its action's timeouts and
+         *     retry policy. A step's file result is the next step's input, so each action must apply to
+         *     the media type flowing into it (e.g. `aud_generate_waveform` turns audio into an image). A
+         *     step with a JSON result does not change the file: the step after it gets the last file (the
+         *     job's input when no step before produced one). Every step's output is kept: see
+         *     `GET /api/v1/jobs/{id}/artifacts`. The job's `action_id` is its first step's action, and its
+         *     `result` is the last step's output. Each step's `parameters` are validated against its
+         *     action's schema (`details.fields[].field` names the step, e.g. `steps[1].parameters.width`).
+         *
+         *     Jobs are queued by input size so small jobs are not stuck behind large ones.
          *     `parameters` are validated against the action's own parameter schema: a violation is
          *     `400 VALIDATION_ERROR`. An unknown action, or one that does not apply to the file's media
          *     type, is `400 INVALID_ACTION`. An unknown `media_id` is `404 NOT_FOUND`.
          */
         post: operations["submitJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's jobs, paginated and filtered
+         * @description See "Lists" above for ordering and pagination. Filters combine with AND. A `media_id` that is
+         *     not one of the organization's files matches nothing (an empty page, not `404`).
+         */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's usage totals for a period
+         * @description Totals over `[from, to)` (default: the current calendar month, UTC, until now). Requests are
+         *     every authenticated API request; `jobs` counts jobs created in the period by their current
+         *     status; `steps` and the byte, token and credit totals count job steps that finished in the
+         *     period. `storage` is the organization's stored media now.
+         *
+         *     Credits: each successful job step costs its action category's price (`process` 1,
+         *     `modify` 1, `transcribe` 5) plus 1 per 1,000 AI tokens it used; failed steps cost nothing.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/detailed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's usage for a period, grouped
+         * @description Groups the usage of `[from, to)` (as in `GET /api/v1/usage`) by `group_by`:
+         *     `day` (UTC date, every request and step), `action` (job steps by action id; requests have
+         *     no action and are left out) or `api_key` (requests and steps by the API key that made them;
+         *     `key` is `null` for signed-in users). Groups are sorted by key; empty groups are omitted.
+         */
+        get: operations["getUsageDetailed"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -181,7 +745,11 @@ export interface paths {
         get: operations["getJob"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel a job
+         * @description The same as `POST /api/v1/jobs/{id}/cancel` (the job and its outputs are kept).
+         */
+        delete: operations["deleteJob"];
         options?: never;
         head?: never;
         patch?: never;
@@ -208,6 +776,144 @@ export interface paths {
          *     `format` on any other result is `400 VALIDATION_ERROR`.
          */
         get: operations["getJobResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description Signals the job's workflow with who cancels and why (`reason`, optional). The running
+         *     step's activity is stopped (its ffmpeg or sharp work, partial outputs removed) and confirms
+         *     before the job becomes `cancelled`; the reply waits for that, normally a few seconds, and
+         *     returns the job with `status` and `cancelled_at` (a job still `processing` when the wait
+         *     ends becomes `cancelled` shortly after). Outputs of steps that had completed are kept. A job
+         *     that is already `completed`, `failed` or `cancelled`, or that completes before the cancel
+         *     takes effect, is `409 CONFLICT`. A cancel from the Temporal Web UI ends the same way, with
+         *     `cancelled_by` `temporal`.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed job
+         * @description Resumes a `failed` job from its failed step; steps that had completed keep their outputs
+         *     and do not run again. `retry_count` grows by one; a job gets at most `max_retries` retries
+         *     (`JOB_MAX_RETRIES`, 3 by default): one more is `409 CONFLICT`, as is retrying a job that
+         *     has not failed. Within `JOB_RETRY_WINDOW` (24 hours by default) of failing, the job's
+         *     workflow is waiting and resumes; later, a new run of the same workflow starts with the
+         *     stored outputs. The reply (`202`) is the job once it is queued again.
+         */
+        post: operations["retryJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every output of a job's steps
+         * @description One artifact per completed step, in step order: a file (also a media file, `media_id`) or a
+         *     JSON document, each with a `download_url`. Available while the job runs, and after it
+         *     failed or was cancelled, for the steps that had completed.
+         */
+        get: operations["listJobArtifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/artifacts/{artifactId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+                /** @description Artifact id (from `GET /api/v1/jobs/{id}/artifacts`). */
+                artifactId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download one artifact
+         * @description A file artifact's bytes (as an attachment) or a JSON artifact's document.
+         */
+        get: operations["getJobArtifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The job's status and progress as Server-Sent Events
+         * @description A `text/event-stream` of the job's changes: `status` events (`data`: `status`,
+         *     `progress`, `current_step`, `total_steps`, `retry_count`, and `error` or `cancelled_at`
+         *     when they apply) and `progress` events (`progress`, `current_step`, `total_steps`,
+         *     `step_progress`). Each event has an `id` that grows monotonically. The stream starts with
+         *     every event so far and ends after the terminal event (`completed`, `failed` or
+         *     `cancelled`; a failed job that is retried has new events: reconnect). A client that
+         *     reconnects with `Last-Event-ID` gets only the events after that id. Comment lines keep an
+         *     idle connection open.
+         */
+        get: operations["streamJobEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -740,6 +1446,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's webhook endpoints */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events are delivered as `POST` requests with a JSON body (`event`, `timestamp`,
+         *     `organization_id`, `data` with `job_id`, `action_id`, `status` and, for `job.completed`,
+         *     `result_url`), signed per the Standard Webhooks specification: `webhook-id` (the delivery id,
+         *     the same on every attempt: use it to drop duplicates), `webhook-timestamp` (Unix seconds of the
+         *     attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`
+         *     keyed with the base64-decoded part of the secret after `whsec_`; several space-separated
+         *     signatures during a secret rotation). Any `2xx` within 30 seconds is a success; redirects are
+         *     not followed; `410 Gone` disables the endpoint; anything else is retried with exponential
+         *     backoff for about three days. `job.progress` is only sent to endpoints that list it.
+         *
+         *     The signing secret is in `secret` of this reply only. `url` must be `http` or `https`
+         *     without credentials; private, loopback, link-local and metadata addresses are refused here
+         *     when written as addresses (`400 VALIDATION_ERROR`) and at delivery time when a name resolves
+         *     to one (the delivery fails without retrying), unless the server's `WEBHOOK_ALLOWED_CIDRS`
+         *     allows them.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhook"];
+        /**
+         * Change an endpoint's URL, events, description, or re-enable it
+         * @description `status: active` re-enables an endpoint disabled by a `410 Gone`.
+         */
+        put: operations["updateWebhook"];
+        post?: never;
+        /**
+         * Delete an endpoint and its delivery log
+         * @description Deliveries still retrying stop at their next attempt.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an endpoint's signing secret
+         * @description Answers the new secret once, in `secret`. For `grace_period_seconds` (default one day)
+         *     deliveries carry two signatures, one per secret, so receivers can switch over; then only
+         *     the new one.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to the endpoint
+         * @description Delivered like any event (signed, retried); follow it in the deliveries. A disabled endpoint is `409 CONFLICT`.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /** The endpoint's deliveries, each with every attempt */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+                /** @description Delivery id (the `webhook-id` header it was sent with). */
+                deliveryId: components["parameters"]["WebhookDeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description The same body and `webhook-id`, newly signed, with the usual retries. A delivery still
+         *     being retried, or a disabled endpoint, is `409 CONFLICT`.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rate-limits": {
         parameters: {
             query?: never;
@@ -760,10 +1623,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Platform health, for operators
+         * @description Every dependency's state and the platform's load. Only platform operators (whose email is in
+         *     `PLATFORM_ADMIN_EMAILS`, signed in with a bearer token) may call it; anyone else gets `403 FORBIDDEN`.
+         */
+        get: operations["getAdminHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Platform statistics, for operators
+         * @description Jobs by status, users, storage, average processing time, success rate and throughput, across all organizations.
+         */
+        get: operations["getAdminStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Encrypt Temporal payloads (codec server)
+         * @description The encode half of Temporal's codec server protocol: each payload comes back encrypted with
+         *     the primary `TEMPORAL_CODEC_KEYS` key, as the workers and the API store them in workflow
+         *     history. With `/api/v1/codec/decode`, this lets the Temporal Web UI and CLI show histories in
+         *     clear to platform operators (`PLATFORM_ADMIN_EMAILS`, bearer token): point the UI's codec
+         *     endpoint at `<API base URL>/api/v1/codec` (see docs/security.md). Browsers may call it from
+         *     the origins in `TEMPORAL_CODEC_CORS_ORIGINS`.
+         */
+        post: operations["encodeTemporalPayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decrypt Temporal payloads (codec server)
+         * @description The decode half of Temporal's codec server protocol (see `/api/v1/codec/encode`). Payloads
+         *     that are not encrypted come back unchanged; one encrypted with a key no longer in
+         *     `TEMPORAL_CODEC_KEYS`, or altered, is `400 VALIDATION_ERROR`.
+         */
+        post: operations["decodeTemporalPayloads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Temporal payloads in the JSON form of the codec server protocol. */
+        CodecPayloads: {
+            payloads: {
+                /** @description Metadata entries, each value base64-encoded. */
+                metadata?: {
+                    [key: string]: string;
+                };
+                /** @description The payload's bytes, base64-encoded. */
+                data?: string;
+            }[];
+        };
         /**
          * @description An API key scope (see "Roles and permissions" above).
          * @enum {string}
@@ -959,6 +1921,97 @@ export interface components {
         ApiKeyList: {
             api_keys: components["schemas"]["ApiKey"][];
         };
+        /** @enum {string} */
+        WebhookEvent: "job.completed" | "job.failed" | "job.cancelled" | "job.progress";
+        /** @description An `http` or `https` URL without credentials. */
+        WebhookUrl: string;
+        CreateWebhookRequest: {
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEvent"][];
+            description?: string;
+        };
+        UpdateWebhookRequest: {
+            url?: components["schemas"]["WebhookUrl"];
+            events?: components["schemas"]["WebhookEvent"][];
+            description?: string | null;
+            /** @enum {string} */
+            status?: "active" | "disabled";
+        };
+        RotateWebhookSecretRequest: {
+            /** @default 86400 */
+            grace_period_seconds: number;
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: components["schemas"]["WebhookEvent"][];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** @description Why deliveries stopped, e.g. after a `410 Gone`. */
+            disabled_reason: string | null;
+            /**
+             * Format: date-time
+             * @description After a rotation, until when the previous secret also signs.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /** @description The signing secret, shown only in this reply. */
+            secret: string;
+        };
+        WebhookList: {
+            data: components["schemas"]["Webhook"][];
+            next_cursor: string | null;
+        };
+        WebhookAttempt: {
+            attempt: number;
+            /** Format: date-time */
+            started_at: string;
+            duration_ms: number;
+            /** @description The receiver's HTTP status; null when no response arrived. */
+            status_code: number | null;
+            error: string | null;
+            succeeded: boolean;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description Sent as `webhook-id`.
+             */
+            id: string;
+            /** Format: uuid */
+            webhook_id: string;
+            /** @description One of the webhook events, or `webhook.test`. */
+            event: string;
+            /**
+             * @description `pending` while attempts go on.
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            attempt_count: number;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            completed_at: string | null;
+            /** @description The body as sent. */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description Every attempt, oldest first. */
+            attempts: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+            next_cursor: string | null;
+        };
         RateLimitState: {
             /** @enum {string} */
             class: "auth" | "upload" | "jobs" | "read" | "write";
@@ -1006,7 +2059,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_ERROR" | "INVALID_FILE_TYPE" | "FILE_TOO_LARGE" | "INVALID_ACTION" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "LIMIT_EXCEEDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "AI_PROVIDER_ERROR" | "SERVICE_UNAVAILABLE";
+                code: "VALIDATION_ERROR" | "INVALID_FILE_TYPE" | "FILE_TOO_LARGE" | "INVALID_ACTION" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "LIMIT_EXCEEDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "AI_PROVIDER_ERROR" | "SERVICE_UNAVAILABLE";
                 message: string;
                 /** @description Machine-readable context; for validation errors, `fields`. */
                 details: {
@@ -1026,6 +2079,76 @@ export interface components {
         };
         /** @enum {string} */
         MediaType: "image" | "audio";
+        MediaList: {
+            data: components["schemas"]["MediaFile"][];
+            next_cursor: string | null;
+        };
+        JobList: {
+            data: components["schemas"]["Job"][];
+            next_cursor: string | null;
+        };
+        UsagePeriod: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+        };
+        UsageTotals: {
+            /** @description API requests. */
+            requests: number;
+            /** @description API requests answered with a 4xx or 5xx status. */
+            errors: number;
+            /** @description Job steps that finished (succeeded or failed). */
+            steps: number;
+            /** @description Request bytes received plus bytes of job step inputs. */
+            bytes_in: number;
+            /** @description Response bytes sent plus bytes of job step outputs. */
+            bytes_out: number;
+            ai_tokens: number;
+            processing_time_ms: number;
+            credits: number;
+        };
+        UsageSummary: {
+            period: components["schemas"]["UsagePeriod"];
+            requests: {
+                total: number;
+                /** @description Answered with a 4xx or 5xx status. */
+                errors: number;
+            };
+            jobs: {
+                total: number;
+                /** @description Every job status, with 0 for none. */
+                by_status: {
+                    [key: string]: number;
+                };
+            };
+            /** @description Job steps that finished (succeeded or failed). */
+            steps: number;
+            /** @description Size of the files uploaded. */
+            bytes_uploaded: number;
+            /** @description Bytes of media, thumbnails and results downloaded. */
+            bytes_downloaded: number;
+            /** @description Input bytes of the job steps. */
+            bytes_processed: number;
+            /** @description Output bytes of the job steps (files, or the JSON result). */
+            bytes_produced: number;
+            ai_tokens: number;
+            processing_time_ms: number;
+            credits: number;
+            storage: {
+                used_bytes: number;
+                files: number;
+            };
+        };
+        UsageDetailed: {
+            period: components["schemas"]["UsagePeriod"];
+            /** @enum {string} */
+            group_by: "day" | "action" | "api_key";
+            groups: ({
+                /** @description The UTC date (`YYYY-MM-DD`), action id or API key id. */
+                key: string | null;
+            } & components["schemas"]["UsageTotals"])[];
+        };
         MediaFile: {
             /** Format: uuid */
             id: string;
@@ -1047,13 +2170,105 @@ export interface components {
             expires_at: string;
             download_url?: string;
         };
+        PresignRequest: {
+            filename: string;
+            size_bytes: number;
+            /** @example image/jpeg */
+            content_type: string;
+            sha256: string;
+            /**
+             * @default PUT
+             * @enum {string}
+             */
+            method: "PUT" | "POST";
+        };
+        PresignedUpload: {
+            /**
+             * Format: uuid
+             * @description The upload's id, and the media file's once completed.
+             */
+            id: string;
+            /** @enum {string} */
+            method: "PUT" | "POST";
+            url: string;
+            /** @description Form fields to send before the file (POST); empty for PUT. */
+            fields: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            expires_at: string;
+            complete_url: string;
+        };
+        ImportRequest: {
+            url: string;
+            filename?: string;
+            process?: {
+                action_id: string;
+                /** @default {} */
+                parameters: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        MediaImport: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "completed" | "failed";
+            url: string;
+            filename?: string | null;
+            /** Format: uuid */
+            media_id?: string | null;
+            /** Format: uuid */
+            job_id?: string | null;
+            error?: components["schemas"]["JobError"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            completed_at?: string | null;
+        };
+        CreateShareRequest: {
+            /** Format: uuid */
+            user_id?: string;
+            /** Format: uuid */
+            organization_id?: string;
+            /** Format: date-time */
+            expires_at?: string;
+        } & (unknown | unknown);
+        MediaShare: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            media_id: string;
+            /** Format: uuid */
+            user_id?: string;
+            /** Format: uuid */
+            organization_id?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        MediaShareList: {
+            shares: components["schemas"]["MediaShare"][];
+        };
+        DownloadLinkRequest: {
+            /** @description Seconds the link stays valid. */
+            expires_in: number;
+        };
+        DownloadLink: {
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** @description Exactly one of `action_id` (one action) or `steps` (a pipeline). */
         ProcessRequest: {
             /** Format: uuid */
             media_id: string;
             /** @example img_resize */
-            action_id: string;
+            action_id?: string;
             /**
-             * @description The action's parameters; see the action's parameter schema.
+             * @description The action's parameters; see the action's parameter schema. Only with `action_id`.
              * @default {}
              * @example {
              *       "width": 320,
@@ -1063,6 +2278,63 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description The pipeline's steps, in order (at most `MAX_PIPELINE_STEPS`, 10 by default). */
+            steps?: components["schemas"]["PipelineStepRequest"][];
+        };
+        PipelineStepRequest: {
+            action_id: string;
+            /** @default {} */
+            parameters: {
+                [key: string]: unknown;
+            };
+        };
+        JobStep: {
+            /** @description Position in the pipeline, from 0. */
+            index: number;
+            action_id: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status: "pending" | "processing" | "completed" | "failed" | "cancelled";
+            /** @description Activity attempts, over retries by the platform and retry requests. */
+            attempts: number;
+            progress: number;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            completed_at: string | null;
+            processing_time_ms?: number | null;
+            error?: components["schemas"]["JobError"];
+            result?: components["schemas"]["JobResult"];
+        };
+        /** @description The output of one completed step. */
+        JobArtifact: {
+            /** Format: uuid */
+            id: string;
+            step_index: number;
+            action_id: string;
+            /** @enum {string} */
+            type: "file" | "json";
+            /**
+             * Format: uuid
+             * @description For a file, the media file it is stored as.
+             */
+            media_id?: string;
+            mime_type?: string;
+            file_size_bytes?: number;
+            data?: {
+                [key: string]: unknown;
+            };
+            download_url: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        JobArtifactList: {
+            artifacts: components["schemas"]["JobArtifact"][];
+        };
+        CancelJobRequest: {
+            reason?: string;
         };
         /** @enum {string} */
         JobStatus: "pending" | "queued" | "processing" | "completed" | "failed" | "cancelled";
@@ -1104,6 +2376,22 @@ export interface components {
             processing_time_ms?: number | null;
             error?: components["schemas"]["JobError"];
             result?: components["schemas"]["JobResult"];
+            /** @description Retries (`POST /api/v1/jobs/{id}/retry`) this job may still get, in total. */
+            max_retries?: number;
+            /** @description Index in `steps` of the step running (or last run). */
+            current_step?: number | null;
+            total_steps?: number;
+            /**
+             * @description Estimated time left while processing, from the time elapsed and the progress so far;
+             *     `null` when there is no estimate yet.
+             */
+            eta_seconds?: number | null;
+            /** Format: date-time */
+            cancelled_at?: string | null;
+            /** @description `user:<id>`, `api_key:<id>`, or `temporal` for a cancel from the Temporal Web UI. */
+            cancelled_by?: string | null;
+            cancel_reason?: string | null;
+            steps?: components["schemas"]["JobStep"][];
         };
         ActionSummary: {
             /** @example img_resize */
@@ -1175,6 +2463,48 @@ export interface components {
                 bucket?: string;
             };
         };
+        AdminHealth: {
+            /** @enum {string} */
+            status: "healthy" | "degraded";
+            /** Format: date-time */
+            timestamp: string;
+            services: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            metrics: {
+                uptime_seconds: number;
+                active_jobs: number;
+                queue_size: number;
+                memory_rss_bytes: number;
+                memory_usage_percent?: number;
+                load_average_1m: number;
+            };
+        };
+        AdminStats: {
+            jobs: {
+                total: number;
+            } & {
+                [key: string]: number;
+            };
+            users: {
+                total: number;
+                active_last_24h: number;
+                new_last_7d: number;
+            };
+            organizations?: number;
+            storage: {
+                total_files: number;
+                total_bytes: number;
+                average_file_bytes: number;
+            };
+            performance: {
+                average_processing_ms: number | null;
+                /** @description Completed jobs over finished ones (completed, failed), in the last 24 hours, 0–1. */
+                success_rate: number | null;
+                /** @description Jobs finished per hour over the last 24 hours. */
+                throughput_per_hour: number;
+            };
+        };
         HealthCheck: {
             /** @enum {string} */
             status: "up" | "down";
@@ -1190,6 +2520,90 @@ export interface components {
                 temporal: components["schemas"]["HealthCheck"];
                 storage: components["schemas"]["HealthCheck"];
             };
+        };
+        UploadIdValue: string;
+        Upload: {
+            id: string;
+            /** @enum {string} */
+            kind: "tus" | "chunked" | "multipart";
+            /** @enum {string} */
+            status: "receiving" | "finalizing" | "completed" | "failed";
+            filename: string;
+            bytes_received: number;
+            total_bytes: number | null;
+            fraction: number | null;
+            /** Format: uuid */
+            media_id: string | null;
+            error?: {
+                code?: string;
+                message?: string;
+            };
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CreateChunkedUploadRequest: {
+            filename: string;
+            file_size: number;
+            chunk_size: number;
+            /** @description Optional; when given it must equal `ceil(file_size / chunk_size)`. */
+            total_chunks?: number;
+            /** @description SHA-256 of the whole file, checked at finalize. */
+            sha256?: string;
+            /** @description Informative only; the type is taken from the file's leading bytes. */
+            content_type?: string;
+        };
+        ChunkedUpload: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "receiving" | "finalizing" | "completed" | "failed";
+            filename: string;
+            file_size: number;
+            chunk_size: number;
+            total_chunks: number;
+            received_chunks: number[];
+            missing_chunks: number[];
+            bytes_received: number;
+            fraction: number;
+            sha256?: string | null;
+            /** @description URL template of the chunks, `{n}` standing for the chunk number. */
+            upload_url: string;
+            /** Format: uuid */
+            media_id: string | null;
+            error?: {
+                code?: string;
+                message?: string;
+            };
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ChunkReceipt: {
+            chunk_number: number;
+            received_size: number;
+            checksum: string;
+            duplicate: boolean;
+            bytes_received: number;
+            /** @description Fraction of the file received, 0-1. */
+            progress: number;
+        };
+        FinalizeChunkedUploadRequest: {
+            chunk_checksums: string[];
+            process?: {
+                action_id: string;
+                parameters?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        FinalizedUpload: {
+            /** Format: uuid */
+            upload_id: string;
+            media: components["schemas"]["MediaFile"];
+            job?: components["schemas"]["Job"];
         };
     };
     responses: {
@@ -1224,17 +2638,58 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+        UploadId: components["schemas"]["UploadIdValue"];
+        /** @description Chunked upload id. */
+        ChunkedUploadId: string;
+        /** @description The tus protocol version, `1.0.0` (required by the tus protocol; without it `412`). */
+        TusResumable: string;
+        /**
+         * @description Follow this upload's progress: a random id of the client's choice (16-64 characters of
+         *     `[A-Za-z0-9_-]`, e.g. a uuid), then `GET /api/v1/uploads/{id}/events`. An id already in use
+         *     is `409 CONFLICT`.
+         */
+        UploadProgressId: components["schemas"]["UploadIdValue"];
         /** @description Organization id. */
         OrganizationId: string;
         /** @description User id. */
         UserId: string;
         /** @description API key id. */
         ApiKeyId: string;
+        /** @description Webhook endpoint id. */
+        WebhookId: string;
+        /** @description Delivery id (the `webhook-id` header it was sent with). */
+        WebhookDeliveryId: string;
         MediaTypePath: components["schemas"]["MediaType"];
         /** @description Media file id. */
         MediaId: string;
         /** @description Job id. */
         JobId: string;
+        /**
+         * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
+         *     It is never stored in the database or logged; it reaches the worker inside the job's
+         *     encrypted workflow input and is gone when the workflow history's retention ends. A retry of
+         *     the job after its workflow closed runs with the platform's keys. A malformed key is
+         *     `400 VALIDATION_ERROR`.
+         */
+        OpenAiApiKey: string;
+        /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
+        AnthropicApiKey: string;
+        /** @description Makes a retry of this request safe (see "Idempotency" above). */
+        IdempotencyKey: string;
+        /** @description Only rows created at or after this instant. */
+        CreatedAfter: string;
+        /** @description Only rows created before this instant. */
+        CreatedBefore: string;
+        /** @description By creation time, then id. */
+        ListOrder: "desc" | "asc";
+        ListLimit: number;
+        /** @description `next_cursor` of the previous page. */
+        ListCursor: string;
+        /** @description Start of the period (inclusive); a date means its start, UTC. Default the start of this month. */
+        UsageFrom: string | unknown | unknown;
+        /** @description End of the period (exclusive); a date means its start, UTC. Default now. */
+        UsageTo: string | unknown | unknown;
     };
     requestBodies: never;
     headers: never;
@@ -1290,7 +2745,16 @@ export interface operations {
     uploadMedia: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (see "Idempotency" above). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Follow this upload's progress: a random id of the client's choice (16-64 characters of
+                 *     `[A-Za-z0-9_-]`, e.g. a uuid), then `GET /api/v1/uploads/{id}/events`. An id already in use
+                 *     is `409 CONFLICT`.
+                 */
+                "X-Upload-Id"?: components["parameters"]["UploadProgressId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1318,6 +2782,43 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listMedia: {
+        parameters: {
+            query?: {
+                media_type?: components["schemas"]["MediaType"];
+                status?: "processing" | "ready" | "failed";
+                mime_type?: string;
+                /** @description Only rows created at or after this instant. */
+                created_after?: components["parameters"]["CreatedAfter"];
+                /** @description Only rows created before this instant. */
+                created_before?: components["parameters"]["CreatedBefore"];
+                /** @description By creation time, then id. */
+                order?: components["parameters"]["ListOrder"];
+                limit?: components["parameters"]["ListLimit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["ListCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaList"];
+                };
+            };
+            400: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };
@@ -1341,6 +2842,29 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MediaFile"];
                 };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             404: components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -1401,10 +2925,613 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
-    submitJob: {
+    presignMediaUpload: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresignRequest"];
+            };
+        };
+        responses: {
+            /** @description The upload target. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresignedUpload"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    completeMediaUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFile"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    importMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description The import, accepted. */
+            202: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaImport"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMediaImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaImport"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listMediaShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shares. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaShareList"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createMediaShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateShareRequest"];
+            };
+        };
+        responses: {
+            /** @description The existing share, updated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaShare"];
+                };
+            };
+            /** @description Shared. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaShare"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteMediaShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+                /** @description Share id. */
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createDownloadLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media file id. */
+                id: components["parameters"]["MediaId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description The link. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadSharedMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token of a download link. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    "Content-Length"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadsCreate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tus protocol version, `1.0.0` (required by the tus protocol; without it `412`). */
+                "Tus-Resumable"?: components["parameters"]["TusResumable"];
+                "Upload-Length"?: string;
+                "Upload-Defer-Length"?: string;
+                "Upload-Metadata"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Created; `Location` is the upload's URL. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            413: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadsOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the tus server supports. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadsDelete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tus protocol version, `1.0.0` (required by the tus protocol; without it `412`). */
+                "Tus-Resumable"?: components["parameters"]["TusResumable"];
+            };
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Terminated. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadsHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tus protocol version, `1.0.0` (required by the tus protocol; without it `412`). */
+                "Tus-Resumable"?: components["parameters"]["TusResumable"];
+            };
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload's offset in `Upload-Offset`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error (no body, as for any HEAD request). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    uploadsPatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The tus protocol version, `1.0.0` (required by the tus protocol; without it `412`). */
+                "Tus-Resumable"?: components["parameters"]["TusResumable"];
+                "Upload-Offset"?: string;
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored; `Upload-Offset` is the new offset. */
+            204: {
+                headers: {
+                    /** @description On the final PATCH, the id of the media file the upload became. */
+                    "Mediaflow-Media-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            460: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    streamUploadEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Upload id (a tus or chunked upload's uuid, or the `X-Upload-Id` of a multipart upload). */
+                id: components["parameters"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createChunkedUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChunkedUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Started. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkedUpload"];
+                };
+            };
+            400: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getChunkedUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkedUpload"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteChunkedUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    putChunk: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description SHA-256 of this chunk, hex. */
+                "X-Chunk-SHA256": string;
+            };
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+                /** @description Chunk number, from 0. */
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored (or already stored with this content). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkReceipt"];
+                };
+            };
+            400: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    finalizeChunkedUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Chunked upload id. */
+                id: components["parameters"]["ChunkedUploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinalizeChunkedUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The media file (and the job, when `process` was given). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinalizedUpload"];
+                };
+            };
+            400: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    submitJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (see "Idempotency" above). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
+                 *     It is never stored in the database or logged; it reaches the worker inside the job's
+                 *     encrypted workflow input and is gone when the workflow history's retention ends. A retry of
+                 *     the job after its workflow closed runs with the platform's keys. A malformed key is
+                 *     `400 VALIDATION_ERROR`.
+                 */
+                "X-OpenAI-API-Key"?: components["parameters"]["OpenAiApiKey"];
+                /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
+                "X-Anthropic-API-Key"?: components["parameters"]["AnthropicApiKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1427,6 +3554,101 @@ export interface operations {
             };
             400: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["JobStatus"];
+                action_id?: string;
+                /** @description Media type of the job's input file. */
+                media_type?: components["schemas"]["MediaType"];
+                /** @description The job's input file. */
+                media_id?: string;
+                /** @description Only rows created at or after this instant. */
+                created_after?: components["parameters"]["CreatedAfter"];
+                /** @description Only rows created before this instant. */
+                created_before?: components["parameters"]["CreatedBefore"];
+                /** @description By creation time, then id. */
+                order?: components["parameters"]["ListOrder"];
+                limit?: components["parameters"]["ListLimit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["ListCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Start of the period (inclusive); a date means its start, UTC. Default the start of this month. */
+                from?: components["parameters"]["UsageFrom"];
+                /** @description End of the period (exclusive); a date means its start, UTC. Default now. */
+                to?: components["parameters"]["UsageTo"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageSummary"];
+                };
+            };
+            400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getUsageDetailed: {
+        parameters: {
+            query?: {
+                /** @description Start of the period (inclusive); a date means its start, UTC. Default the start of this month. */
+                from?: components["parameters"]["UsageFrom"];
+                /** @description End of the period (exclusive); a date means its start, UTC. Default now. */
+                to?: components["parameters"]["UsageTo"];
+                group_by?: "day" | "action" | "api_key";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageDetailed"];
+                };
+            };
+            400: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };
@@ -1452,6 +3674,36 @@ export interface operations {
                 };
             };
             404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelJobRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, normally `cancelled` with `cancelled_at`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };
@@ -1488,6 +3740,145 @@ export interface operations {
             400: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelJobRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, normally `cancelled` with `cancelled_at`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    retryJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, queued again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listJobArtifacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The artifacts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobArtifactList"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getJobArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+                /** @description Artifact id (from `GET /api/v1/jobs/{id}/artifacts`). */
+                artifactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The artifact. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received; the stream resumes after it. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Job id. */
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            404: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };
@@ -2223,6 +4614,254 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description By creation time, then id. */
+                order?: components["parameters"]["ListOrder"];
+                limit?: components["parameters"]["ListLimit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["ListCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page; secrets are never included. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown only here. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description Rotated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description By creation time, then id. */
+                order?: components["parameters"]["ListOrder"];
+                limit?: components["parameters"]["ListLimit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["ListCursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                id: components["parameters"]["WebhookId"];
+                /** @description Delivery id (the `webhook-id` header it was sent with). */
+                deliveryId: components["parameters"]["WebhookDeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, started again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
     getRateLimits: {
         parameters: {
             query?: never;
@@ -2241,6 +4880,104 @@ export interface operations {
                     "application/json": components["schemas"]["RateLimitStatus"];
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    getAdminHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The platform's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminHealth"];
+                };
+            };
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getAdminStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
+                };
+            };
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    encodeTemporalPayloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The encoded payloads, in the same order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodecPayloads"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    decodeTemporalPayloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodecPayloads"];
+            };
+        };
+        responses: {
+            /** @description The decoded payloads, in the same order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodecPayloads"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

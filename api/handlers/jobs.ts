@@ -1,12 +1,14 @@
 import { ValidationError } from '../../lib/errors.js';
 import { isTranscript, renderTranscript } from '../services/transcript-export.js';
-import { reply, type Route } from '../handler.js';
+import { reply, type AppContext, type Route } from '../handler.js';
+import type { ProviderKeys } from '../../workflows/types.js';
 import { toJob } from '../mappers.js';
 import type { Services } from '../services/index.js';
 import { jsonBody } from '../middleware/body.js';
+import { canonicalJson } from '../middleware/idempotency.js';
 
 export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Route<'submitJob'> => ({
-  before: [jsonBody(bodyLimitKb)],
+  before: [jsonBody(bodyLimitKb), s.idempotency({ operation: 'submitJob', fingerprintBefore: (ctx) => canonicalJson(ctx.request.body) })],
   async handle(ctx, { body }) {
     const principal = ctx.state.principal!;
     await s.quotas.assertCanSubmitJob(principal.organizationId);
@@ -16,6 +18,8 @@ export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
       mediaId: body.media_id,
       actionId: body.action_id,
       parameters: body.parameters ?? {},
+      ...(body.steps ? { steps: body.steps.map((st) => ({ actionId: st.action_id, parameters: st.parameters ?? {} })) } : {}),
+      providerKeys: providerKeysOf(ctx),
     });
     ctx.state.jobId = job.id;
     ctx.state.workflowId = job.workflowId ?? undefined;
@@ -24,15 +28,23 @@ export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
   },
 });
 
+// Already checked against the spec's patterns; they go to the workflow only, never to the database.
+function providerKeysOf(ctx: AppContext): ProviderKeys | undefined {
+  const openai = ctx.get('x-openai-api-key') || undefined;
+  const anthropic = ctx.get('x-anthropic-api-key') || undefined;
+  return openai || anthropic ? { ...(openai ? { openai } : {}), ...(anthropic ? { anthropic } : {}) } : undefined;
+}
+
 export const getJob = (s: Services, baseUrl: string): Route<'getJob'> => ({
   async handle(ctx, { path }) {
-    reply(ctx, 'getJob', 200, toJob(await s.jobs.get(ctx.state.organizationId, path.id), baseUrl));
+    const job = await s.jobs.get(await s.shares.jobScope(ctx.state.principal!, path.id), path.id);
+    reply(ctx, 'getJob', 200, toJob(job, baseUrl, await s.jobLifecycle.steps(job.id)));
   },
 });
 
 export const getJobResult = (s: Services): Route<'getJobResult'> => ({
   async handle(ctx, { path, query }) {
-    const result = await s.jobs.result(ctx.state.organizationId, path.id);
+    const result = await s.jobs.result(await s.shares.jobScope(ctx.state.principal!, path.id), path.id);
     if (query.format) {
       if (result.kind !== 'json' || !isTranscript(result.data)) {
         throw new ValidationError('format applies to transcription results only', {

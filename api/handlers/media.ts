@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import multer from '@koa/multer';
 import { ValidationError } from '../../lib/errors.js';
 import { reply, type AppMiddleware, type Route } from '../handler.js';
@@ -7,10 +7,31 @@ import type { Services } from '../services/index.js';
 import type { MediaFileRow, UploadContext } from '../services/media-service.js';
 
 export const uploadMedia = (s: Services, baseUrl: string): Route<'uploadMedia'> => ({
+  // An upload's digest is known once it is stored: a repeat is compared afterwards, then discarded.
+  before: [
+    s.idempotency({
+      operation: 'uploadMedia',
+      fingerprintAfter: (ctx) => {
+        const m = ctx.body as { checksum_sha256: string; original_filename: string };
+        return `${m.checksum_sha256}\n${m.original_filename}`;
+      },
+      discard: (ctx) => s.mediaDeletion.discard(ctx.state.organizationId, (ctx.body as { id: string }).id),
+    }),
+  ],
   async handle(ctx) {
     const principal = ctx.state.principal!;
     const limits = await s.quotas.forUpload(principal.organizationId);
-    const media = await receiveFile(s, ctx, { userId: principal.userId, apiKeyId: principal.apiKeyId, ...limits });
+    // With X-Upload-Id, progress is recorded for GET /api/v1/uploads/{id}/events.
+    const uploadId = ctx.get('x-upload-id');
+    const follow = uploadId ? await s.uploads.followMultipart(principal, uploadId, Number(ctx.get('content-length')) || undefined) : undefined;
+    let media: MediaFileRow;
+    try {
+      media = await receiveFile(s, ctx, { userId: principal.userId, apiKeyId: principal.apiKeyId, ...limits }, follow?.meter);
+    } catch (err) {
+      await follow?.failed(err);
+      throw err;
+    }
+    await follow?.done(media);
     ctx.set('Location', `${baseUrl}/api/v1/media/${media.id}`);
     reply(ctx, 'uploadMedia', 201, toMediaFile(media, baseUrl));
   },
@@ -18,13 +39,20 @@ export const uploadMedia = (s: Services, baseUrl: string): Route<'uploadMedia'> 
 
 export const getMedia = (s: Services, baseUrl: string): Route<'getMedia'> => ({
   async handle(ctx, { path }) {
-    reply(ctx, 'getMedia', 200, toMediaFile(await s.media.get(ctx.state.organizationId, path.id), baseUrl));
+    reply(ctx, 'getMedia', 200, toMediaFile(await s.media.getReadable(ctx.state.principal!, path.id), baseUrl));
+  },
+});
+
+export const deleteMedia = (s: Services): Route<'deleteMedia'> => ({
+  async handle(ctx, { path }) {
+    await s.mediaDeletion.remove(ctx.state.organizationId, path.id);
+    ctx.status = 204;
   },
 });
 
 export const downloadMedia = (s: Services): Route<'downloadMedia'> => ({
   async handle(ctx, { path }) {
-    const media = await s.media.get(ctx.state.organizationId, path.id);
+    const media = await s.media.getReadable(ctx.state.principal!, path.id);
     const body = await s.media.open(media);
     ctx.attachment(media.originalFilename);
     ctx.type = media.mimeType;
@@ -38,12 +66,12 @@ export const downloadMedia = (s: Services): Route<'downloadMedia'> => ({
  * Runs multer with a storage engine that streams the `file` part through the media service,
  * so the file is in storage and recorded by the time multer returns.
  */
-async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: UploadContext): Promise<MediaFileRow> {
+async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: UploadContext, meter?: Transform): Promise<MediaFileRow> {
   let media: MediaFileRow | undefined;
   // multer 2 hands the engine a streaming file; @types/koa__multer still describes multer 1.
   const storage = {
     _handleFile(_req: unknown, file: { stream: Readable; originalname: string }, cb: (err: unknown, info?: object) => void) {
-      s.media.upload(ctx.state.organizationId, file.stream, file.originalname, by).then((m) => {
+      s.media.upload(ctx.state.organizationId, meter ? file.stream.pipe(meter) : file.stream, file.originalname, by).then((m) => {
         media = m;
         cb(null, { size: m.fileSizeBytes });
       }, cb);

@@ -3,7 +3,7 @@ import type { Services } from '../services/index.js';
 
 export const getMediaThumbnail = (s: Services): Route<'getMediaThumbnail'> => ({
   async handle(ctx, { path }) {
-    const thumbnail = await s.thumbnails.open(ctx.state.organizationId, path.id);
+    const thumbnail = await s.thumbnails.open(ctx.state.principal!, path.id);
     ctx.type = thumbnail.mimeType;
     ctx.length = thumbnail.size;
     // The original never changes, so neither does its thumbnail.

@@ -10,7 +10,7 @@ export interface Parameter {
 
 export interface Operation {
   operationId: string;
-  method: 'get' | 'put' | 'post' | 'delete' | 'patch';
+  method: 'head' | 'get' | 'put' | 'post' | 'delete' | 'patch' | 'options';
   path: string; // as written in the spec: /api/v1/jobs/{id}
   routerPath: string; // for @koa/router: /api/v1/jobs/:id
   parameters: Parameter[];
@@ -23,7 +23,8 @@ export interface Operation {
   rateLimit?: string;
 }
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+// `head` before `get`: @koa/router answers HEAD with a path's GET route unless a HEAD route comes first.
+const METHODS = ['head', 'get', 'put', 'post', 'delete', 'patch', 'options'] as const;
 
 export function listOperations(doc: JsonObject): Operation[] {
   const paths = doc.paths;

@@ -182,7 +182,10 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
         userId,
         sessionId,
         role: user.role as UserRole,
-        permissions: [...ROLE_PERMISSIONS[user.role as UserRole]],
+        permissions: [
+          ...ROLE_PERMISSIONS[user.role as UserRole],
+          ...(config.auth.platformAdmins.includes(user.email.toLowerCase()) ? (['platform:admin'] as const) : []),
+        ],
         limits: { perMinute: capLimits(rateLimitsOf(settings, config), undefined), requestsPerDay: quotasOf(settings, config).requests_per_day },
       };
     },

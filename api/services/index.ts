@@ -1,32 +1,63 @@
 import type { ApiDeps } from '../deps.js';
 import { createApiKeyService } from './api-key-service.js';
 import { createAuthService } from './auth-service.js';
+import { createCodecService } from './codec-service.js';
 import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
+import { createJobLifecycleService } from './job-lifecycle-service.js';
+import { createJobListing } from './job-listing.js';
+import { createMediaDeletion } from './media-deletion.js';
+import { createMediaListing } from './media-listing.js';
+import { createUsageService } from './usage-service.js';
+import { createIdempotency } from '../middleware/idempotency.js';
 import { createMediaService } from './media-service.js';
+import { createAdminService } from './admin-service.js';
 import { createMetricsService } from './metrics-service.js';
 import { createOrganizationService } from './organization-service.js';
 import { createQuotaService } from './quota-service.js';
 import { createRateLimitService, poolStore } from './rate-limit-service.js';
 import { createSystemService } from './system-service.js';
 import { createThumbnailService } from './thumbnail-service.js';
+import { createUploadServices } from './uploads/index.js';
+import { createWebhookService } from './webhook-service.js';
+import { createDirectUploadStorage } from '../../lib/direct-upload-storage.js';
+import { createDirectUploadService } from './direct-upload-service.js';
+import { createDownloadLinkService } from './download-link-service.js';
+import { createImportService } from './import-service.js';
+import { createShareService } from './share-service.js';
 
 export function createServices(deps: ApiDeps) {
   const media = createMediaService(deps);
+  const jobs = createJobService(deps, media);
   const health = createHealthService(deps);
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
   return {
     media,
-    jobs: createJobService(deps, media),
+    jobs,
+    jobLifecycle: createJobLifecycleService(deps, jobs),
     thumbnails: createThumbnailService(deps, media),
     health,
     metrics: createMetricsService(deps),
     system: createSystemService(deps, health),
+    admin: createAdminService(deps, health),
     rateLimits,
     auth: createAuthService(deps, rateLimits),
     organizations: createOrganizationService(deps),
     apiKeys: createApiKeyService(deps),
     quotas: createQuotaService(deps),
+    // Its own job and quota services: both are stateless views over deps.
+    uploads: createUploadServices(deps, media, createJobService(deps, media), createQuotaService(deps)),
+    webhooks: createWebhookService(deps),
+    directUploads: createDirectUploadService(deps, media, createDirectUploadStorage(deps.config.s3, deps.config.intake.s3PublicEndpoint)),
+    imports: createImportService(deps),
+    shares: createShareService(deps, media),
+    downloadLinks: createDownloadLinkService(deps, media),
+    jobList: createJobListing(deps),
+    mediaList: createMediaListing(deps),
+    mediaDeletion: createMediaDeletion(deps, media),
+    usage: createUsageService(deps),
+    idempotency: createIdempotency(deps),
+    codec: createCodecService(deps),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -7,6 +7,8 @@ import { detectMediaType, SNIFF_BYTES, supportedExtensions, type DetectedType } 
 
 export interface IngestLimits {
   maxBytes: (type: DetectedType) => number;
+  /** Throws to refuse a recognised type (e.g. not the media type that was declared). */
+  accept?: (type: DetectedType) => void;
 }
 
 export interface Ingested {
@@ -40,6 +42,7 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
       supported: supportedExtensions(),
     });
   }
+  limits.accept?.(type);
   const maxBytes = limits.maxBytes(type);
   const hasher = new Hasher();
   const body = new PassThrough();

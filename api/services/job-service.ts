@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
-import { ConflictError, InvalidActionError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
-import { workflowIdForJob, type ProcessJobInput } from '../../workflows/types.js';
+import { JobStepSchema, ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
+import { appendJobEvent, statusEventData } from '../../activities/job-events.js';
+import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline.js';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaService } from './media-service.js';
 
@@ -14,8 +16,12 @@ export interface SubmitJob {
   userId?: string;
   apiKeyId?: string;
   mediaId: string;
-  actionId: string;
-  parameters: Record<string, unknown>;
+  /** One action (with its parameters), or `steps`: a pipeline. */
+  actionId?: string;
+  parameters?: Record<string, unknown>;
+  steps?: StepRequest[];
+  /** The request's own AI provider keys: passed to the workflow only, never stored. */
+  providerKeys?: ProviderKeys;
 }
 
 export function createJobService(deps: ApiDeps, media: MediaService) {
@@ -26,18 +32,15 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
      * is harmless). A job whose workflow cannot be started is failed, never left pending.
      */
     async submit(organizationId: string, req: SubmitJob): Promise<JobRow> {
-      const action = actions.get(req.actionId);
-      if (!action) throw new InvalidActionError(`Unknown action: ${req.actionId}`, { action_id: req.actionId });
-      const input = await media.get(organizationId, req.mediaId);
-      if (input.mediaType !== action.mediaType) {
-        throw new InvalidActionError(`Action ${action.actionId} applies to ${action.mediaType} files, not ${input.mediaType}`, {
-          action_id: action.actionId,
-          media_type: input.mediaType,
+      const requested = req.steps ?? (req.actionId ? [{ actionId: req.actionId, parameters: req.parameters ?? {} }] : []);
+      if (!requested.length || (req.steps && req.actionId)) {
+        throw new ValidationError('Give either action_id or steps', {
+          fields: [{ field: req.steps ? 'action_id' : 'action_id', location: 'body', message: 'exactly one of action_id and steps is required' }],
         });
       }
-      const parameters = structuredClone(req.parameters);
-      const problems = actions.validateParameters(action, parameters);
-      if (problems.length) throw new ValidationError('Invalid action parameters', { fields: problems });
+      const input = await media.get(organizationId, req.mediaId);
+      const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps);
+      const first = actions.get(steps[0]!.actionId)!;
 
       const em = orm.em.fork();
       const id = randomUUID();
@@ -47,33 +50,34 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         userId: req.userId ?? null,
         apiKeyId: req.apiKeyId ?? null,
         inputMedia: input.id,
-        actionId: action.actionId,
-        actionCategory: action.category,
-        parameters,
+        actionId: first.actionId,
+        actionCategory: first.category,
+        parameters: steps[0]!.parameters,
         status: 'pending',
         workflowId: workflowIdForJob(id),
+        totalSteps: steps.length,
+        maxRetries: config.lifecycle.maxRetries,
       });
+      steps.forEach((step, stepIndex) => em.create(JobStepSchema, { job, stepIndex, actionId: step.actionId, parameters: step.parameters }));
       await em.flush();
 
       const workflowInput: ProcessJobInput = {
         jobId: id,
         organizationId,
-        actionId: action.actionId,
         inputKey: input.storagePath,
         inputMimeType: input.mimeType,
-        parameters,
-        policy: {
-          startToCloseMs: action.timeouts.startToCloseMs,
-          heartbeatMs: action.timeouts.heartbeatMs,
-          retry: action.retry,
-          nonRetryableErrors: action.nonRetryableErrors,
-        },
+        steps,
+        retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: config.lifecycle.maxRetries, count: 0 },
+        ...(req.providerKeys ? { providerKeys: req.providerKeys } : {}),
       };
       try {
         await temporal.workflow.start('processJob', {
-          taskQueue: config.temporal.taskQueue,
-          workflowId: job.workflowId!,
-          args: [workflowInput],
+          ...workflowStartOptions(config, job.workflowId!, {
+            input: workflowInput,
+            inputFilename: input.originalFilename,
+            inputSizeBytes: input.fileSizeBytes,
+            mediaType: input.mediaType,
+          }),
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (err) {
@@ -89,8 +93,9 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       }
       // The workflow may already have moved the job on; only a pending job becomes queued.
       const queuedAt = clock.now();
-      await em.nativeUpdate(ProcessingJobSchema, { id, status: 'pending' }, { status: 'queued', queuedAt });
+      const queued = await em.nativeUpdate(ProcessingJobSchema, { id, status: 'pending' }, { status: 'queued', queuedAt });
       await em.refresh(job);
+      if (queued) await appendJobEvent(em as never, id, 'status', statusEventData(job));
       return job;
     },
 

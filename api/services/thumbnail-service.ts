@@ -8,6 +8,7 @@ import { ActionError } from '../../activities/actions/types.js';
 import { MediaFileSchema } from '../../entities/index.js';
 import { InvalidFileTypeError, NotFoundError } from '../../lib/errors.js';
 import { keys } from '../../lib/storage.js';
+import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaFileRow, MediaService } from './media-service.js';
 
@@ -48,8 +49,10 @@ export function createThumbnailService(deps: ApiDeps, media: MediaService) {
   }
 
   return {
-    async open(organizationId: string, id: string): Promise<Thumbnail> {
-      const row = await media.get(organizationId, id);
+    /** The thumbnail of a media file the caller may read (its organization's, or shared with it). */
+    async open(principal: Principal, id: string): Promise<Thumbnail> {
+      const row = await media.getReadable(principal, id);
+      const organizationId = row.organization.id;
       if (row.mediaType !== 'image') throw new NotFoundError('Thumbnail', id);
       if (row.thumbnailPath) {
         const stored = await storage.stat(row.thumbnailPath);

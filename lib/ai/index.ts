@@ -21,4 +21,13 @@ export function createAiProviders(config: AiConfig): AiRegistry {
   return createAiRegistry(providers, config.providerMapping);
 }
 
+/** The configuration with a request's own keys in place of the configured ones, for that request's job only. */
+export function withProviderKeys(config: AiConfig, keys: { openai?: string; anthropic?: string }): AiConfig {
+  return {
+    ...config,
+    openai: { ...config.openai, apiKey: keys.openai ?? config.openai.apiKey },
+    anthropic: { ...config.anthropic, apiKey: keys.anthropic ?? config.anthropic.apiKey },
+  };
+}
+
 export { createAiRegistry } from './registry.js';

@@ -9,6 +9,7 @@ import { tsImport } from 'tsx/esm/api';
 
 type Services = typeof import('../../scripts/services.js');
 type Migrate = typeof import('../../entities/migrate.js');
+type SearchAttributes = typeof import('../../scripts/search-attributes.js');
 
 export interface TestServicesHandle {
   services: import('../../scripts/services.js').RunningServices;
@@ -62,6 +63,10 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     env.LOG_LEVEL ??= 'silent';
     // The Temporal core's metrics exporter binds a fixed port; tests that want it choose a free one.
     env.TEMPORAL_METRICS_BIND ??= '';
+
+    const { registerSearchAttributes } = await load<SearchAttributes>(rootDir, 'scripts/search-attributes.ts');
+    const { binary } = await load<Services>(rootDir, 'scripts/services.ts');
+    await registerSearchAttributes({ bin: binary('TEMPORAL_BIN', 'temporal'), address: services.temporalAddress, namespace: 'default' });
 
     const { migrate } = await load<Migrate>(rootDir, 'entities/migrate.ts');
     await migrate(services.databaseUrl);

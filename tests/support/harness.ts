@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkerGroup } from '../../worker/worker-group.js';
 import { createApp } from '../../api/app.js';
 import { systemClock } from '../../activities/deps.js';
 import { loadConfig, type Config } from '../../lib/config.js';
@@ -76,7 +77,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
   });
   server.on('request', app.callback());
 
-  let worker: { worker: Worker; close(): Promise<void>; metrics: ReturnType<typeof createMetrics> } | undefined;
+  let worker: { worker: WorkerGroup; close(): Promise<void>; metrics: ReturnType<typeof createMetrics> } | undefined;
   let running: Promise<void> | undefined;
   if (opts.worker) {
     const workflowBundle = await bundleWorkflowCode({ ...bundleOptions(), logger: quietBundlerLogger });

@@ -55,9 +55,9 @@ async function expectOk(res: Response, what: string): Promise<Record<string, any
 }
 
 /** Registers a new organization and owner through the real API, then creates an owner key. */
-export async function registerTenant(url: string, opts: { name?: string } = {}): Promise<Tenant> {
+export async function registerTenant(url: string, opts: { name?: string; email?: string } = {}): Promise<Tenant> {
   const anonymous = client(url, {});
-  const email = `owner-${randomUUID()}@example.test`;
+  const email = opts.email ?? `owner-${randomUUID()}@example.test`;
   const password = `pw-${randomUUID()}`;
   const session = await expectOk(
     await anonymous.post('/api/v1/auth/register', { organization_name: opts.name ?? 'Test org', name: 'Owner', email, password }),

@@ -24,6 +24,7 @@ export default defineAction<WaveformParams>({
   mediaType: 'audio',
   category: 'process',
   resultType: 'file',
+  outputMediaType: 'image',
   parametersSchema: {
     type: 'object',
     additionalProperties: false,

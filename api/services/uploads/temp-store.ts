@@ -1,0 +1,94 @@
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  UploadPartCommand,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import type { Config } from '../../../lib/config.js';
+
+/** Where upload parts wait until they become a media file. Not encrypted at rest: see docs in openapi.yaml (Uploads). */
+export const UPLOADS_PREFIX = 'uploads/';
+export const tusKey = (id: string) => `${UPLOADS_PREFIX}tus/${id}`;
+export const chunkedKey = (id: string) => `${UPLOADS_PREFIX}chunked/${id}`;
+
+export const s3ClientConfig = (s3: Config['s3']): S3ClientConfig => ({
+  endpoint: s3.endpoint.href.replace(/\/$/, ''),
+  region: s3.region,
+  forcePathStyle: true,
+  credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+  // MinIO and most S3-compatible stores do not implement the newer default checksums.
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+
+/**
+ * Temporary upload objects under `uploads/`: S3 multipart uploads whose parts are the chunks of a
+ * chunked upload, read back once assembled, and removed afterwards or when they expire.
+ */
+export function createTempStore(s3: Config['s3']) {
+  const client = new S3Client(s3ClientConfig(s3));
+  const Bucket = s3.bucket;
+  return {
+    async createMultipart(key: string): Promise<string> {
+      const res = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: 'application/octet-stream' }));
+      return res.UploadId!;
+    },
+    /** Streams one part (its length known, so nothing is buffered) and returns its ETag. */
+    async uploadPart(key: string, uploadId: string, partNumber: number, body: Readable, length: number): Promise<string> {
+      const res = await client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: length }));
+      return res.ETag!;
+    },
+    async complete(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+    },
+    async abort(key: string, uploadId: string): Promise<void> {
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+      }
+    },
+    async open(key: string): Promise<Readable> {
+      const res = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+      return res.Body as Readable;
+    },
+    async remove(keys: string[]): Promise<void> {
+      if (keys.length) await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+    },
+    /** Objects and unfinished multipart uploads under `prefix`, for tests and the expiry sweep. */
+    async list(prefix: string): Promise<{ objects: { key: string; modified: Date }[]; multipart: { key: string; uploadId: string; initiated: Date }[] }> {
+      const objects: { key: string; modified: Date }[] = [];
+      for (let token: string | undefined, more = true; more; ) {
+        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
+        objects.push(...(res.Contents ?? []).map((o) => ({ key: o.Key!, modified: o.LastModified ?? new Date(0) })));
+        token = res.NextContinuationToken;
+        more = Boolean(res.IsTruncated && token);
+      }
+      const multipart: { key: string; uploadId: string; initiated: Date }[] = [];
+      for (let keyMarker: string | undefined, idMarker: string | undefined, more = true; more; ) {
+        const res = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }));
+        multipart.push(...(res.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId!, initiated: u.Initiated ?? new Date(0) })));
+        keyMarker = res.NextKeyMarker;
+        idMarker = res.NextUploadIdMarker;
+        more = Boolean(res.IsTruncated);
+      }
+      return { objects, multipart };
+    },
+    close: () => client.destroy(),
+  };
+}
+export type TempStore = ReturnType<typeof createTempStore>;

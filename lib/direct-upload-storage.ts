@@ -1,0 +1,72 @@
+import type { Readable } from 'node:stream';
+import { Client } from 'minio';
+import type { Config } from './config.js';
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+/**
+ * The temporary objects of presigned uploads, which clients write straight to the object store.
+ * Separate from ObjectStorage on purpose: these bytes arrive as the client sent them (storage's own
+ * encoding, e.g. encryption at rest, never applied), so they are read raw, verified, and then
+ * stored as a media file through the ordinary path. URLs are signed for the endpoint clients reach
+ * (S3_PUBLIC_ENDPOINT); reads and removals go to the internal one.
+ */
+export interface DirectUploadStorage {
+  presignPut(key: string, expirySeconds: number): Promise<string>;
+  /** A browser-style POST whose policy fixes the key and allows exactly `sizeBytes`. */
+  presignPost(key: string, sizeBytes: number, expirySeconds: number): Promise<PresignedPost>;
+  /** The object's size, or null when nothing was uploaded. */
+  size(key: string): Promise<number | null>;
+  read(key: string): Promise<Readable>;
+  remove(key: string): Promise<void>;
+}
+
+function client(endpoint: URL, s3: Config['s3']): Client {
+  const useSSL = endpoint.protocol === 'https:';
+  return new Client({
+    endPoint: endpoint.hostname,
+    port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    // A fixed region: presigning then needs no request to the (possibly unreachable) public endpoint.
+    region: s3.region,
+    pathStyle: true,
+  });
+}
+
+export function createDirectUploadStorage(s3: Config['s3'], publicEndpoint: URL): DirectUploadStorage {
+  const internal = client(s3.endpoint, s3);
+  const signer = client(publicEndpoint, s3);
+  const bucket = s3.bucket;
+  return {
+    presignPut: (key, expirySeconds) => signer.presignedPutObject(bucket, key, expirySeconds),
+    async presignPost(key, sizeBytes, expirySeconds) {
+      const policy = signer.newPostPolicy();
+      policy.setBucket(bucket);
+      policy.setKey(key);
+      policy.setExpires(new Date(Date.now() + expirySeconds * 1000));
+      policy.setContentLengthRange(sizeBytes, sizeBytes);
+      const { postURL, formData } = await signer.presignedPostPolicy(policy);
+      return { url: postURL, fields: formData };
+    },
+    async size(key) {
+      try {
+        return (await internal.statObject(bucket, key)).size;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'NotFound' || code === 'NoSuchKey') return null;
+        throw err;
+      }
+    },
+    read: (key) => internal.getObject(bucket, key),
+    async remove(key) {
+      await internal.removeObject(bucket, key);
+    },
+  };
+}
+
+export const incomingKey = (organizationId: string, uploadId: string): string => `incoming/${organizationId}/${uploadId}`;
