@@ -1,6 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// CommonJS package: under Node's ESM loader only its default export (module.exports) is reliable.
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import type { Config } from './config.js';
 import { createKeyring, type Keyring } from './keyring.js';
 
