@@ -15,9 +15,11 @@ import { getLiveness, getMetrics, getReadiness, getSystemConfig, getSystemStatus
 import {
   deleteOrganization,
   getOrganization,
+  getOrganizationProviderKeys,
   inviteOrganizationUser,
   listOrganizationUsers,
   removeOrganizationUser,
+  setOrganizationProviderKeys,
   updateOrganization,
   updateOrganizationUserRole,
 } from './handlers/organizations.js';
@@ -129,6 +131,8 @@ export function createRoutes(
     getOrganization: getOrganization(s),
     updateOrganization: updateOrganization(s, bodyLimitKb),
     deleteOrganization: deleteOrganization(s),
+    getOrganizationProviderKeys: getOrganizationProviderKeys(s),
+    setOrganizationProviderKeys: setOrganizationProviderKeys(s, bodyLimitKb),
     listOrganizationUsers: listOrganizationUsers(s),
     inviteOrganizationUser: inviteOrganizationUser(s, bodyLimitKb),
     removeOrganizationUser: removeOrganizationUser(s),

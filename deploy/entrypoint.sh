@@ -3,6 +3,8 @@
 #   api      -> HTTP API            (node dist/api/main.js)
 #   worker   -> Temporal worker     (node dist/worker/main.js)
 #   migrate  -> apply DB migrations (node dist/entities/migrate.js), then exit
+#   rewrap   -> rewrap stored objects under the primary STORAGE_MASTER_KEYS key
+#               (node dist/scripts/storage-rewrap.js [--prefix orgs/<id>/]), then exit
 # Anything else is exec'd as given, e.g. `docker run --rm mediaflow:latest node -v`.
 # `exec` replaces this shell so signals from tini reach node directly.
 set -eu
@@ -27,6 +29,10 @@ case "$1" in
   migrate)
     shift
     exec node dist/entities/migrate.js "$@"
+    ;;
+  rewrap)
+    shift
+    exec node dist/scripts/storage-rewrap.js "$@"
     ;;
   *)
     exec "$@"

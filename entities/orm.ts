@@ -15,6 +15,7 @@ import { WebhookAttemptSchema, WebhookDeliverySchema } from './webhook-delivery.
 import { MediaUploadSchema } from './media-upload.js';
 import { MediaImportSchema } from './media-import.js';
 import { MediaShareSchema } from './media-share.js';
+import { OrganizationProviderKeySchema } from './organization-provider-key.js';
 import { Migration20261121000000 } from './migrations/Migration20261121000000.js';
 import { Migration20261121010000 } from './migrations/Migration20261121010000.js';
 import { Migration20261121020000 } from './migrations/Migration20261121020000.js';
@@ -22,12 +23,13 @@ import { Migration20261121030000 } from './migrations/Migration20261121030000.js
 import { Migration20261121040000 } from './migrations/Migration20261121040000.js';
 import { Migration20261121050000 } from './migrations/Migration20261121050000.js';
 import { Migration20261121060000 } from './migrations/Migration20261121060000.js';
+import { Migration20261121070000 } from './migrations/Migration20261121070000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
 
 /** Every entity, for MikroORM's `entities` option (also re-exported from ./index.js). */
-export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema, UserSchema, RefreshTokenSchema, ApiKeySchema, UsageRecordSchema, IdempotencyKeySchema, WebhookEndpointSchema, WebhookDeliverySchema, WebhookAttemptSchema, JobStepSchema, JobEventSchema, MediaUploadSchema, MediaImportSchema, MediaShareSchema, UploadSessionSchema, UploadChunkSchema] as const;
+export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema, UserSchema, RefreshTokenSchema, ApiKeySchema, UsageRecordSchema, IdempotencyKeySchema, WebhookEndpointSchema, WebhookDeliverySchema, WebhookAttemptSchema, JobStepSchema, JobEventSchema, MediaUploadSchema, MediaImportSchema, MediaShareSchema, UploadSessionSchema, UploadChunkSchema, OrganizationProviderKeySchema] as const;
 
 /** Every migration, in order. Add new ones here (statically imported: no filesystem globbing). */
 export const migrationsList = [
@@ -38,6 +40,7 @@ export const migrationsList = [
   { name: 'Migration20261121040000', class: Migration20261121040000 },
   { name: 'Migration20261121050000', class: Migration20261121050000 },
   { name: 'Migration20261121060000', class: Migration20261121060000 },
+  { name: 'Migration20261121070000', class: Migration20261121070000 },
 ];
 
 export interface CreateOrmOptions {

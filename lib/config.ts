@@ -91,6 +91,8 @@ export interface AiConfig {
   providerMapping: Record<string, AiProviderName>;
   /** Per provider request; the activity's own timeout bounds the whole action. */
   requestTimeoutMs: number;
+  /** Keyring encrypting organizations' stored provider keys (PROVIDER_KEYS_MASTER_KEYS, first = primary); used by the API only. */
+  providerKeysMasterKeys: MasterKey[];
 }
 
 export class ConfigError extends Error {
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
       tesseract: { command: str('TESSERACT_PATH', 'tesseract') },
       providerMapping: aiProviderMapping(str('AI_PROVIDER_MAPPING', ''), problems),
       requestTimeoutMs: int('AI_REQUEST_TIMEOUT_MS', 120_000, 1000),
+      providerKeysMasterKeys: keyring(env, 'PROVIDER_KEYS_MASTER_KEYS', 'organization-provider-keys', problems),
     },
   };
   if (problems.length) throw new ConfigError(problems);

@@ -31,6 +31,11 @@ export const REDACT_PATHS = [
   // A job's own AI provider keys (workflows/types.ts ProviderKeys), wherever an input is logged.
   'providerKeys',
   '*.providerKeys',
+  // An organization's stored keys, as set through PUT /organizations/{id}/provider-keys.
+  'openai_api_key',
+  '*.openai_api_key',
+  'anthropic_api_key',
+  '*.anthropic_api_key',
 ];
 
 export function createLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {

@@ -35,11 +35,23 @@ const APP_SERVICES = { migrate: 'dist/entities/migrate.js', api: 'dist/api/main.
 type AppRole = keyof typeof APP_SERVICES;
 const APP_ROLES = Object.keys(APP_SERVICES) as AppRole[];
 
-// Configuration the application reads (lib/config.ts); anything else in the app environment is a typo.
-const APP_ENV_VARS = new Set([
-  'NODE_ENV', 'PORT', 'API_BASE_URL', 'LOG_LEVEL', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE',
-  'TEMPORAL_TASK_QUEUE', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET', 'S3_REGION', 'WORKFLOW_BUNDLE_PATH',
-]);
+// Entrypoint commands beyond the compose services: `rewrap` rewraps stored objects under the primary
+// STORAGE_MASTER_KEYS key (deploy/RUNBOOK.md).
+const ENTRYPOINT_COMMANDS = { ...APP_SERVICES, rewrap: 'dist/scripts/storage-rewrap.js' } as const;
+
+// Configuration the application reads: every quoted or env.X name in lib/config.ts (the only place that
+// reads the environment); anything else in the app environment is a typo.
+const APP_ENV_VARS = new Set(
+  [...read('lib/config.ts').matchAll(/['"]([A-Z][A-Z0-9_]+)['"]|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]),
+);
+// NODE_ENV=production refuses to start without these (development derives them).
+const PRODUCTION_SECRETS = ['JWT_SECRET', 'STORAGE_MASTER_KEYS', 'TEMPORAL_CODEC_KEYS', 'WEBHOOK_SECRET_KEY', 'DOWNLOAD_LINK_SECRETS'];
+const SEARCH_ATTRIBUTES = {
+  MediaflowOrganizationId: 'Keyword',
+  MediaflowJobStatus: 'Keyword',
+  MediaflowActionIds: 'KeywordList',
+  MediaflowMediaType: 'Keyword',
+};
 
 function loadCompose(): ComposeFile {
   // merge: true resolves the `<<: *app` merge keys the way Docker Compose does.
@@ -185,12 +197,44 @@ describe('docker-compose.yml', () => {
     expect(commandOf(services[role] as Service)).toEqual([role]);
   });
 
-  it('gives the application only configuration variables it knows', () => {
+  it('gives the application only configuration variables lib/config.ts reads', () => {
     const env = (services.api as Service).environment ?? {};
     const names = Array.isArray(env) ? env.map((e) => e.split('=')[0] ?? '') : Object.keys(env);
+    expect(APP_ENV_VARS.has('TEMPORAL_ADDRESS')).toBe(true); // the extraction itself works
     expect(names.filter((n) => !APP_ENV_VARS.has(n))).toEqual([]);
-    for (const required of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'S3_ENDPOINT', 'WORKFLOW_BUNDLE_PATH']) {
+    for (const required of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'S3_ENDPOINT', 'WORKFLOW_BUNDLE_PATH', 'WORKER_METRICS_PORT']) {
       expect(names).toContain(required);
+    }
+  });
+
+  it('runs in production with every secret production requires, overridable and at least 32 bytes by default', () => {
+    const env = (services.api as Service).environment as Record<string, string>;
+    expect(env.NODE_ENV).toBe('production');
+    for (const name of PRODUCTION_SECRETS) {
+      // `${NAME:-default}`: the operator's value wins; the default is a local example.
+      const match = new RegExp(`^\\$\\{${name}:-(.+)\\}$`).exec(env[name] ?? '');
+      expect([name, Boolean(match)]).toEqual([name, true]);
+      const fallback = match![1]!;
+      const keys = fallback.split(',').map((k) => (name.endsWith('_KEYS') ? Buffer.from(k.split(':')[1] ?? '', 'base64') : Buffer.from(k)));
+      for (const key of keys) expect([name, name.endsWith('_KEYS') ? key.length === 32 : key.length >= 32]).toEqual([name, true]);
+    }
+  });
+
+  it('registers the search attributes in a one-shot after the namespace exists, and api and worker wait for it', () => {
+    const name = Object.keys(services).find((n) => {
+      const s = services[n] as Service;
+      return (s.image ?? '').startsWith('temporalio/admin-tools') && JSON.stringify(s).includes('search-attribute create');
+    });
+    expect(name).toBeDefined();
+    const oneShot = services[name!] as Service;
+    expect(dependencyCondition(oneShot, 'temporal-create-namespace')).toBe('service_completed_successfully');
+    const script = commandOf(oneShot).join('\n');
+    // One `register <name> <type>` line per attribute, and one --name per create call.
+    const calls = Object.fromEntries([...script.matchAll(/^\s*register (\S+) (\S+)\s*$/gm)].map((m) => [m[1], m[2]]));
+    expect(calls).toEqual(SEARCH_ATTRIBUTES);
+    expect(script.match(/--name\b/g)).toHaveLength(1);
+    for (const role of ['api', 'worker'] as const) {
+      expect([role, dependencyCondition(services[role] as Service, name!)]).toEqual([role, 'service_completed_successfully']);
     }
   });
 
@@ -232,10 +276,18 @@ describe('deploy/entrypoint.sh', () => {
     expect(statSync(path.join(root, 'deploy/entrypoint.sh')).mode & 0o111).not.toBe(0);
   });
 
-  it.each(APP_ROLES)('maps %s to its dist entrypoint', (role) => {
+  it.each(Object.keys(ENTRYPOINT_COMMANDS) as (keyof typeof ENTRYPOINT_COMMANDS)[])('maps %s to its dist entrypoint', (role) => {
     const body = arms.get(role);
     expect(body).toBeDefined();
-    expect(body).toMatch(new RegExp(`\\bexec\\s+node\\s+(?:\\S*/)?${APP_SERVICES[role].replaceAll('.', '\\.')}\\b`));
+    expect(body).toMatch(new RegExp(`\\bexec\\s+node\\s+(?:\\S*/)?${ENTRYPOINT_COMMANDS[role].replaceAll('.', '\\.')}\\b`));
+  });
+
+  it('compiles every entrypoint script into dist (tsconfig.build.json includes its source)', () => {
+    const include = (JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include;
+    for (const target of Object.values(ENTRYPOINT_COMMANDS)) {
+      const source = target.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect([source, include.some((i) => source === i || source.startsWith(`${i}/`))]).toEqual([source, true]);
+    }
   });
 
   it('execs any other command as given', () => {

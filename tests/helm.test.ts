@@ -51,6 +51,16 @@ const envOf = (c: Json): Json[] => c.env ?? [];
 const hasHandler = (probe: Json | undefined) => ['httpGet', 'tcpSocket', 'exec', 'grpc'].some((h) => probe?.[h] !== undefined);
 const hookPhases = (m: Manifest) => (m.metadata.annotations?.['helm.sh/hook'] ?? '').split(',').filter(Boolean).sort();
 
+// Secrets lib/config.ts requires in production, and the processes that use them (the worker shares the
+// storage and codec keyrings with the API and signs webhook deliveries; only the API issues tokens and links).
+const PRODUCTION_SECRETS: Record<string, ('api' | 'worker')[]> = {
+  JWT_SECRET: ['api'],
+  STORAGE_MASTER_KEYS: ['api', 'worker'],
+  TEMPORAL_CODEC_KEYS: ['api', 'worker'],
+  WEBHOOK_SECRET_KEY: ['api', 'worker'],
+  DOWNLOAD_LINK_SECRETS: ['api'],
+};
+
 // Names that hold credentials: never in a ConfigMap, never as a plain env value.
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|CREDENTIAL|(^|_)KEY$|API_KEY|^DATABASE_URL$/;
 // A URL with a password in it: scheme://user:password@host.
@@ -115,23 +125,46 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
     }
   });
 
-  test('HTTP containers have liveness and readiness probes; readiness is the real health check', () => {
+  test('every Deployment has liveness and readiness probes; API liveness checks only the process, readiness the dependencies', () => {
     for (const d of byKind(manifests, 'Deployment')) {
       for (const c of d.spec.template.spec.containers as Json[]) {
-        if (c.ports?.length) {
-          expect([d.metadata.name, hasHandler(c.livenessProbe), hasHandler(c.readinessProbe)]).toEqual([d.metadata.name, true, true]);
-        } else {
-          // Documented gap: the worker serves no HTTP port yet, so it is the only Deployment without probes.
-          expect([d.metadata.name, component(d)]).toEqual([d.metadata.name, 'worker']);
-        }
+        expect([d.metadata.name, hasHandler(c.livenessProbe), hasHandler(c.readinessProbe)]).toEqual([d.metadata.name, true, true]);
       }
     }
     const api = byKind(manifests, 'Deployment').find((d) => component(d) === 'api')!;
     const container = (api.spec.template.spec.containers as Json[])[0]!;
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/api/v1/health', port: 'http' });
-    expect(readFileSync(path.join(root, 'openapi', 'openapi.yaml'), 'utf8')).toMatch(/^ {2}\/api\/v1\/health:/m);
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/api/v1/health/live', port: 'http' });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/api/v1/health/ready', port: 'http' });
+    const spec = readFileSync(path.join(root, 'openapi', 'openapi.yaml'), 'utf8');
+    expect(spec).toMatch(/^ {2}\/api\/v1\/health\/live:/m);
+    expect(spec).toMatch(/^ {2}\/api\/v1\/health\/ready:/m);
     expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 3000 })]);
     expect(container.args).toEqual(['api']);
+  });
+
+  test('workers serve /healthz and /metrics on a metrics port whose number WORKER_METRICS_PORT sets', () => {
+    for (const d of byKind(manifests, 'Deployment').filter((d) => component(d) === 'worker')) {
+      const c = (d.spec.template.spec.containers as Json[])[0]!;
+      const port = (c.ports as Json[]).find((p) => p.name === 'metrics')!;
+      expect(port).toBeDefined();
+      const env = Object.fromEntries(envOf(c).map((e) => [e.name, e.value]));
+      expect([d.metadata.name, env.WORKER_METRICS_PORT]).toEqual([d.metadata.name, String(port.containerPort)]);
+      for (const probe of [c.livenessProbe, c.readinessProbe]) expect(probe.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
+    }
+  });
+
+  test('ServiceMonitors scrape /metrics of the API (http port) and of the workers (metrics port) through Services that exist', () => {
+    const services = byKind(manifests, 'Service');
+    for (const sm of byKind(manifests, 'ServiceMonitor')) {
+      const target = services.find((svc) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v));
+      expect([sm.metadata.name, Boolean(target)]).toEqual([sm.metadata.name, true]);
+      const endpoint = sm.spec.endpoints[0];
+      expect(endpoint.path).toBe('/metrics');
+      expect((target!.spec.ports as Json[]).map((p) => p.name)).toContain(endpoint.port);
+      expect(endpoint.port).toBe(component(sm) === 'worker' ? 'metrics' : 'http');
+      // The Service must select pods of the component the monitor names.
+      expect(target!.spec.selector['app.kubernetes.io/component']).toBe(component(sm));
+    }
   });
 
   test('the migrations Job is a pre-install/pre-upgrade hook whose Secret exists before it runs', () => {
@@ -174,21 +207,26 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
     }
   });
 
-  test('a worker Deployment per queue polls its task queue, with its own HPA and PDB; one serves the API queue', () => {
+  test('a worker Deployment per queue polls its task queues, with its own HPA and PDB; together they poll all three routed queues', () => {
     const values = parseAllDocuments(readFileSync(valuesFile, 'utf8'))[0]!.toJS() as Json;
     const queues = values.worker.queues as Json[];
-    const apiQueue = values.temporal.taskQueue ?? 'mediaflow';
+    const base = values.temporal.taskQueue ?? 'mediaflow';
+    const routed = [`${base}-high`, base, `${base}-low`];
     const workers = byKind(manifests, 'Deployment').filter((d) => component(d) === 'worker');
     expect(workers.map((d) => d.metadata.labels!['mediaflow.io/queue']).sort()).toEqual(queues.map((q) => q.name).sort());
     const polled = workers.map((d) => {
       const c = (d.spec.template.spec.containers as Json[])[0]!;
       expect(c.args).toEqual(['worker']);
-      return envOf(c).filter((e) => e.name === 'TEMPORAL_TASK_QUEUE').map((e) => e.value);
+      // The base queue comes from the ConfigMap: webhooks, imports and the retention sweep run there.
+      expect(envOf(c).filter((e) => e.name === 'TEMPORAL_TASK_QUEUE')).toEqual([]);
+      const entry = queues.find((q) => q.name === d.metadata.labels!['mediaflow.io/queue'])!;
+      const value = envOf(c).find((e) => e.name === 'WORKER_TASK_QUEUES')?.value as string;
+      expect(value.split(',')).toEqual(entry.taskQueues?.length ? entry.taskQueues : routed);
+      return value.split(',');
     });
-    expect(polled.every((p) => p.length === 1)).toBe(true);
-    expect(polled.flat()).toContain(apiQueue);
+    expect([...new Set(polled.flat())].sort()).toEqual(expect.arrayContaining(routed.sort()));
     const configMap = byKind(manifests, 'ConfigMap')[0]!;
-    expect(configMap.data.TEMPORAL_TASK_QUEUE).toBe(apiQueue);
+    expect(configMap.data.TEMPORAL_TASK_QUEUE).toBe(base);
     for (const d of workers) {
       const autoscaled = !('replicas' in d.spec);
       const hpa = byKind(manifests, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
@@ -196,6 +234,31 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
       const pdb = byKind(manifests, 'PodDisruptionBudget').find((p) => p.metadata.name === d.metadata.name)!;
       expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
     }
+  });
+
+  test('each secret production requires reaches exactly the containers that use it, from a Secret', () => {
+    const secretNames = new Set(byKind(manifests, 'Secret').map((s) => s.metadata.name));
+    for (const d of byKind(manifests, 'Deployment')) {
+      const c = (d.spec.template.spec.containers as Json[])[0]!;
+      const env = Object.fromEntries(envOf(c).map((e) => [e.name, e]));
+      for (const [name, users] of Object.entries(PRODUCTION_SECRETS)) {
+        const needs = users.includes(component(d) as 'api' | 'worker');
+        expect([d.metadata.name, name, Boolean(env[name])]).toEqual([d.metadata.name, name, needs]);
+        if (!needs) continue;
+        const ref = env[name].valueFrom?.secretKeyRef;
+        expect([d.metadata.name, name, typeof ref?.name, typeof ref?.key, ref?.optional]).toEqual([d.metadata.name, name, 'string', 'string', undefined]);
+        // The chart's own Secret must hold the key it points at (an existing Secret is the operator's).
+        const own = byKind(manifests, 'Secret').find((s) => s.metadata.name === ref.name);
+        if (own) expect(Object.keys(own.data)).toContain(ref.key);
+        else expect(secretNames.has(ref.name)).toBe(false);
+      }
+    }
+    for (const cm of byKind(manifests, 'ConfigMap')) {
+      for (const name of Object.keys(PRODUCTION_SECRETS)) expect([cm.metadata.name, name in (cm.data ?? {})]).toEqual([cm.metadata.name, false]);
+    }
+    // Migrations need only the database.
+    const migrate = byKind(manifests, 'Job').find((j) => component(j) === 'migrations')!;
+    expect(containersOf(migrate).flatMap(envOf).map((e) => e.name).filter((n) => n in PRODUCTION_SECRETS)).toEqual([]);
   });
 
   test('every environment variable the chart sets is one lib/config.ts reads', () => {
@@ -219,6 +282,9 @@ describe('secrets', () => {
     's3.secretKey': 'sentinel-s3-secret',
     'temporal.apiKey.value': 'sentinel-temporal-api-key',
     'ai.openaiApiKey': 'sentinel-openai-key',
+    'appSecrets.jwtSecret': 'sentinel-jwt-secret-of-at-least-32-bytes',
+    'appSecrets.storageMasterKeys': 'sentinel:c2VudGluZWwtc3RvcmFnZS1tYXN0ZXIta2V5LTMyYnk=',
+    'appSecrets.webhookSecretKey': 'sentinel-webhook-key-of-at-least-32-bytes',
   };
   const sets = Object.entries(SENTINELS).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 
@@ -246,7 +312,18 @@ describe('secrets', () => {
       DATABASE_URL: 'mediaflow-credentials',
       S3_ACCESS_KEY: 'mediaflow-credentials',
       S3_SECRET_KEY: 'mediaflow-credentials',
+      JWT_SECRET: 'mediaflow-credentials',
+      STORAGE_MASTER_KEYS: 'mediaflow-credentials',
+      TEMPORAL_CODEC_KEYS: 'mediaflow-credentials',
+      WEBHOOK_SECRET_KEY: 'mediaflow-credentials',
+      DOWNLOAD_LINK_SECRETS: 'mediaflow-credentials',
     });
+  });
+
+  test('production without the required secrets refuses to render and names them', () => {
+    const r = template([EXAMPLES[0]!], ['--set', 'appSecrets.storageMasterKeys=']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('appSecrets.storageMasterKeys is required in production');
   });
 
   test('a secret-looking name in config.extraEnv is rejected', () => {
@@ -273,6 +350,8 @@ describe('values.schema.json and required values', () => {
     ['a root container', ['--set', 'securityContext.runAsNonRoot=false'], /runAsNonRoot/],
     ['a malformed Temporal address', ['--set', 'temporal.address=http://temporal'], /address/],
     ['half a client certificate pair', ['--set', 'temporal.tls.certKey=tls.crt', '--set', 'temporal.tls.keyKey='], /keyKey/],
+    ['a storage keyring entry without an id', ['--set', 'appSecrets.storageMasterKeys=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='], /storageMasterKeys/],
+    ['a short JWT secret', ['--set', 'appSecrets.jwtSecret=short'], /jwtSecret/],
   ])('rejects %s', (_what, args, message) => {
     const r = template([EXAMPLES[0]!], args);
     expect(r.status).not.toBe(0);
@@ -290,10 +369,10 @@ describe('values.schema.json and required values', () => {
     expect(r.stderr).toMatch(/temporal\.address|database|s3\./);
   });
 
-  test('queues that leave the API queue unserved are refused', () => {
-    const r = template([EXAMPLES[0]!], ['--set', 'worker.queues[0].taskQueue=elsewhere']);
+  test('queues that leave a routed queue unserved are refused', () => {
+    const r = template([EXAMPLES[0]!], ['--set', 'worker.queues[2].taskQueues={elsewhere}']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('no worker polls "mediaflow"');
+    expect(r.stderr).toContain('no worker polls "mediaflow-low"');
   });
 });
 

@@ -33,6 +33,8 @@ beforeAll(async () => {
   ids.tus = tus.headers.get('location')!.split('/').pop()!;
   const chunked = await b.post('/api/v1/chunked-uploads', { filename: 'b.wav', file_size: 100, chunk_size: 100 });
   ids.chunked = ((await chunked.json()) as { id: string }).id;
+  // B's stored key: A must neither read, replace nor clear it.
+  expect((await b.fetch(`/api/v1/organizations/${b.organizationId}/provider-keys`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openai_api_key: 'sk-b-own-key-0123456789abcdef' }) })).status).toBe(200);
   const webhook = await b.post('/api/v1/webhooks', { url: 'https://hooks.example.com/b', events: ['job.completed'] });
   ids.webhook = ((await webhook.json()) as { id: string }).id;
   // No worker here: the test delivery is stored and its workflow waits, untouched.
@@ -78,6 +80,11 @@ const matrix: Record<string, () => Call[]> = {
   getOrganization: () => [send('GET', `/api/v1/organizations/${b.organizationId}`)],
   updateOrganization: () => [send('PUT', `/api/v1/organizations/${b.organizationId}`, { name: 'taken over' })],
   deleteOrganization: () => [send('DELETE', `/api/v1/organizations/${b.organizationId}`)],
+  getOrganizationProviderKeys: () => [send('GET', `/api/v1/organizations/${b.organizationId}/provider-keys`)],
+  setOrganizationProviderKeys: () => [
+    send('PUT', `/api/v1/organizations/${b.organizationId}/provider-keys`, { openai_api_key: 'sk-taken-over-0123456789abcdef' }),
+    send('PUT', `/api/v1/organizations/${b.organizationId}/provider-keys`, { openai_api_key: null }),
+  ],
   listOrganizationUsers: () => [send('GET', `/api/v1/organizations/${b.organizationId}/users`)],
   inviteOrganizationUser: () => [send('POST', `/api/v1/organizations/${b.organizationId}/users`, { email: `x-${Date.now()}@example.test`, name: 'x', role: 'owner' })],
   removeOrganizationUser: () => [
@@ -160,6 +167,7 @@ async function snapshotOfB(): Promise<unknown> {
     shares: await q(`select * from media_shares where organization_id = ? order by id`),
     jobs: await q(`select id, status, organization_id, user_id, api_key_id, parameters from processing_jobs where organization_id = ? order by id`),
     sessions: await q(`select t.* from refresh_tokens t join users u on u.id = t.user_id where u.organization_id = ? order by t.id`),
+    provider_keys: await q(`select * from organization_provider_keys where organization_id = ? order by provider`),
   };
 }
 

@@ -35,11 +35,11 @@ export interface ProcessJobInput {
   };
   /** Set when this run was started by a retry request (the previous run had closed). */
   retriedBy?: string;
-  /** The request's own AI provider keys: only ever in (codec-encrypted) workflow input, never stored. */
+  /** The request's own AI provider keys, else the organization's stored ones (decrypted by the API): only ever in (codec-encrypted) workflow input. */
   providerKeys?: ProviderKeys;
 }
 
-/** AI provider keys a request brought (X-OpenAI-API-Key, X-Anthropic-API-Key) for its job alone. */
+/** AI provider keys for one job alone: a request's headers (X-OpenAI-API-Key, X-Anthropic-API-Key) or its organization's stored keys. */
 export interface ProviderKeys {
   openai?: string;
   anthropic?: string;

@@ -1289,6 +1289,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{id}/provider-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Which AI provider keys the organization has stored
+         * @description For each provider (`openai`, `anthropic`): whether a key is stored, its last 4 characters
+         *     and when it was set. The key itself is never returned. Needs `org:admin`; any other
+         *     organization's id is `404 NOT_FOUND`.
+         */
+        get: operations["getOrganizationProviderKeys"];
+        /**
+         * Set or clear the organization's own OpenAI and Anthropic keys
+         * @description A key given is stored for the organization's jobs (a string sets it, `null` clears it, an
+         *     absent field leaves it as it is). Keys are checked like the `X-OpenAI-API-Key` and
+         *     `X-Anthropic-API-Key` headers (`400 VALIDATION_ERROR`, the value never echoed).
+         *
+         *     Stored keys are encrypted at rest (AES-256-GCM under `PROVIDER_KEYS_MASTER_KEYS`, see
+         *     docs/security.md) and never returned or logged. When a job is submitted, a request header
+         *     key wins; otherwise the organization's stored key is decrypted by the API and travels in the
+         *     job's encrypted workflow input exactly like a request key, for that job only; otherwise the
+         *     platform's configured key is used. A retry that starts a new workflow run reads the stored
+         *     key again. Without `PROVIDER_KEYS_MASTER_KEYS` in production, setting a key is
+         *     `503 SERVICE_UNAVAILABLE`. Needs `org:admin`; any other organization's id is `404 NOT_FOUND`.
+         */
+        put: operations["setOrganizationProviderKeys"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{id}/users": {
         parameters: {
             query?: never;
@@ -1838,6 +1877,27 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description An OpenAI API key (`sk-…`). */
+        OpenAiApiKeyValue: string;
+        /** @description An Anthropic API key (`sk-ant-…`). */
+        AnthropicApiKeyValue: string;
+        SetOrganizationProviderKeysRequest: {
+            /** @description Sets the OpenAI key; `null` clears it. */
+            openai_api_key?: components["schemas"]["OpenAiApiKeyValue"] | null;
+            /** @description Sets the Anthropic key; `null` clears it. */
+            anthropic_api_key?: components["schemas"]["AnthropicApiKeyValue"] | null;
+        };
+        ProviderKeyStatus: {
+            set: boolean;
+            /** @description `…` and the key's last 4 characters; null when no key is stored. */
+            preview: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        OrganizationProviderKeys: {
+            openai: components["schemas"]["ProviderKeyStatus"];
+            anthropic: components["schemas"]["ProviderKeyStatus"];
         };
         InviteUserRequest: {
             email: components["schemas"]["Email"];
@@ -2668,13 +2728,14 @@ export interface components {
         /**
          * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
          *     It is never stored in the database or logged; it reaches the worker inside the job's
-         *     encrypted workflow input and is gone when the workflow history's retention ends. A retry of
-         *     the job after its workflow closed runs with the platform's keys. A malformed key is
-         *     `400 VALIDATION_ERROR`.
+         *     encrypted workflow input and is gone when the workflow history's retention ends. It wins over
+         *     the organization's stored key (`PUT /api/v1/organizations/{id}/provider-keys`). A retry of
+         *     the job after its workflow closed runs with the organization's stored key, else the
+         *     platform's. A malformed key is `400 VALIDATION_ERROR`.
          */
-        OpenAiApiKey: string;
+        OpenAiApiKey: components["schemas"]["OpenAiApiKeyValue"];
         /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
-        AnthropicApiKey: string;
+        AnthropicApiKey: components["schemas"]["AnthropicApiKeyValue"];
         /** @description Makes a retry of this request safe (see "Idempotency" above). */
         IdempotencyKey: string;
         /** @description Only rows created at or after this instant. */
@@ -3524,9 +3585,10 @@ export interface operations {
                 /**
                  * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
                  *     It is never stored in the database or logged; it reaches the worker inside the job's
-                 *     encrypted workflow input and is gone when the workflow history's retention ends. A retry of
-                 *     the job after its workflow closed runs with the platform's keys. A malformed key is
-                 *     `400 VALIDATION_ERROR`.
+                 *     encrypted workflow input and is gone when the workflow history's retention ends. It wins over
+                 *     the organization's stored key (`PUT /api/v1/organizations/{id}/provider-keys`). A retry of
+                 *     the job after its workflow closed runs with the organization's stored key, else the
+                 *     platform's. A malformed key is `400 VALIDATION_ERROR`.
                  */
                 "X-OpenAI-API-Key"?: components["parameters"]["OpenAiApiKey"];
                 /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
@@ -4333,6 +4395,64 @@ export interface operations {
             };
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getOrganizationProviderKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored keys' status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationProviderKeys"];
+                };
+            };
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setOrganizationProviderKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetOrganizationProviderKeysRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored keys' status after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationProviderKeys"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

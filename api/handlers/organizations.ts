@@ -3,6 +3,8 @@ import { toOrganization, toUser } from '../auth/mappers.js';
 import { jsonBody } from '../middleware/body.js';
 import type { Services } from '../services/index.js';
 import { principalOf } from './auth.js';
+import type { StoredKeysStatus } from '../services/provider-keys.js';
+import type { components } from '../generated/openapi.js';
 
 export const getOrganization = (s: Services): Route<'getOrganization'> => ({
   async handle(ctx, { path }) {
@@ -50,5 +52,27 @@ export const updateOrganizationUserRole = (s: Services, bodyLimitKb: number): Ro
   before: [jsonBody(bodyLimitKb)],
   async handle(ctx, { path, body }) {
     reply(ctx, 'updateOrganizationUserRole', 200, toUser(await s.organizations.changeRole(principalOf(ctx), path.id, path.userId, body.role)));
+  },
+});
+
+const keyStatus = (k: StoredKeysStatus[keyof StoredKeysStatus]): components['schemas']['ProviderKeyStatus'] => ({
+  set: k.set,
+  preview: k.preview,
+  updated_at: k.updatedAt ? k.updatedAt.toISOString() : null,
+});
+const toProviderKeys = (s: StoredKeysStatus): components['schemas']['OrganizationProviderKeys'] => ({ openai: keyStatus(s.openai), anthropic: keyStatus(s.anthropic) });
+
+export const getOrganizationProviderKeys = (s: Services): Route<'getOrganizationProviderKeys'> => ({
+  async handle(ctx, { path }) {
+    reply(ctx, 'getOrganizationProviderKeys', 200, toProviderKeys(await s.organizations.providerKeys(principalOf(ctx), path.id)));
+  },
+});
+
+// The body's keys are already checked against the spec's patterns.
+export const setOrganizationProviderKeys = (s: Services, bodyLimitKb: number): Route<'setOrganizationProviderKeys'> => ({
+  before: [jsonBody(bodyLimitKb)],
+  async handle(ctx, { path, body }) {
+    const status = await s.organizations.setProviderKeys(principalOf(ctx), path.id, { openai: body.openai_api_key, anthropic: body.anthropic_api_key });
+    reply(ctx, 'setOrganizationProviderKeys', 200, toProviderKeys(status));
   },
 });

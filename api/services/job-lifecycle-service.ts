@@ -8,6 +8,7 @@ import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows
 import type { ApiDeps } from '../deps.js';
 import type { JobRow, JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
+import { providerKeyStoreOf } from './provider-keys.js';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MS = 200;
@@ -25,6 +26,7 @@ export interface JobEventRow {
  */
 export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
   const { orm, temporal, config, actions } = deps;
+  const storedKeys = providerKeyStoreOf(deps);
 
   /** Re-reads the job until `done` holds or `timeoutMs` passes; returns the last read. */
   async function waitForJob(organizationId: string, id: string, done: (j: JobRow) => boolean, timeoutMs: number): Promise<JobRow> {
@@ -75,6 +77,8 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
         if (!action) throw new ConflictError(`Action ${row.actionId} is no longer available`, { action_id: row.actionId });
         return { actionId: row.actionId, parameters: row.parameters, policy: policyOf(action) };
       });
+      // A new run cannot recover the first run's request keys; the organization's stored ones are read again.
+      const providerKeys = await storedKeys.forJob(organizationId);
       const workflowInput: ProcessJobInput = {
         jobId: job.id,
         organizationId,
@@ -84,6 +88,7 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
         completed: rows.map((r) => (r.status === 'completed' && r.result ? (r.result as unknown as StepResult) : null)),
         retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: job.maxRetries, count: job.retryCount },
         retriedBy: by,
+        ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
       };
       await temporal.workflow.signalWithStart('processJob', {
         ...workflowStartOptions(config, job.workflowId!, {

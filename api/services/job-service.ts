@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError 
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaService } from './media-service.js';
+import { providerKeyStoreOf } from './provider-keys.js';
 
 export type JobRow = ProcessingJob;
 
@@ -20,12 +21,13 @@ export interface SubmitJob {
   actionId?: string;
   parameters?: Record<string, unknown>;
   steps?: StepRequest[];
-  /** The request's own AI provider keys: passed to the workflow only, never stored. */
+  /** The request's own AI provider keys (they win over the organization's stored ones): passed to the workflow only, never stored. */
   providerKeys?: ProviderKeys;
 }
 
 export function createJobService(deps: ApiDeps, media: MediaService) {
   const { orm, temporal, actions, config, clock, logger } = deps;
+  const storedKeys = providerKeyStoreOf(deps);
   return {
     /**
      * Records the job, then starts its workflow (id derived from the job id, so a repeated start
@@ -41,6 +43,9 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       const input = await media.get(organizationId, req.mediaId);
       const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps);
       const first = actions.get(steps[0]!.actionId)!;
+
+      // Before the job is recorded: a stored key that cannot be decrypted refuses the submission.
+      const providerKeys = { ...(await storedKeys.forJob(organizationId)), ...req.providerKeys };
 
       const em = orm.em.fork();
       const id = randomUUID();
@@ -68,7 +73,7 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         inputMimeType: input.mimeType,
         steps,
         retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: config.lifecycle.maxRetries, count: 0 },
-        ...(req.providerKeys ? { providerKeys: req.providerKeys } : {}),
+        ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
       };
       try {
         await temporal.workflow.start('processJob', {

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { RouteClass } from '../../lib/config.js';
 import type { ApiDeps } from '../deps.js';
 import { normalizeEmail } from './auth-service.js';
+import { providerKeyStoreOf, type StoredKeyChanges, type StoredKeysStatus } from './provider-keys.js';
 
 export interface OrganizationView {
   organization: Organization;
@@ -20,6 +21,7 @@ const LISTED_STATUSES = ['active', 'invited', 'suspended'] as const;
 
 export function createOrganizationService(deps: ApiDeps) {
   const { orm, config, clock } = deps;
+  const providerKeys = providerKeyStoreOf(deps);
 
   /** Only the caller's own organization exists for them: any other id is 404. */
   async function own(em: EntityManager, principal: Principal, id: string): Promise<Organization> {
@@ -83,6 +85,17 @@ export function createOrganizationService(deps: ApiDeps) {
       const em = orm.em.fork();
       await own(em, principal, id);
       return em.find(UserSchema, { organization: id, status: { $in: [...LISTED_STATUSES] } }, { orderBy: { createdAt: 'asc' } });
+    },
+
+    /** Which AI provider keys the organization has stored (never the keys). */
+    async providerKeys(principal: Principal, id: string): Promise<StoredKeysStatus> {
+      await own(orm.em.fork(), principal, id);
+      return providerKeys.status(id);
+    },
+
+    async setProviderKeys(principal: Principal, id: string, changes: StoredKeyChanges): Promise<StoredKeysStatus> {
+      await own(orm.em.fork(), principal, id);
+      return providerKeys.set(id, changes);
     },
 
     /** Admins invite admins and members; only owners invite owners. */

@@ -72,7 +72,8 @@ export function createTusUploads(deps: ApiDeps, sessions: UploadSessions, temp: 
       // Expiry is enforced by cleanUpExpiredUploads; this makes a PATCH on an expired upload a 410.
       expirationPeriodInMilliseconds: config.uploads.expiryMs,
       useTags: false,
-      maxConcurrentPartUploads: 4,
+      // Each part in flight is held in memory: two keep throughput with bounded growth.
+      maxConcurrentPartUploads: 2,
       s3ClientConfig: { ...s3ClientConfig(config.s3), bucket: config.s3.bucket },
     },
     temp,

@@ -110,6 +110,13 @@ values; a group with existingSecret.name points at that Secret instead.
 {{- if $v.ai.openaiApiKey }}{{ $_ := set $out "OPENAI_API_KEY" (list $own "OPENAI_API_KEY") }}{{ end }}
 {{- if $v.ai.anthropicApiKey }}{{ $_ := set $out "ANTHROPIC_API_KEY" (list $own "ANTHROPIC_API_KEY") }}{{ end }}
 {{- end }}
+{{- range $name, $field := (include "mediaflow.appSecretFields" . | fromJson) }}
+{{- if $v.appSecrets.existingSecret.name }}
+{{- $_ := set $out $name (list $v.appSecrets.existingSecret.name (index $v.appSecrets.existingSecret.keys $name)) }}
+{{- else if index $v.appSecrets $field }}
+{{- $_ := set $out $name (list $own $name) }}
+{{- end }}
+{{- end }}
 {{- range $name, $_ := $v.secrets.extra }}
 {{- $_ := set $out $name (list $own $name) }}
 {{- end }}
@@ -134,15 +141,45 @@ values; a group with existingSecret.name points at that Secret instead.
 {{- if $v.ai.openaiApiKey }}{{ $_ := set $out "OPENAI_API_KEY" $v.ai.openaiApiKey }}{{ end }}
 {{- if $v.ai.anthropicApiKey }}{{ $_ := set $out "ANTHROPIC_API_KEY" $v.ai.anthropicApiKey }}{{ end }}
 {{- end }}
+{{- if not $v.appSecrets.existingSecret.name }}
+{{- range $name, $field := (include "mediaflow.appSecretFields" . | fromJson) }}
+{{- $value := index $v.appSecrets $field }}
+{{- if and (not $value) (eq $v.config.nodeEnv "production") }}
+{{- fail (printf "appSecrets.%s is required in production (%s; see the chart README), or set appSecrets.existingSecret.name" $field $name) }}
+{{- end }}
+{{- if $value }}{{ $_ := set $out $name $value }}{{ end }}
+{{- end }}
+{{- end }}
 {{- range $name, $value := $v.secrets.extra }}
 {{- $_ := set $out $name $value }}
 {{- end }}
 {{- toJson $out }}
 {{- end }}
 
-{{/* env entries for the secret variables */}}
+{{/*
+The secrets production requires (lib/config.ts derives them outside production): env name -> field
+of appSecrets.
+*/}}
+{{- define "mediaflow.appSecretFields" -}}
+{{- dict "JWT_SECRET" "jwtSecret" "STORAGE_MASTER_KEYS" "storageMasterKeys" "TEMPORAL_CODEC_KEYS" "temporalCodecKeys" "WEBHOOK_SECRET_KEY" "webhookSecretKey" "DOWNLOAD_LINK_SECRETS" "downloadLinkSecrets" | toJson }}
+{{- end }}
+
+{{/*
+Secrets only some processes use (least privilege): env name -> components. JWT_SECRET and
+DOWNLOAD_LINK_SECRETS sign and verify in the API only; the worker shares the storage and codec
+keyrings (it reads and writes the same objects and payloads) and WEBHOOK_SECRET_KEY (it signs
+deliveries). Names not listed go to every component.
+*/}}
+{{- define "mediaflow.secretScopes" -}}
+{{- dict "JWT_SECRET" (list "api") "DOWNLOAD_LINK_SECRETS" (list "api") | toJson }}
+{{- end }}
+
+{{/* env entries for the secret variables a component uses: (dict "root" $ "component" "api"|"worker") */}}
 {{- define "mediaflow.secretEnvList" -}}
-{{- range $name, $ref := (include "mediaflow.secretEnv" . | fromJson) }}
+{{- $scopes := include "mediaflow.secretScopes" .root | fromJson }}
+{{- $component := .component }}
+{{- range $name, $ref := (include "mediaflow.secretEnv" .root | fromJson) }}
+{{- if or (not (hasKey $scopes $name)) (has $component (get $scopes $name)) }}
 - name: {{ $name }}
   valueFrom:
     secretKeyRef:
@@ -151,6 +188,7 @@ values; a group with existingSecret.name points at that Secret instead.
       {{- if gt (len $ref) 2 }}
       optional: true
       {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -197,9 +235,9 @@ values; a group with existingSecret.name points at that Secret instead.
 {{- define "mediaflow.appEnv" -}}
 envFrom:
   - configMapRef:
-      name: {{ include "mediaflow.configMapName" . }}
+      name: {{ include "mediaflow.configMapName" .root }}
 env:
-  {{- include "mediaflow.temporalTlsEnv" . | trim | nindent 2 }}
+  {{- include "mediaflow.temporalTlsEnv" .root | trim | nindent 2 }}
   {{- include "mediaflow.secretEnvList" . | trim | nindent 2 }}
 {{- end }}
 
