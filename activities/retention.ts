@@ -42,9 +42,17 @@ export function createRetentionActivities(deps: Pick<ActivityDeps, 'orm' | 'stor
       });
     },
 
-    /** Idempotency keys are kept 24 hours; past that they are only clutter. */
-    async sweepExpiredIdempotencyKeys(): Promise<number> {
-      return deps.orm.em.fork().nativeDelete(IdempotencyKeySchema, { expiresAt: { $lte: deps.clock.now() } });
+    /**
+     * Idempotency keys are kept 24 hours; rate-limit counters (rate-limiter-flexible's rows) whose
+     * window ended over an hour ago are only clutter. The limiter's own timed clean-up is off: a
+     * timer per limiter in every API process would outlive the process's database pool.
+     */
+    async sweepExpiredKeys(): Promise<number> {
+      const em = deps.orm.em.fork();
+      const now = deps.clock.now();
+      const keys = await em.nativeDelete(IdempotencyKeySchema, { expiresAt: { $lte: now } });
+      const counters = await em.getConnection().execute<{ affectedRows?: number }>('delete from rate_limits where expire < ?', [now.getTime() - 3_600_000], 'run');
+      return keys + Number((counters as { affectedRows?: number }).affectedRows ?? 0);
     },
   };
 }

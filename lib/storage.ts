@@ -76,7 +76,8 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
       // pipeline() carries an error of either side to the other, so a failed source fails the upload.
       const sealed = Buffer.isBuffer(body) ? encryptBuffer(dataKey, envelope, body) : pipeline(body, encryptStream(dataKey, envelope), noop);
       try {
-        await client.putObject(bucket, key, sealed, Buffer.isBuffer(sealed) ? sealed.length : undefined, meta);
+        if (Buffer.isBuffer(sealed)) await client.putObject(bucket, key, sealed, sealed.length, meta);
+        else await putStream(client, bucket, key, sealed, meta, s3.partSizeBytes);
       } catch (err) {
         if (!Buffer.isBuffer(sealed)) sealed.destroy();
         // A failed multipart upload leaves parts behind unless it is aborted.
@@ -133,3 +134,44 @@ export const keys = {
   stepResult: (organizationId: string, jobId: string, stepIndex: number, ext: string) =>
     `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/result.${ext}`,
 };
+
+/**
+ * A multipart upload holding one part in memory at a time. minio-js's own stream upload queues
+ * up to 16 parts (its chunker's buffer) whenever the source is faster than the store, which is
+ * what made upload memory grow with the part size rather than stay flat.
+ */
+async function putStream(client: Client, bucket: string, key: string, source: Readable, headers: Record<string, string>, partSize: number): Promise<void> {
+  let uploadId: string | undefined;
+  const etags: { part: number; etag: string }[] = [];
+  let chunks: Buffer[] = [];
+  let length = 0;
+  const take = (): Buffer => {
+    const part = Buffer.concat(chunks, length);
+    chunks = [];
+    length = 0;
+    return part;
+  };
+  const upload = async (part: Buffer) => {
+    uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
+    const partNumber = etags.length + 1;
+    const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': String(part.length) } }, part);
+    etags.push({ part: partNumber, etag });
+  };
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= partSize) await upload(take());
+    }
+    if (!uploadId) {
+      const whole = take();
+      await client.putObject(bucket, key, whole, whole.length, headers);
+      return;
+    }
+    if (length > 0) await upload(take());
+    await client.completeMultipartUpload(bucket, key, uploadId, etags);
+  } catch (err) {
+    if (uploadId) await client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
+    throw err;
+  }
+}

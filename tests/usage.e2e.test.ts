@@ -237,6 +237,11 @@ describe('retention', () => {
       organization: h.tenant.organizationId, key: `old-${randomUUID()}`, operation: 'submitJob', fingerprint: null,
       state: 'done', responseStatus: 202, responseHeaders: null, responseBody: null, expiresAt: past,
     });
+    // Rate-limit counters: one whose window ended two hours ago, one still live.
+    const counter = `test-${randomUUID()}`;
+    await em().execute('insert into rate_limits (key, points, expire) values (?, 1, ?), (?, 1, ?)', [
+      `${counter}-old`, Date.now() - 7_200_000, `${counter}-live`, Date.now() + 60_000,
+    ]);
     expect((await h.fetch(`/api/v1/media/${loose.id}`)).status).toBe(404);
 
     const scheduleId = `retention-test-${randomUUID()}`;
@@ -249,6 +254,8 @@ describe('retention', () => {
       await schedule.trigger();
       await waitFor(async () => ((await em().count(MediaFileSchema, { id: loose.id })) === 0 ? true : undefined), 60_000);
       await waitFor(async () => ((await em().count(IdempotencyKeySchema, { expiresAt: { $lte: new Date() } })) === 0 ? true : undefined), 30_000);
+      const counters = await em().execute<{ key: string }[]>('select key from rate_limits where key like ?', [`${counter}-%`]);
+      expect(counters.map((r) => r.key)).toEqual([`${counter}-live`]);
     } finally {
       await schedule.delete();
     }

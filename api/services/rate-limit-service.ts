@@ -63,6 +63,8 @@ export function createRateLimitService(opts: { store: LimitStore; config: Config
         storeType: 'pool',
         tableName: TABLE,
         tableCreated: true,
+        // Expired rows are removed by the retention sweep, not by a timer per limiter.
+        clearExpiredByTimeout: false,
         keyPrefix: prefix,
         points,
         duration,
