@@ -152,4 +152,12 @@ describe('provider failures', () => {
     expect(await attempts(job.id)).toBe(2);
     expect((await jobRow(job.id)).aiProvider).toBe('anthropic');
   });
+
+  test('a provider that stays unavailable through every retry fails the job with AI_PROVIDER_ERROR', async () => {
+    const id = await upload(await sharp({ create: { width: 64, height: 64, channels: 3, background: '#0f0' } }).png().toBuffer(), 'green.png');
+    fake.failNext('anthropic', 'server_error', 5);
+    const job = await runJob(id, 'img_describe');
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'AI_PROVIDER_ERROR' } });
+    expect(await attempts(job.id)).toBe(5);
+  }, 60_000);
 });

@@ -207,10 +207,14 @@ function inputOf(input: ProcessJobInput, results: (StepResult | null)[], index: 
   return { inputKey: input.inputKey, inputMimeType: input.inputMimeType, inputSizeBytes: null };
 }
 
+// A provider that stayed unavailable through every retry is, for the client, the API's provider error.
+const JOB_ERROR_CODES: Record<string, string> = { AI_PROVIDER_UNAVAILABLE: 'AI_PROVIDER_ERROR' };
+
 function describeFailure(err: unknown): JobError {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    return { code: cause.type ?? 'PROCESSING_ERROR', message: cause.message };
+    const type = cause.type ?? 'PROCESSING_ERROR';
+    return { code: JOB_ERROR_CODES[type] ?? type, message: cause.message };
   }
   if (cause instanceof Error && cause.name === 'TimeoutFailure') {
     return { code: 'TIMEOUT', message: 'the action did not finish in time' };
