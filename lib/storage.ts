@@ -136,39 +136,38 @@ export const keys = {
 };
 
 /**
- * A multipart upload holding one part in memory at a time. minio-js's own stream upload queues
- * up to 16 parts (its chunker's buffer) whenever the source is faster than the store, which is
- * what made upload memory grow with the part size rather than stay flat.
+ * A multipart upload holding one part in memory at a time, in one buffer reused for every part.
+ * minio-js's own stream upload queues up to 16 parts (its chunker's buffer) whenever the source is
+ * faster than the store, so its memory grew with the part size instead of staying flat.
  */
 async function putStream(client: Client, bucket: string, key: string, source: Readable, headers: Record<string, string>, partSize: number): Promise<void> {
   let uploadId: string | undefined;
   const etags: { part: number; etag: string }[] = [];
-  let chunks: Buffer[] = [];
-  let length = 0;
-  const take = (): Buffer => {
-    const part = Buffer.concat(chunks, length);
-    chunks = [];
-    length = 0;
-    return part;
-  };
-  const upload = async (part: Buffer) => {
+  const part = Buffer.allocUnsafe(partSize);
+  let filled = 0;
+  const upload = async (bytes: Buffer) => {
     uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
     const partNumber = etags.length + 1;
-    const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': String(part.length) } }, part);
+    const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': String(bytes.length) } }, bytes);
     etags.push({ part: partNumber, etag });
   };
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= partSize) await upload(take());
+      for (let offset = 0; offset < chunk.length; ) {
+        const copied = chunk.copy(part, filled, offset);
+        filled += copied;
+        offset += copied;
+        if (filled === partSize) {
+          await upload(part);
+          filled = 0;
+        }
+      }
     }
     if (!uploadId) {
-      const whole = take();
-      await client.putObject(bucket, key, whole, whole.length, headers);
+      await client.putObject(bucket, key, part.subarray(0, filled), filled, headers);
       return;
     }
-    if (length > 0) await upload(take());
+    if (filled > 0) await upload(part.subarray(0, filled));
     await client.completeMultipartUpload(bucket, key, uploadId, etags);
   } catch (err) {
     if (uploadId) await client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
