@@ -1,12 +1,10 @@
 // Flat-memory benchmark: the API runs in this process; a file is uploaded through the plain
 // multipart endpoint and through tus (tus-js-client), while RSS is sampled every 100 ms, and both
 // are compared with a direct putObject of the same file from the same process.
+import { spawn } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { request } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Client } from 'minio';
@@ -73,35 +71,20 @@ function minioClient(h: Harness): Client {
 }
 
 /**
- * A multipart/form-data body streamed from the file with http.request. (Node's fetch buffers a
- * streamed request body it cannot send fast enough, and reads a FormData's file-backed Blob
- * whole: either would measure the client, not the API.)
+ * A multipart/form-data upload by curl, in its own process: the RSS measured is then the API's
+ * alone. (In-process clients would count too: Node's fetch even buffers a file-backed body whole.)
  */
 async function multipartUpload(h: Harness, path: string): Promise<string> {
-  const boundary = `mediaflow-bench-${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n`);
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  async function* parts() {
-    yield head;
-    yield* createReadStream(path);
-    yield tail;
-  }
-  const { size } = await stat(path);
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request(`${h.url}/api/v1/media/upload`, {
-      method: 'POST',
-      headers: { 'x-api-key': h.tenant.apiKey, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
-    });
-    req.on('response', async (res) => {
-      let text = '';
-      for await (const c of res) text += c;
-      resolve({ status: res.statusCode ?? 0, text });
-    });
-    req.on('error', reject);
-    pipeline(Readable.from(parts()), req).catch(reject);
+  const curl = spawn('curl', ['-sS', '-H', `x-api-key: ${h.tenant.apiKey}`, '-F', `file=@${path};type=audio/wav;filename=bench.wav`, `${h.url}/api/v1/media/upload`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const body = JSON.parse(text) as { id?: string };
-  if (status !== 201 || !body.id) throw new Error(`multipart upload failed: ${status} ${text}`);
+  let out = '';
+  let err = '';
+  curl.stdout.on('data', (c) => (out += c));
+  curl.stderr.on('data', (c) => (err += c));
+  const [code] = (await once(curl, 'close')) as [number];
+  const body = (out ? JSON.parse(out) : {}) as { id?: string };
+  if (code !== 0 || !body.id) throw new Error(`multipart upload failed (curl ${code}): ${err}${out}`);
   return body.id;
 }
 
