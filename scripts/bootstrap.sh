@@ -99,12 +99,13 @@ _mf_ensure_node_modules() {
 }
 
 # System packages from apt: ffmpeg/ffprobe (audio actions), tesseract with English data (local
-# OCR), and the DejaVu fonts the OCR tests render text with.
+# OCR), the DejaVu fonts the OCR tests render text with, and curl.
 _mf_missing_system_packages() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || echo ffmpeg
   command -v tesseract >/dev/null 2>&1 || echo tesseract-ocr
   { command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx eng; } || echo tesseract-ocr-eng
   { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi dejavu; } || echo fonts-dejavu-core
+  command -v curl >/dev/null 2>&1 || echo curl # the upload benchmark's multipart client
 }
 
 _mf_ensure_system_packages() {
