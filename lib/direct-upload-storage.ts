@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Client } from 'minio';
 import type { Config } from './config.js';
+import { createS3Client } from './storage.js';
 
 export interface PresignedPost {
   url: string;
@@ -24,23 +24,10 @@ export interface DirectUploadStorage {
   remove(key: string): Promise<void>;
 }
 
-function client(endpoint: URL, s3: Config['s3']): Client {
-  const useSSL = endpoint.protocol === 'https:';
-  return new Client({
-    endPoint: endpoint.hostname,
-    port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
-    useSSL,
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    // A fixed region: presigning then needs no request to the (possibly unreachable) public endpoint.
-    region: s3.region,
-    pathStyle: true,
-  });
-}
-
 export function createDirectUploadStorage(s3: Config['s3'], publicEndpoint: URL): DirectUploadStorage {
-  const internal = client(s3.endpoint, s3);
-  const signer = client(publicEndpoint, s3);
+  const internal = createS3Client(s3);
+  // The region is fixed by config, so presigning needs no request to the (possibly unreachable) public endpoint.
+  const signer = createS3Client(s3, publicEndpoint);
   const bucket = s3.bucket;
   return {
     presignPut: (key, expirySeconds) => signer.presignedPutObject(bucket, key, expirySeconds),

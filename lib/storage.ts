@@ -36,11 +36,12 @@ export interface ObjectStorage {
   ping(): Promise<void>;
 }
 
-export function createS3Client(s3: Config['s3']): Client {
-  const useSSL = s3.endpoint.protocol === 'https:';
+/** `endpoint` other than the configured one: e.g. the public endpoint presigned URLs point at. */
+export function createS3Client(s3: Config['s3'], endpoint: URL = s3.endpoint): Client {
+  const useSSL = endpoint.protocol === 'https:';
   return new Client({
-    endPoint: s3.endpoint.hostname,
-    port: s3.endpoint.port ? Number(s3.endpoint.port) : useSSL ? 443 : 80,
+    endPoint: endpoint.hostname,
+    port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
     useSSL,
     accessKey: s3.accessKey,
     secretKey: s3.secretKey,

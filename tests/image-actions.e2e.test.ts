@@ -6,6 +6,7 @@ import { createAjv } from '../lib/ajv.js';
 import { keys } from '../lib/storage.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
+import { makeWav } from './support/wav.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -51,25 +52,6 @@ const photo = async () =>
     .withIccProfile('srgb')
     .jpeg({ quality: 90 })
     .toBuffer();
-
-/** One second of silence as 8 kHz mono PCM WAV. */
-function wav(): Buffer {
-  const data = Buffer.alloc(8000 * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(8000, 24);
-  header.writeUInt32LE(16000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
-}
 
 describe('image actions through the API', () => {
   let media: Record<string, any>;
@@ -179,7 +161,7 @@ describe('thumbnails', () => {
   });
 
   test('audio has no thumbnail; a corrupt image is INVALID_FILE_TYPE; unknown media is 404', async () => {
-    const audio = await upload(wav(), 'silence.wav');
+    const audio = await upload(await makeWav(1), 'tone.wav');
     expect(audio.media_type).toBe('audio');
     const none = await h.fetch(`/api/v1/media/${audio.id}/thumbnail`);
     expect(none.status).toBe(404);

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { IdempotencyKeySchema } from '../../entities/index.js';
 import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../../lib/errors.js';
 import type { AppContext, AppMiddleware } from '../handler.js';
+import { sha256Hex } from '../../lib/tokens.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** A "running" key older than this belongs to a request that died (crash, restart): it may be taken over. */
@@ -24,7 +24,6 @@ export interface IdempotencyOptions {
   discard?: (ctx: AppContext) => Promise<void>;
 }
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** JSON with object keys sorted at every level, so equal bodies have equal digests. */
 export function canonicalJson(value: unknown): string {
@@ -56,7 +55,7 @@ export function idempotency(opts: IdempotencyOptions): AppMiddleware {
     }
     const c = ctx as AppContext;
     const organizationId = c.state.principal!.organizationId;
-    const before = opts.fingerprintBefore ? sha256(`${operation}\n${opts.fingerprintBefore(c)}`) : null;
+    const before = opts.fingerprintBefore ? sha256Hex(`${operation}\n${opts.fingerprintBefore(c)}`) : null;
     const em = orm.em.fork();
 
     const claimed = await claim(em, organizationId, key, operation, before, opts.now());
@@ -68,7 +67,7 @@ export function idempotency(opts: IdempotencyOptions): AppMiddleware {
         // The first upload's digest is compared with this one's once it has been received.
         await next();
         if (ctx.status < 200 || ctx.status >= 300) return;
-        const after = sha256(`${operation}\n${opts.fingerprintAfter!(c)}`);
+        const after = sha256Hex(`${operation}\n${opts.fingerprintAfter!(c)}`);
         await opts.discard?.(c);
         if (after !== row.fingerprint) throw new IdempotencyKeyReusedError(key);
       }
@@ -91,7 +90,7 @@ export function idempotency(opts: IdempotencyOptions): AppMiddleware {
       { organization: organizationId, key },
       {
         state: 'done',
-        fingerprint: before ?? sha256(`${operation}\n${opts.fingerprintAfter!(c)}`),
+        fingerprint: before ?? sha256Hex(`${operation}\n${opts.fingerprintAfter!(c)}`),
         responseStatus: ctx.status,
         responseHeaders: headers,
         responseBody: ctx.body as never,
