@@ -81,12 +81,26 @@ export interface WebhookConfig {
   retry: { initialIntervalMs: number; maximumIntervalMs: number; giveUpAfterMs: number };
 }
 
-export type AiProviderName = 'openai' | 'anthropic' | 'tesseract';
+export type AiProviderName = 'openai' | 'anthropic' | 'tesseract' | 'local';
 /** AI providers. Keys come from here only and must never be logged. */
 export interface AiConfig {
-  openai: { apiKey?: string; baseUrl: string; visionModel: string; transcribeModel: string; chatModel: string };
+  openai: {
+    apiKey?: string;
+    baseUrl: string;
+    visionModel: string;
+    transcribeModel: string;
+    chatModel: string;
+    /** Largest audio file the transcription endpoints accept; longer audio is cut into pieces below it. */
+    maxAudioBytes: number;
+  };
   anthropic: { apiKey?: string; baseUrl: string; model: string };
   tesseract: { command: string };
+  /**
+   * Local speech recognition (PocketSphinx, US English): the decoder's command, its model files
+   * (empty: the package's defaults) and the longest piece one decoder run is given; longer audio is
+   * cut at silences and the pieces run in parallel.
+   */
+  local: { command: string; hmm: string; lm: string; dict: string; maxPieceSeconds: number };
   /** action id → provider (spec §6.2); AI_PROVIDER_MAPPING overrides entries. */
   providerMapping: Record<string, AiProviderName>;
   /** Per provider request; the activity's own timeout bounds the whole action. */
@@ -232,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
         visionModel: str('OPENAI_VISION_MODEL', 'gpt-4o-mini'),
         transcribeModel: str('OPENAI_TRANSCRIBE_MODEL', 'whisper-1'),
         chatModel: str('OPENAI_CHAT_MODEL', 'gpt-4o-mini'),
+        maxAudioBytes: int('OPENAI_AUDIO_MAX_BYTES', 25 * 1024 * 1024, 64 * 1024, 25 * 1024 * 1024),
       },
       anthropic: {
         apiKey: env.ANTHROPIC_API_KEY || undefined,
@@ -239,6 +254,13 @@ export function loadConfig(env: Env = process.env): Config {
         model: str('ANTHROPIC_MODEL', 'claude-sonnet-5-5'),
       },
       tesseract: { command: str('TESSERACT_PATH', 'tesseract') },
+      local: {
+        command: str('POCKETSPHINX_PATH', 'pocketsphinx_continuous'),
+        hmm: str('POCKETSPHINX_HMM', ''),
+        lm: str('POCKETSPHINX_LM', ''),
+        dict: str('POCKETSPHINX_DICT', ''),
+        maxPieceSeconds: int('LOCAL_TRANSCRIBE_PIECE_SECONDS', 300, 10, 3600),
+      },
       providerMapping: aiProviderMapping(str('AI_PROVIDER_MAPPING', ''), problems),
       requestTimeoutMs: int('AI_REQUEST_TIMEOUT_MS', 120_000, 1000),
       providerKeysMasterKeys: keyring(env, 'PROVIDER_KEYS_MASTER_KEYS', 'organization-provider-keys', problems),
@@ -419,7 +441,7 @@ function intakeConfig(
   };
 }
 
-const AI_PROVIDERS: readonly AiProviderName[] = ['openai', 'anthropic', 'tesseract'];
+const AI_PROVIDERS: readonly AiProviderName[] = ['openai', 'anthropic', 'tesseract', 'local'];
 
 // "img_ocr=tesseract,aud_transcribe=openai": entries override the spec's defaults.
 function aiProviderMapping(raw: string, problems: string[]): Record<string, AiProviderName> {

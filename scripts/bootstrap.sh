@@ -3,7 +3,8 @@
 # Makes sure everything the project needs is present, installing what is missing (once):
 #   1. Node 24 on PATH (downloaded from the npm registry as node-linux-<arch> when absent)
 #   2. node_modules in sync with package-lock.json (npm ci)
-#   3. system packages: ffmpeg, tesseract (+ English data), DejaVu fonts (apt-get when root)
+#   3. system packages: ffmpeg, tesseract (+ English data), pocketsphinx (+ US English model, test
+#      recordings), espeak-ng, DejaVu fonts (apt-get when root)
 #   4. the Temporal CLI (dev server), MinIO and Helm binaries (built once with `go install`)
 # Idempotent and fast (well under 2 s) when everything is already there.
 # Works under `set -euo pipefail` in the caller. Exports PATH, MEDIAFLOW_CACHE, MEDIAFLOW_BIN_DIR,
@@ -99,13 +100,19 @@ _mf_ensure_node_modules() {
 }
 
 # System packages from apt: ffmpeg/ffprobe (audio actions), tesseract with English data (local
-# OCR), the DejaVu fonts the OCR tests render text with, and curl.
+# OCR), PocketSphinx with its US English model (local transcription), the LibriVox recordings of
+# pocketsphinx-testdata and espeak-ng (transcription tests and benchmark), the DejaVu fonts the OCR
+# tests render text with, and curl.
 _mf_missing_system_packages() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || echo ffmpeg
   command -v tesseract >/dev/null 2>&1 || echo tesseract-ocr
   { command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx eng; } || echo tesseract-ocr-eng
   { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi dejavu; } || echo fonts-dejavu-core
   command -v curl >/dev/null 2>&1 || echo curl # the upload benchmark's multipart client
+  command -v pocketsphinx_continuous >/dev/null 2>&1 || echo pocketsphinx
+  [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || echo pocketsphinx-en-us
+  [ -d /usr/share/pocketsphinx/test/data/librivox ] || echo pocketsphinx-testdata
+  command -v espeak-ng >/dev/null 2>&1 || echo espeak-ng
 }
 
 _mf_ensure_system_packages() {

@@ -11,10 +11,14 @@ export const AI_NON_RETRYABLE = [INVALID_INPUT, AI_PROVIDER_ERROR];
 
 const BEAT_MS = 10_000;
 
-/** Runs a provider call, heartbeating at `fraction` meanwhile: a request may outlast the heartbeat timeout. */
-export async function withHeartbeat<T>(ctx: ActionContext<unknown>, fraction: number, fn: () => Promise<T>): Promise<T> {
-  ctx.progress(fraction);
-  const beat = setInterval(() => ctx.progress(fraction), BEAT_MS);
+/**
+ * Runs a provider call, heartbeating at `fraction` meanwhile: a request may outlast the heartbeat
+ * timeout. A function gives the fraction reached so far (a provider that reports progress).
+ */
+export async function withHeartbeat<T>(ctx: ActionContext<unknown>, fraction: number | (() => number), fn: () => Promise<T>): Promise<T> {
+  const at = typeof fraction === 'function' ? fraction : () => fraction;
+  ctx.progress(at());
+  const beat = setInterval(() => ctx.progress(at()), BEAT_MS);
   try {
     return await fn();
   } finally {

@@ -2,8 +2,8 @@
 // local Tesseract); the worker hands a registry in, tests aim the real SDKs at a local server.
 // Providers throw ActionError: AI_PROVIDER_UNAVAILABLE (worth retrying) or AI_PROVIDER_ERROR (not).
 
-export type ProviderName = 'openai' | 'anthropic' | 'tesseract';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', 'tesseract'];
+export type ProviderName = 'openai' | 'anthropic' | 'tesseract' | 'local';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', 'tesseract', 'local'];
 
 /** Retrying may help: rate limits, 5xx, timeouts, connection failures. */
 export const AI_PROVIDER_UNAVAILABLE = 'AI_PROVIDER_UNAVAILABLE';
@@ -41,20 +41,44 @@ export interface ImageDescription {
   usage?: Usage;
 }
 
+export interface TranscriptWord {
+  word: string;
+  start: number;
+  end: number;
+  /** 0–1, when the engine says. */
+  confidence?: number;
+}
 export interface TranscriptSegment {
   id: number;
   start: number;
   end: number;
   text: string;
   speaker?: string;
+  /** 0–1, when the engine says. */
+  confidence?: number;
+  /** The segment's words, when the engine times them. */
+  words?: TranscriptWord[];
 }
 export interface Transcript {
   text: string;
   language?: string;
   duration?: number;
   segments: TranscriptSegment[];
-  words?: { word: string; start: number; end: number }[];
+  /** Word timings given apart from the segments (Whisper); they are sorted into the segments. */
+  words?: TranscriptWord[];
+  /** The engine's own model name (whisper-1, pocketsphinx-en-us, ...). */
+  model?: string;
   usage?: Usage;
+}
+
+export interface TranscribeOptions {
+  model?: string;
+  language?: string;
+  diarize?: boolean;
+  prompt?: string;
+  signal: AbortSignal;
+  /** Fraction (0–1) of the audio done, for engines that can tell while they run. */
+  onProgress?: (fraction: number) => void;
 }
 
 /** An image as handed to a provider: a file in a format every provider reads (PNG or JPEG). */
@@ -75,7 +99,7 @@ export interface AudioInput {
 export interface AiCapabilities {
   ocr?(image: ImageInput, opts: { language?: string; signal: AbortSignal }): Promise<OcrResult>;
   describeImage?(image: ImageInput, opts: { signal: AbortSignal }): Promise<ImageDescription>;
-  transcribe?(audio: AudioInput, opts: { model?: string; language?: string; diarize?: boolean; prompt?: string; signal: AbortSignal }): Promise<Transcript>;
+  transcribe?(audio: AudioInput, opts: TranscribeOptions): Promise<Transcript>;
   /** Speech in any language to English text. */
   translateAudio?(audio: AudioInput, opts: { prompt?: string; signal: AbortSignal }): Promise<Transcript>;
   /** Translates several strings (transcript segments) in one request; same order, same count when it can. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
-import type { AiRegistry } from './ai.js';
+import type { AiRegistry, ProviderName } from './ai.js';
 import type { AiUsage } from '../../workflows/types.js';
 
 export type MediaKind = 'image' | 'audio';
@@ -59,6 +59,13 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   retry: RetryPolicy;
   /** Error types (ActionError.type) that retrying cannot fix. */
   nonRetryableErrors: string[];
+  /**
+   * Checks valid parameters against what this submission can reach (the providers with a key,
+   * configured, stored for the organization or sent with the request): a parameter that names
+   * something unavailable is refused at submission, not when the job runs. Returns one message
+   * per parameter, keyed by its name.
+   */
+  checkAvailability?(params: P, providers: readonly ProviderName[]): Record<string, string>;
   run(ctx: ActionContext<P>): Promise<ActionOutput>;
 }
 

@@ -922,6 +922,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transcriptions/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the job that made the transcript. */
+                job_id: components["parameters"]["TranscriptionJobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A job's transcript
+         * @description The transcript of a job that transcribed or translated speech (`aud_transcribe`,
+         *     `aud_translate`, alone or in a pipeline: the last such step), in one shape whatever the
+         *     provider: the text, its language, the audio's duration, timed segments with their words and
+         *     confidences (0–1, when the model gives them), the speakers when diarized, the word count and
+         *     an overall confidence. Speakers linked to a voice profile carry its name.
+         *
+         *     A job without such a step is `404 NOT_FOUND`; one whose transcript is not ready yet (the job
+         *     has not completed) is `409 CONFLICT`. A transcript whose recording was deleted (by its
+         *     owner or by retention) is `404 NOT_FOUND`.
+         */
+        get: operations["getTranscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/export/formats": {
         parameters: {
             query?: never;
@@ -931,7 +962,9 @@ export interface paths {
         };
         /**
          * Formats a transcription result can be downloaded in
-         * @description Values of `format` for `GET /api/v1/jobs/{id}/result`.
+         * @description Values of `format` for `GET /api/v1/jobs/{id}/result`: `name` (also as `format`), what it
+         *     is, its media type (`mime_type`, also as `content_type` with its charset), the file
+         *     extension, and whether it keeps the segments' timestamps.
          */
         get: operations["listExportFormats"];
         put?: never;
@@ -2477,10 +2510,77 @@ export interface components {
         ActionList: {
             actions: components["schemas"]["ActionSummary"][];
         };
+        TranscriptWord: {
+            word: string;
+            /** @description Seconds from the start of the recording. */
+            start: number;
+            end: number;
+            confidence?: number;
+        };
+        TranscriptSegment: {
+            id: number;
+            /** @description Seconds from the start of the recording. */
+            start: number;
+            end: number;
+            text: string;
+            /** @description The diarized speaker's id (A, B, ...). */
+            speaker?: string;
+            /** @description The display name of the voice profile the speaker is linked to. */
+            speaker_name?: string;
+            confidence?: number;
+            /** @description Empty when the model does not time words. */
+            words: components["schemas"]["TranscriptWord"][];
+        };
+        TranscriptSpeaker: {
+            id: string;
+            /** @description Ids of the segments the speaker speaks. */
+            segments: number[];
+            /**
+             * Format: uuid
+             * @description The voice profile the speaker is linked to.
+             */
+            profile_id?: string;
+            /** @description The voice profile's display name. */
+            name?: string;
+        };
+        Transcription: {
+            /** Format: uuid */
+            job_id: string;
+            /** Format: uuid */
+            media_id: string;
+            /** @enum {string} */
+            action_id: "aud_transcribe" | "aud_translate";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            completed_at?: string | null;
+            text: string;
+            /** @description Language of the text (ISO 639-1), when known. */
+            language: string | null;
+            /** @description Seconds of audio. */
+            duration: number;
+            segments: components["schemas"]["TranscriptSegment"][];
+            /** @description Present when the transcript is diarized. */
+            speakers?: components["schemas"]["TranscriptSpeaker"][];
+            word_count: number;
+            /** @description Mean of the segments' confidences weighted by their length; null when the model gives none. */
+            confidence: number | null;
+            /** @description The model that transcribed (whisper-1, pocketsphinx-en-us, ...). */
+            model: string;
+            /** @description The `model` parameter the job was submitted with. */
+            requested_model?: string;
+            /** @description openai or local. */
+            provider?: string;
+        };
         ExportFormatList: {
             formats: {
                 /** @enum {string} */
+                name: "txt" | "srt" | "vtt" | "json";
+                /** @enum {string} */
                 format: "txt" | "srt" | "vtt" | "json";
+                /** @example text/vtt */
+                mime_type: string;
+                supports_timestamps: boolean;
                 /** @example application/x-subrip */
                 content_type: string;
                 /** @example srt */
@@ -2723,6 +2823,8 @@ export interface components {
         MediaTypePath: components["schemas"]["MediaType"];
         /** @description Media file id. */
         MediaId: string;
+        /** @description Id of the job that made the transcript. */
+        TranscriptionJobId: string;
         /** @description Job id. */
         JobId: string;
         /**
@@ -3941,6 +4043,32 @@ export interface operations {
                 };
             };
             404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getTranscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the job that made the transcript. */
+                job_id: components["parameters"]["TranscriptionJobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transcript. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transcription"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

@@ -86,3 +86,11 @@ function rewriteRefs(node: Json): Json {
   }
   return out;
 }
+
+/** A validator for one of the spec's component schemas (replies are checked against it in tests). */
+export function compileComponentSchema(doc: JsonObject, name: string): ValidateFunction {
+  const ajv = withComponents(createAjv(), doc);
+  const validate = ajv.getSchema(SCHEMA_ID + name);
+  if (!validate) throw new Error(`no component schema ${name}`);
+  return validate;
+}

@@ -1,6 +1,7 @@
 import type { ApiDeps } from '../deps.js';
 import { createApiKeyService } from './api-key-service.js';
 import { createAuthService } from './auth-service.js';
+import { createTranscriptionService } from './transcription-service.js';
 import { createCodecService } from './codec-service.js';
 import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
@@ -58,6 +59,7 @@ export function createServices(deps: ApiDeps) {
     usage: createUsageService(deps),
     idempotency: createIdempotency(deps),
     codec: createCodecService(deps),
+    transcriptions: createTranscriptionService(deps),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -7,10 +7,22 @@ import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
+import type { ProviderName } from '../../activities/actions/ai.js';
+import type { AiConfig } from '../../lib/config.js';
 import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 
 export type JobRow = ProcessingJob;
+
+/** The providers a job can use: those with a key (configured, stored or sent with the request) and the local ones. */
+function reachableProviders(ai: AiConfig, keys: ProviderKeys): ProviderName[] {
+  return [
+    ...(ai.openai.apiKey || keys.openai ? (['openai'] as const) : []),
+    ...(ai.anthropic.apiKey || keys.anthropic ? (['anthropic'] as const) : []),
+    'tesseract',
+    'local',
+  ];
+}
 
 export interface SubmitJob {
   /** Who submits (recorded on the job). */
@@ -41,11 +53,10 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         });
       }
       const input = await media.get(organizationId, req.mediaId);
-      const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps);
-      const first = actions.get(steps[0]!.actionId)!;
-
       // Before the job is recorded: a stored key that cannot be decrypted refuses the submission.
       const providerKeys = { ...(await storedKeys.forJob(organizationId)), ...req.providerKeys };
+      const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys));
+      const first = actions.get(steps[0]!.actionId)!;
 
       const em = orm.em.fork();
       const id = randomUUID();

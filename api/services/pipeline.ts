@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { ProviderName } from '../../activities/actions/ai.js';
 import type { ActionDefinition, MediaKind } from '../../activities/actions/types.js';
 import type { ActionRegistry } from '../../activities/actions/registry.js';
 import { jobQueues, type Config } from '../../lib/config.js';
@@ -17,7 +18,13 @@ export interface StepRequest {
  * (defaults applied), and it applies to the media type flowing into it. A file result's media type
  * feeds the next step; a JSON result leaves the file (and its type) as it was.
  */
-export function planPipeline(actions: ActionRegistry, inputMediaType: MediaKind, requested: StepRequest[], maxSteps: number): PipelineStep[] {
+export function planPipeline(
+  actions: ActionRegistry,
+  inputMediaType: MediaKind,
+  requested: StepRequest[],
+  maxSteps: number,
+  providers?: readonly ProviderName[],
+): PipelineStep[] {
   if (requested.length > maxSteps) {
     throw new ValidationError(`A job has at most ${maxSteps} steps`, {
       fields: [{ field: 'steps', location: 'body', message: `must not have more than ${maxSteps} items` }],
@@ -38,7 +45,12 @@ export function planPipeline(actions: ActionRegistry, inputMediaType: MediaKind,
       );
     }
     const parameters = structuredClone(req.parameters);
-    for (const p of actions.validateParameters(action, parameters)) {
+    const invalid = actions.validateParameters(action, parameters);
+    const unavailable =
+      invalid.length || !providers || !action.checkAvailability
+        ? []
+        : Object.entries(action.checkAvailability(parameters, providers)).map(([name, message]) => ({ field: `parameters.${name}`, location: 'body' as const, message }));
+    for (const p of [...invalid, ...unavailable]) {
       problems.push(pipeline ? { ...p, field: p.field.replace(/^parameters/, `steps[${index}].parameters`) } : p);
     }
     if (action.resultType === 'file') mediaType = outputMediaType(action);

@@ -4,17 +4,30 @@
 export type ExportFormat = 'txt' | 'srt' | 'vtt' | 'json';
 
 export interface ExportFormatInfo {
+  name: ExportFormat;
   format: ExportFormat;
+  description: string;
+  mime_type: string;
+  supports_timestamps: boolean;
   content_type: string;
   extension: string;
-  description: string;
 }
 
+const format = (name: ExportFormat, mime: string, charset: boolean, timestamps: boolean, description: string): ExportFormatInfo => ({
+  name,
+  format: name,
+  description,
+  mime_type: mime,
+  supports_timestamps: timestamps,
+  content_type: charset ? `${mime}; charset=utf-8` : mime,
+  extension: name,
+});
+
 export const EXPORT_FORMATS: readonly ExportFormatInfo[] = [
-  { format: 'txt', content_type: 'text/plain; charset=utf-8', extension: 'txt', description: 'The transcript as plain text, one segment per line.' },
-  { format: 'srt', content_type: 'application/x-subrip', extension: 'srt', description: 'SubRip subtitles (HH:MM:SS,mmm).' },
-  { format: 'vtt', content_type: 'text/vtt; charset=utf-8', extension: 'vtt', description: 'WebVTT subtitles (HH:MM:SS.mmm), speakers as voice tags.' },
-  { format: 'json', content_type: 'application/json', extension: 'json', description: 'The full result: text, language, segments, words.' },
+  format('txt', 'text/plain', true, false, 'The transcript as plain text, one segment per line, speakers named.'),
+  format('srt', 'application/x-subrip', false, true, 'SubRip subtitles (HH:MM:SS,mmm), speakers named.'),
+  format('vtt', 'text/vtt', true, true, 'WebVTT subtitles (HH:MM:SS.mmm), speakers as voice tags.'),
+  format('json', 'application/json', false, true, 'The full transcript: text, language, segments with words and confidences, speakers.'),
 ];
 
 export interface Segment {
@@ -22,6 +35,8 @@ export interface Segment {
   end: number;
   text: string;
   speaker?: string;
+  /** A linked voice profile's name: shown in place of the diarized id. */
+  speaker_name?: string;
 }
 export interface TranscriptData {
   text?: string;
@@ -61,10 +76,10 @@ const cueText = (text: string) =>
     .filter(Boolean)
     .join('\n');
 
-/** Segments with text, in time order; an end before its start is raised to the start. */
+/** Segments with text, in time order; an end before its start is raised to the start; linked names shown. */
 function cues(data: TranscriptData): Segment[] {
   return data.segments
-    .map((s) => ({ ...s, text: cueText(s.text), end: Math.max(s.end, s.start) }))
+    .map((s) => ({ ...s, speaker: s.speaker_name ?? s.speaker, text: cueText(s.text), end: Math.max(s.end, s.start) }))
     .filter((s) => s.text !== '')
     .sort((a, b) => a.start - b.start);
 }

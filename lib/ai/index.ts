@@ -2,13 +2,15 @@ import type { AiProvider, AiRegistry } from '../../activities/actions/ai.js';
 import type { AiConfig } from '../config.js';
 import { createAnthropicProvider } from './anthropic.js';
 import { createOpenAiProvider } from './openai.js';
+import { createLocalSpeechProvider } from './pocketsphinx.js';
 import { createAiRegistry } from './registry.js';
 import { createTesseractProvider } from './tesseract.js';
 
 /**
  * The providers configuration allows: OpenAI and Anthropic when they have a key, local Tesseract
- * always. The order is the fallback order when an action's mapped provider has no key: OCR goes
- * to local Tesseract before Anthropic, so it works out of the box and without surprise bills.
+ * (OCR) and local PocketSphinx (speech) always. The order is the fallback order when an action's
+ * mapped provider has no key: OCR goes to local Tesseract before Anthropic and transcription to the
+ * local engine, so both work out of the box and without surprise bills.
  */
 export function createAiProviders(config: AiConfig): AiRegistry {
   const timeoutMs = config.requestTimeoutMs;
@@ -16,6 +18,7 @@ export function createAiProviders(config: AiConfig): AiRegistry {
   const { apiKey: openaiKey } = config.openai;
   if (openaiKey) providers.push(createOpenAiProvider({ ...config.openai, apiKey: openaiKey, timeoutMs }));
   providers.push(createTesseractProvider({ command: config.tesseract.command, timeoutMs }));
+  providers.push(createLocalSpeechProvider({ ...config.local, timeoutMs }));
   const { apiKey: anthropicKey } = config.anthropic;
   if (anthropicKey) providers.push(createAnthropicProvider({ ...config.anthropic, apiKey: anthropicKey, timeoutMs }));
   return createAiRegistry(providers, config.providerMapping);

@@ -21,6 +21,7 @@ const settings = (over: Partial<OpenAiSettings> = {}): OpenAiSettings => ({
   visionModel: 'gpt-4o-mini',
   transcribeModel: 'whisper-1',
   chatModel: 'gpt-4o-mini',
+  maxAudioBytes: 25 * 1024 * 1024,
   timeoutMs: 5_000,
   ...over,
 });

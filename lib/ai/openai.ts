@@ -74,8 +74,9 @@ export function createOpenAiProvider(s: OpenAiSettings, client = createOpenAiCli
 
   async function upload(audio: AudioInput) {
     const { size } = await stat(audio.path);
-    if (size > OPENAI_AUDIO_MAX_BYTES) {
-      throw new ActionError(AI_PROVIDER_ERROR, `openai accepts audio up to 25 MB; this file is ${(size / 1048576).toFixed(1)} MB`);
+    const max = s.maxAudioBytes;
+    if (size > max) {
+      throw new ActionError(AI_PROVIDER_ERROR, `openai accepts audio up to ${(max / 1048576).toFixed(1)} MB; this file is ${(size / 1048576).toFixed(1)} MB`);
     }
     return toFile(createReadStream(audio.path), audio.filename, { type: audio.mimeType });
   }
@@ -163,7 +164,7 @@ interface RawTranscription {
   text?: string;
   language?: string;
   duration?: number;
-  segments?: { id?: number | string; start?: number; end?: number; text?: string; speaker?: string }[];
+  segments?: { id?: number | string; start?: number; end?: number; text?: string; speaker?: string; avg_logprob?: number }[];
   words?: { word: string; start: number; end: number }[];
   usage?: { type: 'tokens'; input_tokens: number; output_tokens: number } | { type: 'duration'; seconds: number };
 }
@@ -179,6 +180,8 @@ function toTranscript(r: RawTranscription, model: string): Transcript {
         end: seg.end ?? seg.start ?? 0,
         text: (seg.text ?? '').trim(),
         ...(seg.speaker ? { speaker: seg.speaker } : {}),
+        // Whisper's mean token log-probability, as a probability.
+        ...(typeof seg.avg_logprob === 'number' ? { confidence: Math.min(1, Math.exp(seg.avg_logprob)) } : {}),
       }))
     : text
       ? [{ id: 0, start: 0, end: duration ?? 0, text }]
@@ -196,6 +199,7 @@ function toTranscript(r: RawTranscription, model: string): Transcript {
     ...(duration !== undefined ? { duration } : {}),
     segments,
     ...(r.words?.length ? { words: r.words.map(({ word, start, end }) => ({ word, start, end })) } : {}),
+    model,
     usage,
   };
 }

@@ -25,17 +25,20 @@ test('the mapping decides, and an unconfigured mapping falls back to a capable p
   expect(() => noKeys.forAction('img_describe', 'describeImage')).toThrow(/mapped to anthropic, which is not configured/);
 });
 
-test('from configuration: keys decide which remote providers exist; OCR falls back to Tesseract, not Anthropic', () => {
+test('from configuration: keys decide which remote providers exist; OCR falls back to Tesseract, not Anthropic; speech to the local engine', () => {
   const bare = createAiProviders(loadConfig({}).ai);
-  expect(bare.available()).toEqual(['tesseract']);
+  expect(bare.available()).toEqual(['tesseract', 'local']);
   expect(bare.forAction('img_ocr', 'ocr').name).toBe('tesseract');
+  expect(bare.forAction('aud_transcribe', 'transcribe').name).toBe('local');
+  expect(() => bare.forAction('aud_translate', 'translateAudio')).toThrow(/No configured AI provider/);
 
   const anthropicOnly = createAiProviders(loadConfig({ ANTHROPIC_API_KEY: 'k' }).ai);
   expect(anthropicOnly.forAction('img_ocr', 'ocr').name).toBe('tesseract');
   expect(anthropicOnly.forAction('img_describe', 'describeImage').name).toBe('anthropic');
 
   const both = createAiProviders(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', AI_PROVIDER_MAPPING: 'img_describe=openai' }).ai);
-  expect(both.available()).toEqual(['openai', 'tesseract', 'anthropic']);
+  expect(both.available()).toEqual(['openai', 'tesseract', 'local', 'anthropic']);
+  expect(both.forAction('aud_transcribe', 'transcribe').name).toBe('openai');
   expect(both.forAction('img_ocr', 'ocr').name).toBe('openai');
   expect(both.forAction('img_describe', 'describeImage').name).toBe('openai');
   expect(both.forAction('aud_translate', 'translateText').name).toBe('openai');

@@ -35,9 +35,10 @@ test('to another language: transcribe, then translate the segments in one chat r
   expect(JSON.parse(chat.json!.messages[1].content)).toEqual({ texts: FAKE_SPEECH });
   expect(data).toMatchObject({ target_language: 'de', source_language: 'english' });
   expect(data.segments).toEqual([
-    { id: 0, start: 0, end: 1, text: `[de] ${FAKE_SPEECH[0]}` },
-    { id: 1, start: 1, end: 2, text: `[de] ${FAKE_SPEECH[1]}` },
+    { id: 0, start: 0, end: 1, text: `[de] ${FAKE_SPEECH[0]}`, confidence: 0.819, words: [] },
+    { id: 1, start: 1, end: 2, text: `[de] ${FAKE_SPEECH[1]}`, confidence: 0.819, words: [] },
   ]);
+  expect(data).toMatchObject({ word_count: 6, confidence: 0.819 });
   expect(data.text).toBe(FAKE_SPEECH.map((s) => `[de] ${s}`).join(' '));
   // Whisper bills by duration; the chat tokens are what is counted.
   expect(usage).toEqual({ provider: 'openai', model: 'whisper-1+gpt-4o-mini', inputTokens: chat.usage!.input, outputTokens: chat.usage!.output });
@@ -50,7 +51,7 @@ test('a translation that loses the segment alignment still gives the text, as on
     segments: [{ id: 0, start: 0, end: 1, text: FAKE_SPEECH[0] }, { id: 1, start: 1, end: 2, text: FAKE_SPEECH[1] }] } });
   fake.enqueueContent('openai', JSON.stringify({ translations: texts }));
   const { data } = await run({ target_language: 'de' });
-  expect(data.segments).toEqual([{ id: 0, start: 0, end: 2, text: texts[0] }]);
+  expect(data.segments).toEqual([{ id: 0, start: 0, end: 2, text: texts[0], words: [] }]);
   expect(data.text).toBe(texts[0]);
 });
 

@@ -1,7 +1,7 @@
 import { addUsage, type Transcript } from '../ai.js';
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../ai-support.js';
 import { defineAction } from '../types.js';
-import { openAudioForAi, segmentSchema, transcriptData } from './ai-audio.js';
+import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptData, transcriptProperties } from './ai-audio.js';
 
 export interface TranslateParams {
   target_language: string;
@@ -38,13 +38,11 @@ export default defineAction<TranslateParams>({
   },
   outputSchema: {
     type: 'object',
-    required: ['text', 'source_language', 'target_language', 'duration', 'segments', 'usage'],
+    required: [...TRANSCRIPT_REQUIRED, 'source_language', 'target_language', 'usage'],
     properties: {
-      text: { type: 'string' },
+      ...transcriptProperties,
       source_language: { type: ['string', 'null'], description: 'Detected spoken language, when the provider says.' },
       target_language: { type: 'string' },
-      duration: { type: 'number' },
-      segments: { type: 'array', items: segmentSchema },
       usage: usageSchema,
     },
   },
@@ -78,14 +76,15 @@ export default defineAction<TranslateParams>({
         text: translated.texts.join(' '),
         // A reply that lost the segment alignment still gives the text, as one segment.
         segments: aligned
-          ? heard.segments.map((s, i) => ({ ...s, text: translated.texts[i]! }))
+          ? heard.segments.map((s, i) => ({ ...s, text: translated.texts[i]!, words: undefined }))
           : [{ id: 0, start: 0, end: heard.duration ?? durationSeconds, text: translated.texts.join(' ') }],
         words: undefined,
         usage: addUsage(heard.usage, translated.usage),
       };
     }
     const usage = result.usage ?? { provider: 'openai' as const, model: 'unknown', inputTokens: 0, outputTokens: 0 };
-    const { words: _words, ...data } = transcriptData(result, durationSeconds);
+    // Word timings are the spoken language's; the translation keeps the segments' only.
+    const data = transcriptData({ ...result, words: undefined, segments: result.segments.map((s) => ({ ...s, words: undefined })) }, durationSeconds);
     return {
       type: 'json',
       data: { ...data, source_language: sourceLanguage, target_language: target, usage: usageData(usage) },
