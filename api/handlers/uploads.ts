@@ -45,7 +45,6 @@ function tusRoute<K extends 'uploadsOptions' | 'uploadsCreate' | 'uploadsHead' |
       if (uploadId) await s.uploads.sessions.get(ctx.state.organizationId, uploadId, 'tus');
       const r = await s.uploads.tus.handle({
         method: ctx.method,
-        url: new URL(ctx.originalUrl, 'http://api.internal').href,
         headers: ctx.headers,
         body: hasBody(ctx) ? (ctx.req as IncomingMessage) : undefined,
         principal: ctx.state.principal,

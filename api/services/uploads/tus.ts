@@ -17,15 +17,33 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHECKSUM_ALGORITHMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
 const idOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
-/** A tus request as @tus/server sees it, with what the API knows about its caller. */
+/** A tus request, with what the API knows about its caller. */
 export interface TusCall {
+  /** The operation's method: the only one @tus/server acts on (no method override). */
   method: string;
-  url: string;
   headers: Record<string, string | string[] | undefined>;
   body?: Readable;
   principal?: Principal;
-  /** The upload id from the path (already checked to be the caller's). */
+  /** The upload id from the path, already checked to be the caller's; absent for OPTIONS and creation. */
   uploadId?: string;
+}
+
+/**
+ * Request headers never handed to @tus/server: hop-by-hop ones, the checksum (verified here),
+ * the method override (the operation's method and permission are the ones checked), and the
+ * forwarded host/proto (Location is built from API_BASE_URL).
+ */
+const DROPPED_HEADERS = new Set(['host', 'connection', 'transfer-encoding', 'upload-checksum', 'x-http-method-override', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto']);
+
+/**
+ * The only URL @tus/server sees: rebuilt from the checked id, never from the client's URL.
+ * @tus/server takes the upload id from the last `/` segment of whatever URL it is given, so any
+ * query string, extra segment or encoded slash of the original request must not reach it.
+ */
+export function tusUrl(uploadId: string | undefined): string {
+  if (uploadId === undefined) return `http://api.internal${TUS_PATH}`;
+  if (!UUID.test(uploadId)) throw new AppError(404, 'NOT_FOUND', 'Upload not found');
+  return `http://api.internal${TUS_PATH}/${uploadId.toLowerCase()}`;
 }
 
 export interface TusReply {
@@ -118,6 +136,7 @@ export function createTusUploads(deps: ApiDeps, sessions: UploadSessions, temp: 
     store,
     /** Runs one tus request; the caller has authenticated it and checked the upload is theirs. */
     async handle(call: TusCall): Promise<TusReply> {
+      const url = tusUrl(call.uploadId);
       let body: Readable | undefined = call.body;
       let cleanup = async () => undefined as void;
       const extra = new Headers();
@@ -136,10 +155,10 @@ export function createTusUploads(deps: ApiDeps, sessions: UploadSessions, temp: 
       }
       const headers = new Headers();
       for (const [k, v] of Object.entries(call.headers)) {
-        if (v === undefined || ['host', 'connection', 'transfer-encoding', 'upload-checksum'].includes(k)) continue;
+        if (v === undefined || DROPPED_HEADERS.has(k.toLowerCase())) continue;
         headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       }
-      const request = new Request(call.url, {
+      const request = new Request(url, {
         method: call.method,
         headers,
         body: body && call.method !== 'HEAD' ? (Readable.toWeb(body) as ReadableStream) : undefined,
