@@ -1480,7 +1480,14 @@ export interface paths {
         };
         /** One API key, masked */
         get: operations["getApiKey"];
-        /** Rename a key or change its permissions, expiry or rate limit */
+        /**
+         * Rename a key or change its permissions, expiry or rate limit
+         * @description A key acts with its creator's role, so changing it is acting as its creator. One's own
+         *     keys can take any permission the caller holds. Another user's key (admins and owners
+         *     only) can be changed only when the caller's role outranks its creator's (owner over
+         *     admin, admin over member), and then only narrowed: permissions removed, never added.
+         *     Anything else is `403 FORBIDDEN`; revoking stays open to admins for every key.
+         */
         put: operations["updateApiKey"];
         post?: never;
         /**
@@ -1509,7 +1516,8 @@ export interface paths {
          * Replace a key's secret
          * @description Answers the new secret once, in `api_key`. The old secret keeps working for
          *     `grace_period_seconds` (default 0: it stops at once), so deployments can switch over.
-         *     A revoked key is `409 CONFLICT`.
+         *     A revoked key is `409 CONFLICT`. Only the key's creator may rotate it (the new secret
+         *     would act as them): another user's key is `403 FORBIDDEN`, revoke it instead.
          */
         post: operations["rotateApiKey"];
         delete?: never;
@@ -4857,6 +4865,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             default: components["responses"]["Error"];

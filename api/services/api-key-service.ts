@@ -4,7 +4,7 @@ import { ConflictError, ForbiddenError, InvalidApiKeyError, LimitExceededError, 
 import { checkApiKeyFormat, digestsEqual, generateApiKey, sha256Hex } from '../../lib/tokens.js';
 import { capLimits, quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { can, type Principal } from '../auth/principal.js';
-import { keyPermissions, type Scope } from '../auth/permissions.js';
+import { keyPermissions, outranks, type Scope } from '../auth/permissions.js';
 import type { ApiDeps } from '../deps.js';
 
 export interface KeyInput {
@@ -25,6 +25,25 @@ export function createApiKeyService(deps: ApiDeps) {
       ...(can(principal, 'org:admin') ? {} : { createdBy: principal.userId }),
     });
     if (!key) throw new NotFoundError('API key', id);
+    return key;
+  }
+
+  /**
+   * A key acts with its creator's role, so changing it is acting as its creator: besides their
+   * own keys, a caller may change only keys of users they outrank, and then only narrow them
+   * (fewer scopes, name, expiry, rate limit). Nobody rotates another user's key: the new secret
+   * would be in the caller's hands and act as that user (revoke it instead).
+   */
+  async function changeable(em: EntityManager, principal: Principal, id: string, change: 'update' | 'rotate', permissions?: readonly string[]): Promise<ApiKey> {
+    const key = await manageable(em, principal, id);
+    if (key.createdBy.id === principal.userId) return key;
+    if (change === 'rotate') throw new ForbiddenError('Only the user who created a key can rotate it; revoke it instead');
+    const creator = await key.createdBy.load();
+    if (!creator || !outranks(principal.role, creator.role)) {
+      throw new ForbiddenError('A key created by a user of equal or higher role can only be changed by that user; revoke it instead');
+    }
+    const added = (permissions ?? []).filter((p) => !key.permissions.includes(p));
+    if (added.length) throw new ForbiddenError("Another user's key can only lose permissions, never gain them", { not_allowed: added });
     return key;
   }
 
@@ -81,7 +100,7 @@ export function createApiKeyService(deps: ApiDeps) {
 
     async update(principal: Principal, id: string, input: KeyInput): Promise<ApiKey> {
       const em = orm.em.fork();
-      const key = await manageable(em, principal, id);
+      const key = await changeable(em, principal, id, 'update', input.permissions);
       if (key.status === 'revoked') throw new ConflictError('A revoked key cannot be changed');
       if (input.permissions) {
         assertGrantable(principal, input.permissions);
@@ -111,7 +130,7 @@ export function createApiKeyService(deps: ApiDeps) {
     /** A new secret; the old one keeps working for `graceSeconds` (0: stops at once). */
     async rotate(principal: Principal, id: string, graceSeconds: number): Promise<{ key: ApiKey; secret: string }> {
       const em = orm.em.fork();
-      const key = await manageable(em, principal, id);
+      const key = await changeable(em, principal, id, 'rotate');
       await em.populate(key, ['keyHash']);
       if (key.status === 'revoked') throw new ConflictError('A revoked key cannot be rotated');
       const generated = generateApiKey();
