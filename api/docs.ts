@@ -9,7 +9,7 @@ const ASSETS = join(require.resolve('swagger-ui-dist/package.json'), '..');
 const SERVED = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png']);
 const TYPES: Record<string, string> = { '.css': 'text/css', '.js': 'text/javascript', '.png': 'image/png' };
 
-const page = (specUrl: string) => `<!doctype html>
+const page = () => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -34,7 +34,7 @@ export function docs(specUrl: string): AppMiddleware {
     if (ctx.path === '/docs' || ctx.path === '/docs/') {
       ctx.type = 'text/html';
       ctx.set('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
-      ctx.body = page(specUrl);
+      ctx.body = page();
       return;
     }
     if (ctx.path === '/docs/assets/docs-init.js') {

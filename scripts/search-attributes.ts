@@ -15,8 +15,8 @@ export async function registerSearchAttributes(opts: { bin: string; address: str
       opts.log?.(`search attribute ${name} (${type}) registered`);
     } catch (err) {
       const out = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}${(err as Error).message}`;
-      if (/different type/i.test(out)) throw new Error(`search attribute ${name} exists with another type than ${type}: ${out.trim()}`);
-      if (!/already exists|AlreadyExists/i.test(out)) throw new Error(`could not register search attribute ${name}: ${out.trim()}`);
+      if (/different type/i.test(out)) throw new Error(`search attribute ${name} exists with another type than ${type}: ${out.trim()}`, { cause: err });
+      if (!/already exists|AlreadyExists/i.test(out)) throw new Error(`could not register search attribute ${name}: ${out.trim()}`, { cause: err });
     }
   }
 }

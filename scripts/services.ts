@@ -342,7 +342,7 @@ async function pgConnect(pg: PgModule, url: string): Promise<PgClient | 'down'> 
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ETIMEDOUT' || code === '57P03' || /timeout/i.test(String(err))) {
       return 'down';
     }
-    throw new Error(`cannot connect to Postgres at ${redact(url)}: ${(err as Error).message}`);
+    throw new Error(`cannot connect to Postgres at ${redact(url)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -18,7 +18,7 @@ const KUBE_VERSION = '1.31.0';
 const HELM =
   process.env.HELM_BIN || path.join(process.env.MEDIAFLOW_BIN_DIR || path.join(homedir(), '.cache', 'mediaflow', 'bin'), 'helm');
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 interface Manifest extends Json {
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };

@@ -14,7 +14,7 @@ afterAll(async () => {
   await rx?.close();
 });
 
-const json = async (res: Response) => (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const json = async (res: Response) => (await res.json()) as Record<string, any>;
 
 test.each([
   'http://169.254.169.254/latest/meta-data/',

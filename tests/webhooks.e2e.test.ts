@@ -22,7 +22,7 @@ afterAll(async () => {
   await rx?.close();
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 const json = async (res: Response) => (await res.json()) as Json;
 const headersOf = (r: Received) => ({
   'webhook-id': String(r.headers['webhook-id']),

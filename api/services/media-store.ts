@@ -83,6 +83,7 @@ export type MediaStore = ReturnType<typeof createMediaStore>;
 
 // Names come from clients: keep them printable, bounded, and never a path.
 export function safeFilename(name: string, extension: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return (base || `upload.${extension}`).slice(0, 255);
 }

@@ -48,7 +48,7 @@ function providerMessage(err: SdkApiError): string {
 // OpenAI echoes part of a wrong key in its 401 message ("Incorrect API key provided: sk-abc***"):
 // keep anything key-shaped out of job rows and logs.
 export function redactKeys(text: string): string {
-  return text.replace(/\b(sk|key)-[A-Za-z0-9_*\-]{3,}/g, '$1-***');
+  return text.replace(/\b(sk|key)-[A-Za-z0-9_*-]{3,}/g, '$1-***');
 }
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {

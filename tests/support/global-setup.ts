@@ -17,7 +17,6 @@ export interface TestServicesHandle {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __MEDIAFLOW_TEST_SERVICES__: TestServicesHandle | undefined;
 }
 
@@ -101,6 +100,7 @@ async function recreateDatabase(rootDir: string, url: string): Promise<void> {
   } catch (err) {
     throw new Error(
       `tests need Postgres at ${admin.host} (set TEST_DATABASE_URL to use another server): ${(err as Error).message}`,
+      { cause: err },
     );
   }
   try {
