@@ -1,15 +1,33 @@
 // Tests run as native ESM (MikroORM 7 and koa-body are ESM-only), TypeScript stripped by swc.
-export default {
+// Three tiers, chosen by file name (README, "Tests"):
+//   unit         *.unit.test.ts      no services: no Postgres, Temporal or MinIO (local binaries such
+//                                   as ffmpeg and sharp, and in-process fakes, are fine)
+//   workflow     *.workflow.test.ts  workflows in a Temporal test environment with mocked activities
+//   integration  every other *.test.ts, against real Postgres, Temporal and MinIO (global setup)
+const base = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests', '<rootDir>/activities', '<rootDir>/api', '<rootDir>/workflows', '<rootDir>/lib'],
-  testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  globalSetup: '<rootDir>/tests/support/global-setup.ts',
-  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
+};
+
+export default {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['**/*.unit.test.ts'] },
+    { ...base, displayName: 'workflow', testMatch: ['**/*.workflow.test.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.unit\\.test\\.ts$', '\\.workflow\\.test\\.ts$'],
+      // Runs only when at least one integration test is selected.
+      globalSetup: '<rootDir>/tests/support/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
+    },
+  ],
   testTimeout: 120000,
   maxWorkers: 1,
 };
