@@ -2440,6 +2440,13 @@ export interface components {
         /** @enum {string} */
         JobStatus: "pending" | "queued" | "processing" | "completed" | "failed" | "cancelled";
         JobError: {
+            /**
+             * @description Why the job failed. `INVALID_INPUT`: the input or the parameters cannot be processed
+             *     (never retried). `AI_PROVIDER_ERROR`: the AI provider refused the request, or stayed
+             *     unavailable through every retry. `TIMEOUT`: the action did not finish in time.
+             *     `INVALID_ACTION`: the action is not available on the worker. `PROCESSING_ERROR`: any
+             *     other failure.
+             */
             code: string;
             message: string;
         };
