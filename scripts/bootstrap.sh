@@ -7,6 +7,7 @@
 #      recordings), espeak-ng, DejaVu fonts (apt-get when root)
 #   4. the Temporal CLI (dev server), MinIO and Helm binaries (built once with `go install`)
 # Idempotent and fast (well under 2 s) when everything is already there.
+# MEDIAFLOW_NO_SERVICES=1 skips step 4 (`npm run test:unit` needs no Temporal or MinIO).
 # Works under `set -euo pipefail` in the caller. Exports PATH, MEDIAFLOW_CACHE, MEDIAFLOW_BIN_DIR,
 # TEMPORAL_BIN, MINIO_BIN and HELM_BIN.
 
@@ -87,13 +88,12 @@ _mf_ensure_node_modules() {
   fi
   _mf_log "installing npm dependencies (npm ci)"
   mkdir -p "$MEDIAFLOW_CACHE/logs"
+  # npm ci only: it installs exactly the committed lock file and never rewrites it (the lock records
+  # every platform's optional packages, so it is accepted on any machine).
   if ! (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm ci --no-audit --no-fund --loglevel=error) \
     >"$MEDIAFLOW_CACHE/logs/npm-ci.log" 2>&1; then
-    # npm ci refuses lock files that lack other platforms' optional packages (npm/cli#4828, e.g.
-    # @swc/core-darwin-*); npm install accepts them and installs the same versions.
-    _mf_log "npm ci failed (log: $MEDIAFLOW_CACHE/logs/npm-ci.log); retrying with npm install"
-    (cd "$MEDIAFLOW_ROOT" && _mf_locked /tmp/mediaflow-npm.lock npm install --no-audit --no-fund --loglevel=error) ||
-      _mf_die "npm install failed"
+    tail -n 20 "$MEDIAFLOW_CACHE/logs/npm-ci.log" >&2
+    _mf_die "npm ci failed (full log: $MEDIAFLOW_CACHE/logs/npm-ci.log); if package.json changed, run \"npm install\" and commit package-lock.json"
   fi
   want="$(cksum <"$lock")"
   echo "$want" >"$stamp"
@@ -205,4 +205,4 @@ _mf_ensure_binaries() {
 _mf_ensure_node
 _mf_ensure_node_modules
 _mf_ensure_system_packages
-_mf_ensure_binaries
+[ "${MEDIAFLOW_NO_SERVICES:-}" = 1 ] || _mf_ensure_binaries
