@@ -79,6 +79,8 @@ export interface AccessTokens {
 }
 
 const ALG = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 
 /** Short-lived JWTs: HS256 only, issuer and audience pinned on verify, so `alg: none` or a foreign issuer never pass. */
 export function createAccessTokens(opts: { secret: string; issuer: string; audience: string; ttlSeconds: number }): AccessTokens {
@@ -106,8 +108,9 @@ export function createAccessTokens(opts: { secret: string; issuer: string; audie
           requiredClaims: ['sub', 'exp', 'iat'],
         });
         const { sub, org, sid } = payload as { sub?: unknown; org?: unknown; sid?: unknown };
-        if (typeof sub !== 'string' || typeof org !== 'string' || typeof sid !== 'string') return { ok: false, reason: 'invalid' };
-        return { ok: true, claims: { userId: sub, organizationId: org, sessionId: sid } };
+        // Every claim names a row by its UUID: anything else is a forgery and must not reach the database.
+        if (![sub, org, sid].every(isUuid)) return { ok: false, reason: 'invalid' };
+        return { ok: true, claims: { userId: sub as string, organizationId: org as string, sessionId: sid as string } };
       } catch (err) {
         return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
       }

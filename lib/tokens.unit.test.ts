@@ -1,8 +1,9 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { API_KEY_PATTERN, apiKeyChecksum, checkApiKeyFormat, createAccessTokens, digestsEqual, generateApiKey, sha256Hex } from './tokens.js';
 
-const opts = { secret: 'x'.repeat(40), issuer: 'mediaflow', audience: 'mediaflow-api', ttlSeconds: 60 };
-const claims = { userId: 'u1', organizationId: 'o1', sessionId: 's1' };
+const opts = { secret: randomBytes(32).toString('base64url'), issuer: 'mediaflow', audience: 'mediaflow-api', ttlSeconds: 60 };
+const claims = { userId: randomUUID(), organizationId: randomUUID(), sessionId: randomUUID() };
 
 describe('API keys', () => {
   test('are mf_<30 base62>_<6 base62 checksum>, distinct, and hashed with SHA-256', () => {
@@ -56,9 +57,9 @@ describe('access tokens', () => {
   });
 
   test('alg none, another key, another issuer or audience, and garbage are invalid', async () => {
-    const unsecured = new UnsecuredJWT({ org: 'o1', sid: 's1' }).setSubject('u1').setIssuer(opts.issuer).setAudience(opts.audience).setIssuedAt().setExpirationTime('1m').encode();
+    const unsecured = new UnsecuredJWT({ org: claims.organizationId, sid: claims.sessionId }).setSubject(claims.userId).setIssuer(opts.issuer).setAudience(opts.audience).setIssuedAt().setExpirationTime('1m').encode();
     const sign = (secret: string, iss = opts.issuer, aud = opts.audience, alg = 'HS256') =>
-      new SignJWT({ org: 'o1', sid: 's1' }).setProtectedHeader({ alg }).setSubject('u1').setIssuer(iss).setAudience(aud).setIssuedAt().setExpirationTime('1m').sign(new TextEncoder().encode(secret));
+      new SignJWT({ org: claims.organizationId, sid: claims.sessionId }).setProtectedHeader({ alg }).setSubject(claims.userId).setIssuer(iss).setAudience(aud).setIssuedAt().setExpirationTime('1m').sign(new TextEncoder().encode(secret));
     const cases = [
       unsecured,
       await sign('y'.repeat(40)),
@@ -70,6 +71,21 @@ describe('access tokens', () => {
     for (const t of cases) expect(await tokens.verify(t)).toEqual({ ok: false, reason: 'invalid' });
     // Sanity: the same construction with the right key passes, so the cases above fail for their one difference.
     expect((await tokens.verify(await sign(opts.secret))).ok).toBe(true);
+  });
+
+  test('claims that are not UUIDs are invalid, so they never reach a uuid column', async () => {
+    const sign = (c: Record<string, unknown>, sub: string) =>
+      new SignJWT(c).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setIssuedAt().setExpirationTime('1m').sign(key);
+    const good = { org: claims.organizationId, sid: claims.sessionId };
+    expect((await tokens.verify(await sign(good, claims.userId))).ok).toBe(true);
+    for (const t of [
+      await sign(good, 'u1'),
+      await sign({ ...good, org: "x' OR 1=1" }, claims.userId),
+      await sign({ ...good, sid: 12 }, claims.userId),
+      await sign({ ...good, org: `${claims.organizationId}\u0000` }, claims.userId),
+    ]) {
+      expect(await tokens.verify(t)).toEqual({ ok: false, reason: 'invalid' });
+    }
   });
 
   test('an expired token says so', async () => {
