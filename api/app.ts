@@ -8,6 +8,7 @@ import { codecCors } from './middleware/codec-cors.js';
 import { usage } from './middleware/usage.js';
 import { errorHandler } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
+import { inputHygiene } from './middleware/input-hygiene.js';
 import { tracing } from './middleware/tracing.js';
 import { requestId } from './middleware/request-id.js';
 import { loadSpec, type JsonObject } from './openapi/document.js';
@@ -37,6 +38,7 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppS
   // Outside errorHandler, so error replies are metered with their final status.
   app.use(usage(services.usage.recordRequest, deps.logger));
   app.use(errorHandler(deps.logger));
+  app.use(inputHygiene());
   app.use(docs('/api/v1/openapi.json'));
   app.use(codecCors(deps.config.temporal.codecCorsOrigins));
   app.use(router.routes());

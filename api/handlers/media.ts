@@ -3,6 +3,7 @@ import multer from '@koa/multer';
 import { ValidationError } from '../../lib/errors.js';
 import { reply, type AppMiddleware, type Route } from '../handler.js';
 import { toMediaFile } from '../mappers.js';
+import { hasNul } from '../middleware/input-hygiene.js';
 import type { Services } from '../services/index.js';
 import type { MediaFileRow, UploadContext } from '../services/media-service.js';
 
@@ -70,7 +71,13 @@ async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: U
   let media: MediaFileRow | undefined;
   // multer 2 hands the engine a streaming file; @types/koa__multer still describes multer 1.
   const storage = {
-    _handleFile(_req: unknown, file: { stream: Readable; originalname: string }, cb: (err: unknown, info?: object) => void) {
+    _handleFile(req: { body?: Record<string, unknown> }, file: { stream: Readable; originalname: string; fieldname: string }, cb: (err: unknown, info?: object) => void) {
+      // Field names and filenames reach the database: a NUL byte in any of them is refused unread.
+      const named = [file.fieldname, file.originalname, ...Object.keys(req.body ?? {}), ...Object.values(req.body ?? {}).filter((v) => typeof v === 'string')];
+      if (named.some(hasNul)) {
+        cb(new ValidationError('Request validation failed', { fields: [{ field: file.fieldname, location: 'body', message: 'field names and filenames must not contain NUL bytes' }] }));
+        return;
+      }
       s.media.upload(ctx.state.organizationId, meter ? file.stream.pipe(meter) : file.stream, file.originalname, by).then((m) => {
         media = m;
         cb(null, { size: m.fileSizeBytes });

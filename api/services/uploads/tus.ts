@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { S3Store } from '@tus/s3-store';
 import { Server, type ServerOptions } from '@tus/server';
-import { AppError } from '../../../lib/errors.js';
+import { AppError, ValidationError } from '../../../lib/errors.js';
+import { assertNoNul } from '../../middleware/input-hygiene.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
 import { progressMeter } from './progress.js';
@@ -109,6 +110,15 @@ export function createTusUploads(deps: ApiDeps, sessions: UploadSessions, temp: 
       if (!caller) throw tusError(new AppError(401, 'UNAUTHORIZED', 'Credentials required'));
       const meta = upload.metadata ?? {};
       try {
+        // Nothing can be read from an empty file (no type, no content): refused before anything is stored.
+        if (upload.size === 0) {
+          throw new ValidationError('An empty file cannot be uploaded', { fields: [{ field: 'Upload-Length', location: 'header', message: 'must be at least 1' }] });
+        }
+        // Upload-Metadata is base64: decoded, it may hold anything, and its filename reaches the database.
+        for (const [k, v] of Object.entries(meta)) {
+          assertNoNul(k, 'header', 'Upload-Metadata');
+          if (typeof v === 'string') assertNoNul(v, 'header', `Upload-Metadata.${k}`);
+        }
         await sessions.create(caller.principal, { id: idOf(upload.id), kind: 'tus', filename: meta.filename ?? meta.name ?? 'upload', totalBytes: upload.size ?? null });
       } catch (err) {
         throw tusError(err);
@@ -120,6 +130,8 @@ export function createTusUploads(deps: ApiDeps, sessions: UploadSessions, temp: 
       const session = await sessions.find(idOf(upload.id));
       try {
         if (!session || session.organization.id !== upload.metadata?.organization_id) throw new AppError(404, 'NOT_FOUND', 'Upload not found');
+        // A deferred length that ended at 0 bytes: nothing was stored to read.
+        if (!upload.size) throw new ValidationError('An empty file cannot be uploaded', { fields: [{ field: 'Upload-Length', location: 'header', message: 'must be at least 1' }] });
         await sessions.claim(session);
         const media = await sessions.toMedia(session, await store.read(upload.id));
         return { headers: { 'Mediaflow-Media-Id': media.id } };
