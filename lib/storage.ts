@@ -14,6 +14,7 @@ import {
   plaintextSize,
   unwrapKey,
 } from './envelope.js';
+import { NotFoundError } from './errors.js';
 import { createKeyring, type Keyring } from './keyring.js';
 
 export interface ObjectInfo {
@@ -54,6 +55,14 @@ export function createS3Client(s3: Config['s3'], endpoint: URL = s3.endpoint): C
 export const storageKeyring = (s3: Config['s3']): Keyring => createKeyring(s3.masterKeys, 'STORAGE_MASTER_KEYS');
 
 const noop = () => undefined;
+const isNoSuchKey = (err: unknown) => ['NotFound', 'NoSuchKey'].includes((err as { code?: string }).code ?? '');
+
+/** The object is not (or no longer) in the store: a 404 to a client, never a 500, and no key in the reply. */
+export class ObjectNotFoundError extends NotFoundError {
+  constructor(readonly key: string) {
+    super('Stored content');
+  }
+}
 
 export function createStorage(s3: Config['s3']): ObjectStorage {
   const client = createS3Client(s3);
@@ -88,7 +97,12 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
     },
     async get(key) {
       // The envelope comes with the content in one response: a concurrent overwrite cannot mix them.
-      const res = (await client.getObject(bucket, key)) as IncomingMessage;
+      let res: IncomingMessage;
+      try {
+        res = (await client.getObject(bucket, key)) as IncomingMessage;
+      } catch (err) {
+        throw isNoSuchKey(err) ? new ObjectNotFoundError(key) : err;
+      }
       const raw = res.headers?.[`x-amz-meta-${ENVELOPE_META}`];
       if (typeof raw !== 'string') {
         if (!s3.requireEncryption) return res; // written before encryption existed: see docs/security.md
@@ -113,7 +127,7 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
         const size = typeof raw === 'string' ? plaintextSize(s.size, parseEnvelope(raw).segmentSize) : s.size;
         return { size, contentType: String(s.metaData?.['content-type'] ?? 'application/octet-stream') };
       } catch (err) {
-        if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;
+        if (isNoSuchKey(err)) return null;
         throw err;
       }
     },

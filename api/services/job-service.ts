@@ -11,6 +11,7 @@ import type { ProviderName } from '../../activities/actions/ai.js';
 import type { AiConfig } from '../../lib/config.js';
 import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';
+import { holdJobSlot } from './quota-service.js';
 
 export type JobRow = ProcessingJob;
 
@@ -60,22 +61,26 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
 
       const em = orm.em.fork();
       const id = randomUUID();
-      const job = em.create(ProcessingJobSchema, {
-        id,
-        organization: organizationId,
-        userId: req.userId ?? null,
-        apiKeyId: req.apiKeyId ?? null,
-        inputMedia: input.id,
-        actionId: first.actionId,
-        actionCategory: first.category,
-        parameters: steps[0]!.parameters,
-        status: 'pending',
-        workflowId: workflowIdForJob(id),
-        totalSteps: steps.length,
-        maxRetries: config.lifecycle.maxRetries,
+      // The job is admitted against the concurrent-jobs quota in the transaction that records it.
+      await em.transactional(async (tx) => {
+        await holdJobSlot(tx, config, organizationId);
+        const row = tx.create(ProcessingJobSchema, {
+          id,
+          organization: organizationId,
+          userId: req.userId ?? null,
+          apiKeyId: req.apiKeyId ?? null,
+          inputMedia: input.id,
+          actionId: first.actionId,
+          actionCategory: first.category,
+          parameters: steps[0]!.parameters,
+          status: 'pending',
+          workflowId: workflowIdForJob(id),
+          totalSteps: steps.length,
+          maxRetries: config.lifecycle.maxRetries,
+        });
+        steps.forEach((step, stepIndex) => tx.create(JobStepSchema, { job: row, stepIndex, actionId: step.actionId, parameters: step.parameters }));
       });
-      steps.forEach((step, stepIndex) => em.create(JobStepSchema, { job, stepIndex, actionId: step.actionId, parameters: step.parameters }));
-      await em.flush();
+      const job = await em.findOneOrFail(ProcessingJobSchema, { id });
 
       const workflowInput: ProcessJobInput = {
         jobId: id,
@@ -132,6 +137,8 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       }
       if (job.resultType === 'file' && job.resultMedia) {
         const file = job.resultMedia.getEntity();
+        // Its media file was deleted since (DELETE /media/{id}, retention): gone, not a server error.
+        if (file.status !== 'ready') throw new NotFoundError('Job result', id);
         return {
           kind: 'file',
           stream: await deps.storage.get(file.storagePath),
