@@ -197,7 +197,9 @@ export function createJobBookkeeping(deps: ActivityDeps) {
     async beginRetry(input: { jobId: string; by: string }): Promise<number> {
       return inTx(async (tx) => {
         const job = await tx.findOneOrFail(ProcessingJobSchema, { id: input.jobId });
-        if (job.status !== 'failed') return job.retryCount;
+        // 'queued' with completed_at still set: the API admitted this retry against the quota (a claim).
+        const claimed = job.status === 'queued' && job.completedAt !== null;
+        if (job.status !== 'failed' && !claimed) return job.retryCount;
         job.status = 'queued';
         job.retryCount += 1;
         job.errorCode = null;

@@ -177,4 +177,44 @@ describe('organization quotas', () => {
     await expectError(refused.clone(), 429, 'QUOTA_EXCEEDED');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   });
+
+  test('concurrent_jobs is enforced at insert: a burst of simultaneous submissions admits exactly the quota', async () => {
+    const burst = await h.newTenant();
+    await setQuotas(burst.organizationId, { concurrent_jobs: 3 });
+    const media = await json(await burst.upload(await makeJpeg(16, 16), 'b.jpg', 'image/jpeg'));
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2
+          ? burst.post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 8 + i } })
+          : burst.post('/api/v1/process', { media_id: media.id, steps: [{ action_id: 'img_resize', parameters: { width: 8 + i } }, { action_id: 'img_metadata' }] }),
+      ),
+    );
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array(3).fill(202), ...Array(9).fill(429)]);
+    const [row] = await h.common.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from processing_jobs where organization_id = ?`, [burst.organizationId]);
+    expect(Number(row!.n)).toBe(3);
+  });
+
+  test('a retry takes a concurrent-jobs slot like a submission, atomically', async () => {
+    const r = await h.newTenant();
+    await setQuotas(r.organizationId, { concurrent_jobs: 1 });
+    const media = await json(await r.upload(await makeJpeg(16, 16), 'r.jpg', 'image/jpeg'));
+    const submit = async () => (await json(await r.post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 8 } }))).id as string;
+    const em = () => h.common.orm.em.fork();
+    const failed = await submit();
+    // The first job failed; a second one now holds the only slot.
+    await em().execute(`update processing_jobs set status = 'failed', completed_at = now(), error_code = 'PROCESSING_ERROR' where id = ?`, [failed]);
+    const running = await submit();
+    await expectError(await r.fetch(`/api/v1/jobs/${failed}/retry`, { method: 'POST' }), 429, 'QUOTA_EXCEEDED');
+    expect((await em().execute<{ status: string }[]>(`select status from processing_jobs where id = ?`, [failed]))[0]!.status).toBe('failed');
+    // Once the slot is free, two simultaneous retries of the same job: one is admitted.
+    await em().execute(`update processing_jobs set status = 'completed', completed_at = now() where id = ?`, [running]);
+    const [a, b] = await Promise.all([r.fetch(`/api/v1/jobs/${failed}/retry`, { method: 'POST' }), r.fetch(`/api/v1/jobs/${failed}/retry`, { method: 'POST' })]);
+    // The loser finds the job claimed (409) or the slot taken by the claim (429).
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0]).toBe(202);
+    expect([409, 429]).toContain(statuses[1]);
+    // And the retried job now holds the slot: a new submission waits.
+    await expectError(await r.post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 8 } }), 429, 'QUOTA_EXCEEDED');
+  });
 });

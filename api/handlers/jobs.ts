@@ -11,7 +11,6 @@ export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
   before: [jsonBody(bodyLimitKb), s.idempotency({ operation: 'submitJob', fingerprintBefore: (ctx) => canonicalJson(ctx.request.body) })],
   async handle(ctx, { body }) {
     const principal = ctx.state.principal!;
-    await s.quotas.assertCanSubmitJob(principal.organizationId);
     const job = await s.jobs.submit(ctx.state.organizationId, {
       userId: principal.userId,
       apiKeyId: principal.apiKeyId,

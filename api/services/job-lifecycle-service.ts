@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps.js';
 import type { JobRow, JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
+import { holdJobSlot } from './quota-service.js';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const POLL_MS = 200;
@@ -90,19 +91,35 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
         retriedBy: by,
         ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
       };
-      await temporal.workflow.signalWithStart('processJob', {
-        ...workflowStartOptions(config, job.workflowId!, {
-          input: workflowInput,
-          inputFilename: media.originalFilename,
-          inputSizeBytes: media.fileSizeBytes,
-          mediaType: media.mediaType,
-        }),
-        // The previous run has closed when the retry window is over: a new run may take the id.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        signal: retrySignal,
-        signalArgs: [{ by }],
+      // The retry takes a concurrent-jobs slot atomically: under the organization's lock the failed
+      // job is claimed (queued, completed_at kept until the workflow's beginRetry requeues it), so
+      // neither a concurrent retry of it nor another submission can take the same slot.
+      const claimed = await orm.em.fork().transactional(async (tx) => {
+        await holdJobSlot(tx, config, organizationId);
+        return tx.nativeUpdate(ProcessingJobSchema, { id: job.id, status: 'failed', retryCount: job.retryCount }, { status: 'queued' });
       });
-      return waitForJob(organizationId, id, (j) => j.status !== 'failed' || j.retryCount > job.retryCount, config.lifecycle.cancelWaitMs);
+      if (!claimed) throw new ConflictError('The job is already being retried', { status: 'queued' });
+      const release = () =>
+        orm.em.fork().nativeUpdate(ProcessingJobSchema, { id: job.id, status: 'queued', retryCount: job.retryCount, completedAt: { $ne: null } }, { status: 'failed' });
+      try {
+        await temporal.workflow.signalWithStart('processJob', {
+          ...workflowStartOptions(config, job.workflowId!, {
+            input: workflowInput,
+            inputFilename: media.originalFilename,
+            inputSizeBytes: media.fileSizeBytes,
+            mediaType: media.mediaType,
+          }),
+          // The previous run has closed when the retry window is over: a new run may take the id.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          signal: retrySignal,
+          signalArgs: [{ by }],
+        });
+      } catch (err) {
+        await release().catch(() => undefined);
+        throw err;
+      }
+      // The claim already says queued: wait for the workflow's own requeue (the retry count moves on).
+      return waitForJob(organizationId, id, (j) => j.retryCount > job.retryCount || j.status === 'failed', config.lifecycle.cancelWaitMs);
     },
 
     /** The outputs of the job's completed steps. */

@@ -1,10 +1,35 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { MediaFileSchema, OrganizationSchema, ProcessingJobSchema } from '../../entities/index.js';
-import { LimitExceededError, QuotaExceededError } from '../../lib/errors.js';
+import type { Config } from '../../lib/config.js';
+import { LimitExceededError, NotFoundError, QuotaExceededError } from '../../lib/errors.js';
 import { quotasOf } from '../auth/limits.js';
 import type { ApiDeps } from '../deps.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
+const UNFINISHED = ['pending', 'queued', 'processing'];
+
+/**
+ * The concurrent-jobs quota, enforced where a job is recorded or put back in the queue: inside the
+ * caller's transaction, the organization row is locked (so concurrent submissions of one organization
+ * take turns) and its unfinished jobs counted. The caller inserts or requeues its job in the same
+ * transaction; the lock is held until it commits, so no two callers can both take the last slot.
+ */
+export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<void> {
+  // FOR NO KEY UPDATE: serialises the submitters without blocking the foreign-key checks of other writes.
+  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(
+    `select settings from ${OrganizationSchema.meta.tableName} where id = ? for no key update`,
+    [organizationId],
+  );
+  if (!org) throw new NotFoundError('Organization');
+  const limit = quotasOf(org.settings ?? {}, config).concurrent_jobs;
+  if (limit === 0) return;
+  const [row] = await em.execute<{ n: string }[]>(
+    `select count(*) as n from ${ProcessingJobSchema.meta.tableName} where organization_id = ? and status in (${UNFINISHED.map(() => '?').join(', ')})`,
+    [organizationId, ...UNFINISHED],
+  );
+  if (Number(row?.n ?? 0) >= limit) throw new QuotaExceededError('concurrent_jobs', limit, 5);
+}
 
 /** The organization quotas checked before work starts (0 = unlimited). */
 export function createQuotaService(deps: ApiDeps) {
@@ -31,12 +56,12 @@ export function createQuotaService(deps: ApiDeps) {
       return { maxFileSizeBytes: q.max_file_size_mb > 0 ? q.max_file_size_mb * MIB : undefined, retentionDays: q.retention_days };
     },
 
-    /** Before a job submission: at most `concurrent_jobs` unfinished jobs per organization. */
+    /**
+     * An early refusal for requests that create a job later (a URL import): at most `concurrent_jobs`
+     * unfinished jobs per organization. Only advisory: the job itself is admitted by holdJobSlot.
+     */
     async assertCanSubmitJob(organizationId: string): Promise<void> {
-      const q = await quotas(organizationId);
-      if (q.concurrent_jobs === 0) return;
-      const running = await orm.em.fork().count(ProcessingJobSchema, { organization: organizationId, status: { $in: ['pending', 'queued', 'processing'] } });
-      if (running >= q.concurrent_jobs) throw new QuotaExceededError('concurrent_jobs', q.concurrent_jobs, 5);
+      await orm.em.fork().transactional((em) => holdJobSlot(em, config, organizationId));
     },
   };
 }
