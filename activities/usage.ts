@@ -22,15 +22,21 @@ export interface StepUsage {
 }
 
 /**
- * Inserts the step's usage row unless it exists. Call it inside the transaction that records the
- * step's terminal state: a retried bookkeeping activity then neither doubles nor loses it.
+ * Records the step's usage: one row per (job, step), replaced by each later terminal attempt, so a
+ * step that failed and then succeeded on a job retry is billed for the success (and only once).
+ * Call it inside the transaction that records the step's terminal state: a retried bookkeeping
+ * activity writes the same values again, neither doubling nor losing them.
  */
 export async function recordStepUsage(em: EntityManager, u: StepUsage): Promise<void> {
   await em.execute(
     `insert into "${UsageRecordSchema.meta.tableName}" ("organization_id", "user_id", "api_key_id", "job_id", "step_index", "action_type", "action_id",
        "media_type", "file_size_bytes", "bytes_in", "bytes_out", "processing_time_ms", "ai_provider", "ai_tokens_used", "credits_used")
      values (?, ?, ?, ?, ?, 'PROCESS', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict ("job_id", "step_index") do nothing`,
+     on conflict ("job_id", "step_index") do update set
+       "user_id" = excluded."user_id", "api_key_id" = excluded."api_key_id", "action_id" = excluded."action_id",
+       "media_type" = excluded."media_type", "file_size_bytes" = excluded."file_size_bytes", "bytes_in" = excluded."bytes_in",
+       "bytes_out" = excluded."bytes_out", "processing_time_ms" = excluded."processing_time_ms", "ai_provider" = excluded."ai_provider",
+       "ai_tokens_used" = excluded."ai_tokens_used", "credits_used" = excluded."credits_used", "timestamp" = now()`,
     [
       u.organizationId,
       u.userId ?? null,

@@ -185,26 +185,39 @@ describe('one usage row per step', () => {
     expect(rows[0]!.tokens).toBe(fake.requests[1]!.usage!.input + fake.requests[1]!.usage!.output);
   });
 
-  test('recording a step again (a retried bookkeeping activity) inserts nothing', async () => {
+  test('recording a step again (a retried bookkeeping activity) keeps one row with the same values', async () => {
     const media = await json(await h.upload(await makeJpeg(20, 20), 'again.jpg', 'image/jpeg'));
     const job = await runJob(h, media.id, 'img_metadata');
-    const before = await stepRows(job.id);
-    expect(before).toHaveLength(1);
-    await h.common.orm.em.fork().transactional((em) =>
-      recordStepUsage(em as never, {
-        organizationId: h.tenant.organizationId,
-        jobId: job.id,
-        stepIndex: 0,
-        actionId: 'img_metadata',
-        actionCategory: 'process',
-        mediaType: 'image',
-        bytesIn: 1,
-        bytesOut: 1,
-        processingTimeMs: 1,
-        succeeded: true,
-      }),
-    );
-    expect(await stepRows(job.id)).toEqual(before);
+    const [before] = await stepRows(job.id);
+    expect(before!.n).toBe('1');
+    const record = (succeeded: boolean) =>
+      h.common.orm.em.fork().transactional((em) =>
+        recordStepUsage(em as never, {
+          organizationId: h.tenant.organizationId,
+          jobId: job.id,
+          stepIndex: 0,
+          actionId: 'img_metadata',
+          actionCategory: 'process',
+          mediaType: 'image',
+          bytesIn: 1,
+          bytesOut: 1,
+          processingTimeMs: 1,
+          succeeded,
+        }),
+      );
+    await record(true);
+    await record(true);
+    expect(await stepRows(job.id)).toEqual([{ n: '1', tokens: null, credits: String(before!.credits) }]);
+
+    // A step whose first attempt failed (recorded, 0 credits) and whose job retry then succeeded is
+    // billed for the success, once.
+    await h.common.orm.em.fork().execute('delete from usage_records where job_id = ?', [job.id]);
+    await record(false);
+    expect(Number((await stepRows(job.id))[0]!.credits)).toBe(0);
+    await record(true);
+    const after = await stepRows(job.id);
+    expect(after).toHaveLength(1);
+    expect(Number(after[0]!.credits)).toBe(stepCredits('process', 0, true));
   });
 });
 
