@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
-import { developmentKey, parseKeyring, type MasterKey } from './keyring.js';
+import { parseKeyring, type MasterKey } from './keyring.js';
 
 // The one place that reads the environment. Every bad variable is reported at once.
 export interface Config {
@@ -159,7 +160,8 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     env: oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
     http: {
-      host: str('HOST', '0.0.0.0'),
+      // Loopback unless told otherwise: the production image and chart set HOST=0.0.0.0 themselves.
+      host: str('HOST', '127.0.0.1'),
       port,
       publicUrl: str('API_BASE_URL', `http://localhost:${port}`).replace(/\/$/, ''),
       bodyLimitKb: int('JSON_BODY_LIMIT_KB', 1024, 1),
@@ -184,7 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: str('TEMPORAL_TASK_QUEUE', 'mediaflow'),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || undefined,
       ...temporalTls(env, oneOf, problems),
-      codecKeys: keyring(env, 'TEMPORAL_CODEC_KEYS', 'temporal-payload-codec', problems),
+      codecKeys: keyring(env, 'TEMPORAL_CODEC_KEYS', problems),
       codecCorsOrigins: (env.TEMPORAL_CODEC_CORS_ORIGINS ?? 'http://localhost:8233').split(',').map((o) => o.trim()).filter(Boolean),
     },
     worker: {
@@ -193,13 +195,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     s3: {
       endpoint: url('S3_ENDPOINT', 'http://127.0.0.1:9000'),
-      accessKey: str('S3_ACCESS_KEY', 'minioadmin'),
-      secretKey: str('S3_SECRET_KEY', 'minioadmin'),
+      // No default: `npm start` and the tests generate the credentials of the MinIO they run.
+      accessKey: str('S3_ACCESS_KEY', ''),
+      secretKey: str('S3_SECRET_KEY', ''),
       bucket: str('S3_BUCKET', 'mediaflow'),
       region: str('S3_REGION', 'us-east-1'),
       // minio-js buffers one multipart part in memory per upload: this bounds upload memory.
       partSizeBytes: int('S3_PART_SIZE_MB', 8, 5, 512) * mb,
-      masterKeys: keyring(env, 'STORAGE_MASTER_KEYS', 'storage-master-key', problems),
+      masterKeys: keyring(env, 'STORAGE_MASTER_KEYS', problems),
       requireEncryption: oneOf('STORAGE_REQUIRE_ENCRYPTION', ['true', 'false'] as const, 'false') === 'true',
     },
     media: {
@@ -263,21 +266,33 @@ export function loadConfig(env: Env = process.env): Config {
       },
       providerMapping: aiProviderMapping(str('AI_PROVIDER_MAPPING', ''), problems),
       requestTimeoutMs: int('AI_REQUEST_TIMEOUT_MS', 120_000, 1000),
-      providerKeysMasterKeys: keyring(env, 'PROVIDER_KEYS_MASTER_KEYS', 'organization-provider-keys', problems),
+      providerKeysMasterKeys: keyring(env, 'PROVIDER_KEYS_MASTER_KEYS', problems),
     },
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
 
+// Secrets a development or test process generates for itself when its environment sets none: random,
+// never a string written here, and the same for every loadConfig call of the process. They last as
+// long as the process, so `npm start` generates them once into its data directory and hands them to
+// the API and the worker (lib/local-secrets.ts).
+const ephemeral = new Map<string, Buffer>();
+export const ephemeralSecret = (name: string): Buffer => {
+  let value = ephemeral.get(name);
+  if (!value) ephemeral.set(name, (value = randomBytes(32)));
+  return value;
+};
+const ephemeralText = (name: string): string => ephemeralSecret(name).toString('base64url');
+
 /**
  * A keyring variable ("k2:<base64>,k1:<base64>", first = primary). Unset outside production: one
- * key derived from a fixed label, so local processes agree with no setup. Unset in production: no
- * key, and whatever needs it (storage, the payload codec) refuses to start.
+ * key of this process only (see ephemeralSecret). Unset in production: no key, and whatever needs it
+ * (storage, the payload codec) refuses to start.
  */
-function keyring(env: Env, name: string, devLabel: string, problems: string[]): MasterKey[] {
+function keyring(env: Env, name: string, problems: string[]): MasterKey[] {
   const raw = env[name];
-  if (!raw) return env.NODE_ENV === 'production' ? [] : [developmentKey(devLabel)];
+  if (!raw) return env.NODE_ENV === 'production' ? [] : [{ id: 'ephemeral', key: ephemeralSecret(name) }];
   const parsed = parseKeyring(name, raw);
   problems.push(...parsed.problems);
   return parsed.keys;
@@ -356,11 +371,8 @@ function temporalTls(
   return { tls, tlsCaPath, tlsCertPath, tlsKeyPath, apiKey };
 }
 
-// Like JWT_SECRET: a fixed development/test key so the API and worker agree; production must set its own.
-const DEV_WEBHOOK_SECRET_KEY = 'mediaflow-development-only-webhook-key-do-not-use-in-production';
-
 function webhookConfig(env: Env, int: (name: string, fallback: number, min?: number, max?: number) => number, problems: string[]): WebhookConfig {
-  const secretKey = env.WEBHOOK_SECRET_KEY || (env.NODE_ENV === 'production' ? '' : DEV_WEBHOOK_SECRET_KEY);
+  const secretKey = env.WEBHOOK_SECRET_KEY || (env.NODE_ENV === 'production' ? '' : ephemeralText('WEBHOOK_SECRET_KEY'));
   if (env.WEBHOOK_SECRET_KEY && Buffer.byteLength(env.WEBHOOK_SECRET_KEY) < 32) problems.push('WEBHOOK_SECRET_KEY must be at least 32 bytes');
   const allowedCidrs = (env.WEBHOOK_ALLOWED_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   for (const cidr of allowedCidrs) {
@@ -397,9 +409,6 @@ export interface IntakeConfig {
   downloadLinkMaxTtlSeconds: number;
 }
 
-// Like JWT_SECRET: a fixed development/test key; production must set its own.
-const DEV_DOWNLOAD_LINK_SECRET = 'mediaflow-development-only-download-link-secret-do-not-use';
-
 function intakeConfig(
   env: Env,
   str: (name: string, fallback: string) => string,
@@ -428,7 +437,7 @@ function intakeConfig(
   }
   const secrets = (env.DOWNLOAD_LINK_SECRETS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (secrets.some((k) => Buffer.byteLength(k) < 32)) problems.push('DOWNLOAD_LINK_SECRETS entries must be at least 32 bytes');
-  const downloadLinkSecrets = secrets.length ? secrets : env.NODE_ENV === 'production' ? [] : [DEV_DOWNLOAD_LINK_SECRET];
+  const downloadLinkSecrets = secrets.length ? secrets : env.NODE_ENV === 'production' ? [] : [ephemeralText('DOWNLOAD_LINK_SECRETS')];
   return {
     s3PublicEndpoint,
     presignExpirySeconds: int('PRESIGN_EXPIRY_SECONDS', 900, 60, 7 * 86_400),
@@ -490,9 +499,6 @@ export interface OrganizationDefaults {
   concurrentJobs: number;
 }
 
-// A development/test default so several local API instances agree on the key; production must set its own.
-const DEV_JWT_SECRET = 'mediaflow-development-only-jwt-secret-do-not-use-in-production';
-
 function identityConfig(
   env: Env,
   str: (name: string, fallback: string) => string,
@@ -510,7 +516,7 @@ function identityConfig(
   };
   // Empty in production when unset: only the API needs it, and it refuses to start without it
   // (see createAccessTokens); the worker and migrations run without.
-  const jwtSecret = env.JWT_SECRET || (env.NODE_ENV === 'production' ? '' : DEV_JWT_SECRET);
+  const jwtSecret = env.JWT_SECRET || (env.NODE_ENV === 'production' ? '' : ephemeralText('JWT_SECRET'));
   if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET) < 32) problems.push('JWT_SECRET must be at least 32 bytes');
   return {
     auth: {

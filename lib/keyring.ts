@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** A 256-bit key and the id stored next to everything it protects, so rotation knows which key to use. */
 export interface MasterKey {
   id: string;
@@ -37,15 +35,6 @@ export function parseKeyring(name: string, raw: string): { keys: MasterKey[]; pr
   }
   return { keys, problems };
 }
-
-/**
- * A fixed key derived from a label, for development and tests only: local processes (API, worker,
- * scripts) agree on it without setup. Production never falls back to it (see lib/config.ts).
- */
-export const developmentKey = (label: string): MasterKey => ({
-  id: 'dev',
-  key: createHash('sha256').update(`mediaflow-development-only:${label}:do-not-use-in-production`).digest(),
-});
 
 export function createKeyring(keys: MasterKey[], what: string): Keyring {
   const [primary] = keys;

@@ -3,11 +3,16 @@
 // Environment: TEMPORAL_ADDRESS / S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY) use running servers
 // instead of starting them; DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/mediaflow);
 // PORT (default 3000); MEDIAFLOW_DATA_DIR (default ./data); TEMPORAL_PORT / TEMPORAL_UI_PORT /
-// MINIO_PORT / MINIO_CONSOLE_PORT (defaults 7233 / 8233 / 9000 / 9001) for the servers started here.
+// MINIO_PORT / MINIO_CONSOLE_PORT (defaults 7233 / 8233 / 9000 / 9001) for the servers started here;
+// HOST (default 127.0.0.1) for the API's listening address.
+// Secrets (JWT, signed links, webhook and storage keys, codec keys, MinIO credentials) are generated
+// on the first start into <data dir>/secrets.json (mode 0600) and reused afterwards; a variable set
+// in the environment wins over the file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadOrCreateSecrets } from '../lib/local-secrets.js';
 import { registerSearchAttributes } from './search-attributes.js';
 import { binary, startServices, redact, type RunningServices } from './services.js';
 
@@ -16,9 +21,12 @@ const env = process.env;
 const log = (line: string) => console.log(`[start] ${line}`);
 
 const port = Number(env.PORT || 3000); // validated by the API's own config
-const accessKey = env.S3_ACCESS_KEY || 'minioadmin';
-const secretKey = env.S3_SECRET_KEY || 'minioadmin';
 const dataDir = path.resolve(root, env.MEDIAFLOW_DATA_DIR || 'data');
+const secretsFile = path.join(dataDir, 'secrets.json');
+// What the environment does not set comes from the data directory's own secrets.
+const secrets = Object.fromEntries(Object.entries(loadOrCreateSecrets(secretsFile)).map(([name, value]) => [name, env[name] || value]));
+const accessKey = secrets.S3_ACCESS_KEY!;
+const secretKey = secrets.S3_SECRET_KEY!;
 const portEnv = (name: string, fallback: number): number => {
   const n = Number(env[name] || fallback);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (got "${env[name]}")`);
@@ -128,6 +136,7 @@ async function main(): Promise<void> {
 
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
+    ...secrets,
     DATABASE_URL: services.databaseUrl,
     TEMPORAL_ADDRESS: services.temporalAddress,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE || 'default',
@@ -175,7 +184,7 @@ async function main(): Promise<void> {
       ? `Temporal Web UI  ${services.temporalUiUrl}`
       : `Temporal         ${services.temporalAddress} (external)`,
     services.minioConsoleUrl
-      ? `MinIO console    ${services.minioConsoleUrl} (${accessKey}/${secretKey})`
+      ? `MinIO console    ${services.minioConsoleUrl} (credentials in ${secretsFile})`
       : `S3               ${services.s3Endpoint} (external)`,
     `Postgres         ${redact(services.databaseUrl)}`,
     '',

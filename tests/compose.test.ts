@@ -5,6 +5,7 @@
 // Compose schema: the upstream compose-spec/compose-spec `schema/compose-spec.json`,
 // as shipped (and kept in sync) by the `dclint` npm package at
 // dclint/schemas/compose.schema.json. It is JSON Schema draft-07.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import * as formatsModule from 'ajv-formats';
 import { parse } from 'yaml';
+import { loadConfig } from '../lib/config.js';
 
 // ajv-formats is CommonJS: under Node ESM its default export is the module object itself.
 const addFormats = ((formatsModule as { default?: unknown }).default ?? formatsModule) as (ajv: Ajv) => Ajv;
@@ -207,17 +209,42 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs in production with every secret production requires, overridable and at least 32 bytes by default', () => {
+  it('runs in production with every secret production requires, none of them with a default', () => {
     const env = (services.api as Service).environment as Record<string, string>;
     expect(env.NODE_ENV).toBe('production');
-    for (const name of PRODUCTION_SECRETS) {
-      // `${NAME:-default}`: the operator's value wins; the default is a local example.
-      const match = new RegExp(`^\\$\\{${name}:-(.+)\\}$`).exec(env[name] ?? '');
-      expect([name, Boolean(match)]).toEqual([name, true]);
-      const fallback = match![1]!;
-      const keys = fallback.split(',').map((k) => (name.endsWith('_KEYS') ? Buffer.from(k.split(':')[1] ?? '', 'base64') : Buffer.from(k)));
-      for (const key of keys) expect([name, name.endsWith('_KEYS') ? key.length === 32 : key.length >= 32]).toEqual([name, true]);
+    for (const name of [...PRODUCTION_SECRETS, 'PROVIDER_KEYS_MASTER_KEYS']) {
+      // `${NAME:?message}`: compose refuses to start until the operator sets it; a default would be public.
+      expect([name, /^\$\{[A-Z_]+:\?.+\}$/.test(env[name] ?? '')]).toEqual([name, true]);
     }
+    expect(env.S3_SECRET_KEY).toMatch(/^\$\{MINIO_ROOT_PASSWORD:\?.+\}$/);
+    expect(JSON.stringify(loadCompose())).not.toMatch(/MINIO_ROOT_PASSWORD:-/);
+  });
+
+  it('npm run secrets:env writes every variable compose requires, random each time', () => {
+    const run = () =>
+      Object.fromEntries(
+        execFileSync(process.execPath, ['--import', 'tsx', 'scripts/secrets-env.ts'], { encoding: 'utf8', cwd: root })
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ) as Record<string, string>;
+    const a = run();
+    const b = run();
+    const required = [...read('docker-compose.yml').matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThanOrEqual(PRODUCTION_SECRETS.length);
+    for (const name of required) {
+      expect([name, (a[name] ?? '').length >= 16, a[name] !== b[name]]).toEqual([name, true, true]);
+    }
+    const keys = loadConfig({ ...a, NODE_ENV: 'production' });
+    expect(keys.s3.masterKeys).toHaveLength(1);
+    expect(keys.temporal.codecKeys).toHaveLength(1);
+  });
+
+  it('publishes its ports on loopback only, and the API listens on every interface inside its container', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of ((service as Service).ports ?? []) as string[]) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
+    }
+    expect(((services.api as Service).environment as Record<string, string>).HOST).toBe('0.0.0.0');
   });
 
   it('registers the search attributes in a one-shot after the namespace exists, and api and worker wait for it', () => {

@@ -86,7 +86,7 @@ test("a request's own OpenAI key is used for its job, and is nowhere in clear: h
   for (const secret of [requestKey, marker, FAKE_SPEECH[0]!, wavId]) expect(stored.includes(secret)).toBe(false);
   // ...although they are there, encrypted: the codec opens the workflow's input.
   const input = history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input!.payloads!;
-  expect(Buffer.from(input[0]!.metadata![KEY_ID_METADATA]!).toString()).toBe('dev');
+  expect(Buffer.from(input[0]!.metadata![KEY_ID_METADATA]!).toString()).toBe(h.config.temporal.codecKeys[0]!.id);
   expect(Buffer.from(input[0]!.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
   const opened = Buffer.from((await createPayloadCodec(h.config.temporal).decode(input))[0]!.data!).toString();
   expect(opened).toContain(requestKey);
@@ -138,7 +138,7 @@ describe('codec server for the Temporal Web UI', () => {
     expect(encoded.status).toBe(200);
     const { payloads } = await json(encoded);
     expect(Buffer.from(payloads[0].data, 'base64').toString('latin1')).not.toContain('codec-test');
-    expect(Buffer.from(payloads[0].metadata[KEY_ID_METADATA], 'base64').toString()).toBe('dev');
+    expect(Buffer.from(payloads[0].metadata[KEY_ID_METADATA], 'base64').toString()).toBe(h.config.temporal.codecKeys[0]!.id);
     const decoded = await admin.bearer.post('/api/v1/codec/decode', { payloads });
     expect(await json(decoded)).toEqual({ payloads: [sample()] });
     // Unencrypted payloads pass through; altered ones are refused.

@@ -88,12 +88,12 @@ test('an owner sets the key; replies show only whether it is set and its last 4 
   expect(readText).not.toContain(ORG_KEY);
   expect(JSON.parse(readText)).toEqual(body);
 
-  // At rest: ciphertext under the development key id, and no row of any table holds the key.
+  // At rest: ciphertext under the primary key's id, and no row of any table holds the key.
   expect(await rowsContaining(ORG_KEY)).toEqual([]);
   const [row] = (await h.common.orm.em.getConnection().execute(`select provider, key_id, ciphertext from organization_provider_keys where organization_id = ?`, [
     h.tenant.organizationId,
   ])) as { provider: string; key_id: string; ciphertext: string }[];
-  expect(row).toMatchObject({ provider: 'openai', key_id: 'dev' });
+  expect(row).toMatchObject({ provider: 'openai', key_id: h.config.ai.providerKeysMasterKeys[0]!.id });
   expect(Buffer.from(row!.ciphertext.split('.')[1]!, 'base64url').toString('latin1')).not.toContain(ORG_KEY);
 });
 

@@ -32,7 +32,7 @@ test('what the object store holds is not the plaintext, and the envelope is in t
     const stored = await rawBytes(k);
     expect(stored.includes(marker)).toBe(false);
     expect(stored.length).toBeGreaterThan(body.length);
-    expect(String((await rawMeta(k))[ENVELOPE_META])).toMatch(/^v1;kid=dev;wk=/);
+    expect(String((await rawMeta(k))[ENVELOPE_META])).toMatch(new RegExp(`^v1;kid=${config.s3.masterKeys[0]!.id};wk=`));
     expect(await buffer(await storage.get(k))).toEqual(body);
     expect(await storage.stat(k)).toEqual({ size: body.length, contentType: 'text/plain' });
   }

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 type Services = typeof import('../../scripts/services.js');
+type LocalSecrets = typeof import('../../lib/local-secrets.js');
 type Migrate = typeof import('../../entities/migrate.js');
 type SearchAttributes = typeof import('../../scripts/search-attributes.js');
 
@@ -31,8 +32,11 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
   const { startServices, freePort } = await load<Services>(rootDir, 'scripts/services.ts');
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-test-'));
-  const accessKey = 'mediaflow-test';
-  const secretKey = 'mediaflow-test-secret';
+  // Fresh secrets every run (the API and worker of every test file share them through process.env).
+  const { generateSecrets } = await load<LocalSecrets>(rootDir, 'lib/local-secrets.ts');
+  const secrets = generateSecrets();
+  const accessKey = secrets.S3_ACCESS_KEY!;
+  const secretKey = secrets.S3_SECRET_KEY!;
   const requested = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/mediaflow_test';
   const quiet = process.env.MEDIAFLOW_TEST_VERBOSE ? (l: string) => console.log(`[test-setup] ${l}`) : () => undefined;
 
@@ -51,6 +55,7 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     });
 
     const env = process.env;
+    for (const [name, value] of Object.entries(secrets)) env[name] ||= value;
     env.DATABASE_URL = services.databaseUrl;
     env.TEMPORAL_ADDRESS = services.temporalAddress;
     env.TEMPORAL_NAMESPACE = 'default';
