@@ -77,6 +77,7 @@ const matrix: Record<string, () => Call[]> = {
   // B's job with an id of B's (its input media): the job is not A's, whatever the artifact.
   getJobArtifact: () => [send('GET', `/api/v1/jobs/${ids.job}/artifacts/${ids.media}`)],
   streamJobEvents: () => [send('GET', `/api/v1/jobs/${ids.job}/events`)],
+  getTranscription: () => [send('GET', `/api/v1/transcriptions/${ids.job}`)],
   getOrganization: () => [send('GET', `/api/v1/organizations/${b.organizationId}`)],
   updateOrganization: () => [send('PUT', `/api/v1/organizations/${b.organizationId}`, { name: 'taken over' })],
   deleteOrganization: () => [send('DELETE', `/api/v1/organizations/${b.organizationId}`)],
