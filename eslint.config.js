@@ -4,11 +4,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'api/generated/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'api/generated/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
     rules: {
       // `_`-prefixed names are deliberately unused (placeholders, omitting a field from a copy).

@@ -5,6 +5,8 @@ import { docs } from './docs.js';
 import type { AppState } from './handler.js';
 import { accessLog } from './middleware/access-log.js';
 import { codecCors } from './middleware/codec-cors.js';
+import { cors } from './middleware/cors.js';
+import { webConsole } from './console.js';
 import { usage } from './middleware/usage.js';
 import { errorHandler } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
@@ -34,12 +36,15 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppS
   app.use(tracing(deps.tracer));
   app.use(httpMetrics(deps.metrics));
   app.use(requestId);
+  // Before metering and errors, so preflights cost nothing and error replies stay readable cross-origin.
+  app.use(cors(deps.config.http.corsAllowedOrigins));
   app.use(accessLog(deps.logger));
   // Outside errorHandler, so error replies are metered with their final status.
   app.use(usage(services.usage.recordRequest, deps.logger));
   app.use(errorHandler(deps.logger));
   app.use(inputHygiene());
   app.use(docs('/api/v1/openapi.json'));
+  if (deps.config.console.enabled) app.use(webConsole(deps.config.console.dir));
   app.use(codecCors(deps.config.temporal.codecCorsOrigins));
   app.use(router.routes());
   app.use(methodNotAllowed(router));

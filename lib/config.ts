@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { parseKeyring, type MasterKey } from './keyring.js';
 
 // The one place that reads the environment. Every bad variable is reported at once.
 export interface Config {
   env: 'development' | 'production' | 'test';
-  http: { host: string; port: number; publicUrl: string; bodyLimitKb: number; trustProxy: boolean; shutdownGraceMs: number };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimitKb: number;
+    trustProxy: boolean;
+    shutdownGraceMs: number;
+    /** Browser origins besides the API's own that may call it (CORS_ALLOWED_ORIGINS); none by default. */
+    corsAllowedOrigins: string[];
+  };
+  /** The web console's built files (CONSOLE_DIR, default web/dist); served at / when present. */
+  console: { dir: string; enabled: boolean };
   logLevel: string;
   telemetry: { serviceName: string; otlpTracesEndpoint?: string; workerMetricsPort: number; temporalMetricsBind?: string };
   database: { url: string; poolMax: number };
@@ -167,6 +179,11 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimitKb: int('JSON_BODY_LIMIT_KB', 1024, 1),
       trustProxy: oneOf('TRUST_PROXY', ['true', 'false'] as const, 'false') === 'true',
       shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
+      corsAllowedOrigins: corsOrigins(str('CORS_ALLOWED_ORIGINS', ''), problems),
+    },
+    console: {
+      dir: resolve(str('CONSOLE_DIR', 'web/dist')),
+      enabled: oneOf('CONSOLE_ENABLED', ['true', 'false'] as const, 'true') === 'true',
     },
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     telemetry: {
@@ -559,6 +576,23 @@ function identityConfig(
       concurrentJobs: int('ORG_CONCURRENT_JOBS', 10, 0),
     },
   };
+}
+
+// "https://app.example.com,http://localhost:5173": exact origins (scheme, host, port), no paths or wildcards.
+function corsOrigins(raw: string, problems: string[]): string[] {
+  const out: string[] = [];
+  for (const entry of raw.split(',').map((o) => o.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(entry);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === entry.replace(/\/$/, '')) origin = u.origin;
+    } catch {
+      /* reported below */
+    }
+    if (origin) out.push(origin);
+    else problems.push(`CORS_ALLOWED_ORIGINS entries are origins such as https://app.example.com (got "${entry}")`);
+  }
+  return out;
 }
 
 // "30m", "1h", "1d" or seconds; at least a minute, so a typo cannot hammer storage.

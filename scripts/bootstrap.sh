@@ -102,7 +102,8 @@ _mf_ensure_node_modules() {
 # System packages from apt: ffmpeg/ffprobe (audio actions), tesseract with English data (local
 # OCR), PocketSphinx with its US English model (local transcription), the LibriVox recordings of
 # pocketsphinx-testdata and espeak-ng (transcription tests and benchmark), the DejaVu fonts the OCR
-# tests render text with, and curl.
+# tests render text with, curl, and Chromium (the console's browser tests drive it through
+# playwright-core; no browser is ever downloaded).
 _mf_missing_system_packages() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || echo ffmpeg
   command -v tesseract >/dev/null 2>&1 || echo tesseract-ocr
@@ -113,6 +114,7 @@ _mf_missing_system_packages() {
   [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || echo pocketsphinx-en-us
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || echo pocketsphinx-testdata
   command -v espeak-ng >/dev/null 2>&1 || echo espeak-ng
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || echo chromium
 }
 
 _mf_ensure_system_packages() {

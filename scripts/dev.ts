@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadOrCreateSecrets } from '../lib/local-secrets.js';
+import { ensureConsoleBuilt } from './build-console.js';
 import { registerSearchAttributes } from './search-attributes.js';
 import { binary, startServices, redact, type RunningServices } from './services.js';
 
@@ -150,6 +151,9 @@ async function main(): Promise<void> {
 
   await runMigrations(childEnv);
   if (shuttingDown) return;
+  // The console the API serves at /; rebuilt only when web/ changed.
+  await ensureConsoleBuilt({ log });
+  if (shuttingDown) return;
   // Job workflows carry search attributes (organization, status, actions, media type) for the Web UI.
   if (!env.TEMPORAL_ADDRESS) {
     log('registering the job search attributes');
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
   const lines = [
     'mediaflow is running',
     '',
+    `Web console      http://localhost:${port}/`,
     `API              http://localhost:${port}/api/v1`,
     `API docs         http://localhost:${port}/docs`,
     services.temporalUiUrl

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing (once), then runs Jest (global setup starts Temporal + MinIO).
+# `npm test`: installs what is missing (once), then the web console's component tests (Vitest) and
+# Jest (global setup starts Temporal + MinIO). Arguments go to Jest, and skip the Vitest run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
+if [ "$#" -eq 0 ]; then
+  node node_modules/vitest/vitest.mjs run --root web
+fi
 exec node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"

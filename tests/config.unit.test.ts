@@ -102,3 +102,19 @@ describe('secrets nobody set', () => {
     }
   });
 });
+
+test('CORS_ALLOWED_ORIGINS: none by default; exact origins, anything else reported', () => {
+  expect(loadConfig({}).http.corsAllowedOrigins).toEqual([]);
+  expect(loadConfig({ CORS_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173/' }).http.corsAllowedOrigins).toEqual([
+    'https://app.example.com',
+    'http://localhost:5173',
+  ]);
+  let problems: string[] = [];
+  try {
+    loadConfig({ CORS_ALLOWED_ORIGINS: '*,https://example.com/path,ftp://x.example' });
+  } catch (err) {
+    problems = (err as ConfigError).problems;
+  }
+  expect(problems).toHaveLength(3);
+  expect(problems.every((p) => p.startsWith('CORS_ALLOWED_ORIGINS'))).toBe(true);
+});

@@ -1,0 +1,281 @@
+// The web console in a real browser (Debian's Chromium through playwright-core) against the real
+// platform: the harness's API (which serves the built console) and worker, Temporal, MinIO, Postgres.
+// CONSOLE_SCREENSHOTS=<dir> keeps a screenshot of each page visited.
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { ensureConsoleBuilt } from '../scripts/build-console.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { makeJpeg } from './support/media.js';
+import { noiseWav } from './support/noise-wav.js';
+import { makeWav } from './support/wav.js';
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let h: Harness;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const shots = process.env.CONSOLE_SCREENSHOTS;
+const person = { org: 'Console Test Org', name: 'Grace', email: `grace-${Date.now()}@example.com`, password: 'a long enough passphrase' };
+
+async function shot(name: string) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function jobIdFromUrl(): Promise<string> {
+  await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+  return page.url().split('/').pop()!;
+}
+
+// The person signed in to the browser, as an API client (the harness's own tenant is another organization).
+const me = () => h.as({ accessToken: token });
+let token = '';
+const status = () => page.getByTestId('job-status');
+const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
+
+beforeAll(async () => {
+  await ensureConsoleBuilt();
+  h = await startHarness({ worker: true });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.stop();
+});
+
+test('the API serves the console with long-cached hashed assets, and never in place of /api', async () => {
+  const index = await fetch(`${h.url}/jobs/some-page`, { headers: { accept: 'text/html' } });
+  expect(index.status).toBe(200);
+  expect(index.headers.get('cache-control')).toBe('no-cache');
+  expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+  const html = await index.text();
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(asset).toBeDefined();
+  const js = await fetch(`${h.url}${asset}`);
+  expect(js.status).toBe(200);
+  expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+  // No asset from elsewhere.
+  expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+
+  const api = await fetch(`${h.url}/api/v1/no-such-thing`, { headers: { accept: 'text/html' } });
+  expect(api.status).toBe(404);
+  expect((await json(api)).error.code).toBe('NOT_FOUND');
+  expect((await fetch(`${h.url}/assets/missing-abc123.js`)).status).toBe(404);
+  expect((await fetch(`${h.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+});
+
+test('sign up, keep the session over a reload, and go back to sign-in with a message when it expires', async () => {
+  await page.goto(`${h.url}/`);
+  await page.waitForURL(/\/sign-in$/);
+  await page.getByRole('link', { name: 'Create an organization' }).click();
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await expect(page.getByText('Name your organization').isVisible()).resolves.toBe(true);
+  await page.getByLabel('Organization').fill(person.org);
+  await page.getByLabel('Your name').fill(person.name);
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel(/^Password/).fill(person.password);
+  await shot('01-sign-up');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await page.waitForURL(/\/media$/);
+  await page.getByText('No media yet').waitFor();
+  await page.reload();
+  await page.getByTestId('org-name').getByText(person.org).waitFor();
+
+  // Tokens nobody accepts any more: the console lands on sign-in and says why.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('mediaflow.session')!);
+    s.state.accessToken = 'expired';
+    s.state.accessExpiresAt = 0;
+    s.state.refreshToken = 'revoked';
+    localStorage.setItem('mediaflow.session', JSON.stringify(s));
+  });
+  await page.reload();
+  await page.waitForURL(/\/sign-in$/);
+  await page.getByText('Your session has expired').waitFor();
+  await shot('02-session-expired');
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/media$/);
+  token = await page.evaluate(() => JSON.parse(localStorage.getItem('mediaflow.session')!).state.accessToken as string);
+  const stored = await page.evaluate(() => Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]));
+  expect(stored.map(([k]) => k)).toEqual(['mediaflow.session']);
+});
+
+test('upload an image by drag and drop and audio files through the file picker (a large one resumably)', async () => {
+  const jpeg = await makeJpeg(640, 480);
+  // Drop a file the way a browser does: a drop event carrying a DataTransfer.
+  const drop = await page.evaluateHandle(
+    ({ bytes }) => {
+      // Runs in the page (DOM types are not in this project's lib).
+      const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (b: unknown[], n: string, o: object) => unknown };
+      const dt = new g.DataTransfer();
+      dt.items.add(new g.File([new Uint8Array(bytes)], 'photo.jpg', { type: 'image/jpeg' }));
+      return dt;
+    },
+    { bytes: [...jpeg] },
+  );
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: drop });
+  await page.locator('[data-testid=upload-row]', { hasText: 'photo.jpg' }).getByTestId('upload-state').getByText('done').waitFor();
+
+  await page.locator('#upload-input').setInputFiles([
+    { name: 'tone.wav', mimeType: 'audio/wav', buffer: await makeWav(3) },
+    // Over the tus threshold (16 MiB): about nine minutes of noise, long enough to cancel mid-way.
+    { name: 'long.wav', mimeType: 'audio/wav', buffer: noiseWav(18 * 1024 * 1024) },
+  ]);
+  for (const name of ['tone.wav', 'long.wav']) {
+    await page.locator('[data-testid=upload-row]', { hasText: name }).getByTestId('upload-state').getByText('done').waitFor({ timeout: 60_000 });
+  }
+  await page.getByTestId('media-card').nth(2).waitFor();
+  expect(await page.getByTestId('media-card').count()).toBe(3);
+  await page.locator('[data-testid=media-card] img').first().waitFor();
+  await shot('03-media-library');
+
+  await page.getByTestId('media-card').filter({ hasText: 'tone.wav' }).click();
+  await page.getByTestId('waveform').waitFor();
+  await page.getByRole('heading', { name: 'Details' }).waitFor();
+  await shot('04-media-detail-audio');
+});
+
+test('run an action from its generated form: schema messages, conditional fields, live completion, download', async () => {
+  await page.getByRole('link', { name: 'Run an action' }).first().click();
+  await page.getByLabel('File', { exact: true }).selectOption({ label: 'photo.jpg (image)' });
+
+  // img_crop: left/top apply to the region strategy only.
+  await page.getByLabel('Action', { exact: true }).selectOption('img_crop');
+  await page.getByLabel('Left').waitFor();
+  await page.getByLabel('Strategy').selectOption('attention');
+  await page.getByLabel('Left').waitFor({ state: 'detached' });
+  await page.getByLabel('Strategy').selectOption('region');
+  await page.getByLabel('Left').waitFor();
+
+  await page.getByLabel('Action', { exact: true }).selectOption('img_resize');
+  await page.getByLabel('Width').waitFor();
+  expect(await page.getByLabel('Fit').inputValue()).toBe('cover'); // defaults shown
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByText('Give width or height').waitFor();
+  await page.getByLabel('Width').fill('0');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.getByText('Width must be at least 1').waitFor();
+  await shot('05-run-form-errors');
+  await page.getByLabel('Width').fill('160');
+  await page.getByLabel('Format').selectOption('png');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const id = await jobIdFromUrl();
+  await status().getByText('completed').waitFor({ timeout: 60_000 });
+  await page.getByTestId('result-image').waitFor();
+  await shot('06-job-image-result');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Download result/ }).click()]);
+  const bytes = await readFile((await download.path())!);
+  const meta = await sharp(bytes).metadata();
+  expect(meta).toMatchObject({ format: 'png', width: 160, height: 120 });
+  const job = await json(me().fetch(`/api/v1/jobs/${id}`));
+  expect(job).toMatchObject({ status: 'completed', parameters: { width: 160, format: 'png', fit: 'cover' } });
+});
+
+test('build a pipeline and watch it complete live; a transcript-free audio result shows player and table', async () => {
+  await page.goto(`${h.url}/run`);
+  await page.getByLabel('File', { exact: true }).selectOption({ label: 'tone.wav (audio)' });
+  await page.getByRole('radio', { name: 'Pipeline' }).click();
+  await page.getByLabel('Action', { exact: true }).selectOption('aud_volume');
+  await page.getByLabel('Mode').selectOption('gain');
+  await page.getByLabel('Gain db').fill('-6');
+  await page.getByRole('button', { name: 'Add a step' }).click();
+  await page.getByTestId('step').nth(1).getByLabel('Action', { exact: true }).selectOption('aud_analyze');
+  await page.getByRole('button', { name: 'Add a step' }).click();
+  await page.getByTestId('step').nth(2).getByLabel('Action', { exact: true }).selectOption('aud_generate_waveform');
+  await shot('07-pipeline-form');
+  await page.getByRole('button', { name: 'Run pipeline' }).click();
+  const id = await jobIdFromUrl();
+  // Seen without reloading: the page follows the job's event stream.
+  await status().getByText('completed').waitFor({ timeout: 90_000 });
+  await page.getByTestId('artifact').nth(2).waitFor();
+  await page.getByTestId('waveform').first().waitFor();
+  await page.getByTestId('json-table').first().waitFor();
+  await page.getByTestId('result-image').waitFor();
+  expect(await page.getByTestId('job-step').count()).toBe(3);
+  await shot('08-pipeline-done');
+  const job = await json(me().fetch(`/api/v1/jobs/${id}`));
+  expect(job.steps.map((s: { action_id: string; status: string }) => `${s.action_id}:${s.status}`)).toEqual([
+    'aud_volume:completed',
+    'aud_analyze:completed',
+    'aud_generate_waveform:completed',
+  ]);
+});
+
+test('cancel a running job from the jobs list and retry a failed one from its page', async () => {
+  const long = (await json(me().fetch('/api/v1/media?media_type=audio'))).data.find((m: { original_filename: string }) => m.original_filename === 'long.wav');
+  const running = await json(me().post('/api/v1/process', { media_id: long.id, action_id: 'aud_format_convert', parameters: { format: 'mp3' } }));
+  await page.goto(`${h.url}/jobs`);
+  const row = page.locator(`[data-job-id="${running.id}"]`);
+  await row.and(page.locator('[data-status=processing]')).waitFor({ timeout: 60_000 });
+  await shot('09-jobs-live');
+  await row.getByRole('button', { name: /^Cancel/ }).click();
+  await row.and(page.locator('[data-status=cancelled]')).waitFor({ timeout: 30_000 });
+  expect((await json(me().fetch(`/api/v1/jobs/${running.id}`))).status).toBe('cancelled');
+
+  // A crop larger than the image fails; retrying runs the failed step again.
+  const photo = (await json(me().fetch('/api/v1/media?media_type=image'))).data.find((m: { original_filename: string }) => m.original_filename === 'photo.jpg');
+  const failing = await json(me().post('/api/v1/process', { media_id: photo.id, action_id: 'img_crop', parameters: { width: 5000, height: 10, left: 0, top: 0 } }));
+  await page.goto(`${h.url}/jobs/${failing.id}`);
+  await status().getByText('failed').waitFor({ timeout: 60_000 });
+  await page.getByText('The job failed').waitFor();
+  await shot('10-job-failed');
+  await page.getByRole('button', { name: /^Retry/ }).click();
+  await page.getByTestId('retry-count').getByText('1').waitFor({ timeout: 30_000 });
+  await status().getByText('failed').waitFor({ timeout: 60_000 });
+  expect((await json(me().fetch(`/api/v1/jobs/${failing.id}`))).retry_count).toBe(1);
+});
+
+test('create an API key (secret shown once) and revoke it', async () => {
+  await page.goto(`${h.url}/api-keys`);
+  await page.getByLabel('Name').fill('ci');
+  await page.getByLabel(/Upload and delete media/).check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = (await page.getByTestId('secret').textContent())!.trim();
+  expect(secret).toMatch(/^mf_[0-9A-Za-z]{30}_[0-9A-Za-z]{6}$/);
+  await shot('11-api-key-secret');
+  expect((await h.as({ apiKey: secret }).fetch('/api/v1/media')).status).toBe(200);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  await expect(page.getByTestId('secret').count()).resolves.toBe(0);
+  // The secret is nowhere the browser keeps things.
+  const kept = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })) + page.url();
+  expect(kept).not.toContain(secret);
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Revoke ci' }).click();
+  await page.locator('[data-testid=api-key-row]', { hasText: 'ci' }).getByText('revoked').waitFor();
+  expect((await h.as({ apiKey: secret }).fetch('/api/v1/media')).status).toBe(401);
+});
+
+test('the usage page charts the jobs that ran, also on a phone', async () => {
+  await page.goto(`${h.url}/usage`);
+  await page.getByTestId('usage-jobs').getByText(/^[0-9]+$/).waitFor();
+  expect(Number(await page.getByTestId('usage-jobs').textContent())).toBeGreaterThanOrEqual(4);
+  await page.locator('[data-testid=chart-daily] .recharts-line path').first().waitFor();
+  await page.locator('[data-testid=chart-actions] .recharts-bar-rectangle').first().waitFor();
+  await shot('12-usage');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.getByTestId('usage-jobs').getByText(/^[0-9]+$/).waitFor();
+  await shot('13-usage-phone');
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByTestId('job-row').first().waitFor();
+  await shot('14-jobs-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('button', { name: 'Menu' }).waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/sign-in$/);
+});
