@@ -68,8 +68,8 @@ export function webConsole(dir: string): AppMiddleware {
       ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file.path);
       return;
     }
-    // A missing asset is a 404, not the page; so is anything a browser would not navigate to.
-    if (ctx.path.startsWith('/assets/') || extname(ctx.path) || !ctx.accepts('html') || ctx.get('accept') === '') return next();
+    // A missing asset is a 404, not the page; so is anything but a browser's navigation (which asks for text/html).
+    if (ctx.path.startsWith('/assets/') || extname(ctx.path) || !ctx.get('accept').includes('text/html')) return next();
     let html: string;
     try {
       html = await readFile(join(root, 'index.html'), 'utf8');

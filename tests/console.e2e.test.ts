@@ -71,6 +71,8 @@ test('the API serves the console with long-cached hashed assets, and never in pl
   expect(api.status).toBe(404);
   expect((await json(api)).error.code).toBe('NOT_FOUND');
   expect((await fetch(`${h.url}/assets/missing-abc123.js`)).status).toBe(404);
+  // Scripts asking for anything get the API's 404, not the page.
+  expect((await fetch(`${h.url}/no-such-page`)).status).toBe(404);
   expect((await fetch(`${h.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
 });
 
