@@ -18,8 +18,11 @@ import { buildRouter, methodNotAllowed } from './router.js';
 import { createRoutes } from './routes.js';
 import { createServices } from './services/index.js';
 
+/** The API: a Koa application whose `close` finishes its background work (call it after the server stopped). */
+export type ApiApp = Koa<AppState> & { close(): Promise<void> };
+
 /** The Koa application; everything with side effects comes in through `deps`. */
-export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppState> {
+export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
   const app = new Koa<AppState>({ proxy: deps.config.http.trustProxy });
   const services = createServices(deps);
   const routes = createRoutes(services, doc, {
@@ -48,5 +51,5 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): Koa<AppS
   app.use(codecCors(deps.config.temporal.codecCorsOrigins));
   app.use(router.routes());
   app.use(methodNotAllowed(router));
-  return app;
+  return Object.assign(app, { close: () => services.close() });
 }

@@ -28,6 +28,8 @@ export async function startApi(config: Config) {
       setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs).unref();
       server.closeIdleConnections();
     });
+    // Every request has finished: what they metered is written before the database goes.
+    await app.close();
     await temporal.connection.close();
     await orm.close();
     await tracing.shutdown();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
 import { UserSchema } from './user.js';
+import { credentialTrigger } from './credential-triggers.js';
 
 export const API_KEY_STATUSES = ['active', 'revoked'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
@@ -13,6 +14,7 @@ export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
 export const ApiKeySchema = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
+  triggers: [credentialTrigger('api_keys')],
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()).defaultRaw('gen_random_uuid()'),
     organization: p.manyToOne(OrganizationSchema).ref(),

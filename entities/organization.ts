@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { credentialTrigger } from './credential-triggers.js';
 
 /** Tenant. Everything else hangs off an organization (see DEFAULT_ORGANIZATION_ID in ./orm.js). */
 export const OrganizationSchema = defineEntity({
   name: 'Organization',
   tableName: 'organizations',
+  triggers: [credentialTrigger('organizations')],
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()).defaultRaw('gen_random_uuid()'),
     name: p.string().length(100),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { UserSchema } from './user.js';
+import { credentialTrigger } from './credential-triggers.js';
 
 /**
  * One refresh token (only its SHA-256 is stored). Tokens rotated from one login share a
@@ -9,6 +10,7 @@ import { UserSchema } from './user.js';
 export const RefreshTokenSchema = defineEntity({
   name: 'RefreshToken',
   tableName: 'refresh_tokens',
+  triggers: [credentialTrigger('refresh_tokens')],
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()).defaultRaw('gen_random_uuid()'),
     user: p.manyToOne(UserSchema).ref().deleteRule('cascade'),

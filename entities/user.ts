@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
+import { credentialTrigger } from './credential-triggers.js';
 
 export const USER_ROLES = ['owner', 'admin', 'member'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -15,6 +16,7 @@ export type UserStatus = (typeof USER_STATUSES)[number];
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'users',
+  triggers: [credentialTrigger('users')],
   properties: {
     id: p.uuid().primary().onCreate(() => randomUUID()).defaultRaw('gen_random_uuid()'),
     organization: p.manyToOne(OrganizationSchema).ref(),

@@ -63,6 +63,8 @@ export interface Config {
   lifecycle: LifecycleConfig;
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
+  /** Request usage rows are written in batches at most this often (USAGE_FLUSH_INTERVAL_MS) and at shutdown. */
+  metering: { flushIntervalMs: number; maxBatch: number };
   /** Quotas of an organization whose settings.quotas do not say otherwise (0 = unlimited). */
   organizationDefaults: OrganizationDefaults;
   ai: AiConfig;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
       temporalMetricsBind: env.TEMPORAL_METRICS_BIND === undefined ? '127.0.0.1:9465' : env.TEMPORAL_METRICS_BIND || undefined,
     },
     database: { url: databaseUrl, poolMax: int('DATABASE_POOL_MAX', 10, 1, 1000) },
+    metering: { flushIntervalMs: int('USAGE_FLUSH_INTERVAL_MS', 1000, 10, 60_000), maxBatch: 1000 },
     temporal: {
       address: str('TEMPORAL_ADDRESS', '127.0.0.1:7233'),
       namespace: str('TEMPORAL_NAMESPACE', 'default'),
@@ -496,6 +499,12 @@ export interface AuthConfig {
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
   /** last_used_at of an API key is written at most this often. */
   apiKeyLastUsedResolutionMs: number;
+  /**
+   * How long an API instance reuses a resolved API key or session (AUTH_CACHE_TTL, 0: never).
+   * Revocations, role changes and removals reach every instance at once through Postgres
+   * LISTEN/NOTIFY; the TTL only bounds how stale an entry can be if a notification were missed.
+   */
+  credentialCacheMs: number;
   /** Emails of the platform's operators (lower case): they may call the /admin endpoints. */
   platformAdmins: string[];
 }
@@ -505,6 +514,12 @@ export interface RateLimitConfig {
   /** Failed logins allowed per IP and email within the window, then 429 until it ends. */
   loginFailures: number;
   loginFailureWindowSeconds: number;
+  /**
+   * Share of a limit (percent, RATE_LIMIT_LEASE_PERCENT; 0: a store round trip per request) that an
+   * API instance takes from the shared counter at once and then hands out locally. Never admits
+   * more than the limit; may refuse early by the leases other instances hold unused.
+   */
+  leasePercent: number;
 }
 export interface OrganizationDefaults {
   maxUsers: number;
@@ -549,6 +564,7 @@ function identityConfig(
         parallelism: int('ARGON2_PARALLELISM', 1, 1, 64),
       },
       apiKeyLastUsedResolutionMs: duration('API_KEY_LAST_USED_RESOLUTION', '5m') * 1000,
+      credentialCacheMs: int('AUTH_CACHE_TTL_MS', 5000, 0, 60_000),
       platformAdmins: (env.PLATFORM_ADMIN_EMAILS ?? '')
         .split(',')
         .map((e) => e.trim().toLowerCase())
@@ -564,6 +580,7 @@ function identityConfig(
       },
       loginFailures: int('LOGIN_MAX_FAILURES', 5, 1),
       loginFailureWindowSeconds: duration('LOGIN_FAILURE_WINDOW', '15m'),
+      leasePercent: int('RATE_LIMIT_LEASE_PERCENT', 2, 0, 10),
     },
     organizationDefaults: {
       maxUsers: int('ORG_MAX_USERS', 0, 0),

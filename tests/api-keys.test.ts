@@ -1,6 +1,6 @@
 import { ApiKeySchema, UserSchema } from '../entities/index.js';
 import { sha256Hex } from '../lib/tokens.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { client, type ApiClient } from './support/tenants.js';
 
@@ -92,7 +92,10 @@ test('malformed keys, bad checksums, unknown, revoked and expired keys are 401 I
 
   const expiring = await createKey(h.tenant, { permissions: ['media:read'] });
   expect((await withKey(expiring.api_key).fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+  // Written past the API (as an operator would): every instance hears of it within a second.
   await h.common.orm.em.fork().nativeUpdate(ApiKeySchema, { id: expiring.key_id }, { expiresAt: new Date(Date.now() - 1000) });
+  const refusedAt = await waitFor(async () => ((await withKey(expiring.api_key).fetch(`/api/v1/media/${mediaId}`)).status === 401 ? Date.now() : undefined), 1000, 20);
+  expect(refusedAt).toBeGreaterThan(0);
   await expectError(await withKey(expiring.api_key).fetch(`/api/v1/media/${mediaId}`), 401, 'INVALID_API_KEY');
   expect((await json(await h.fetch(`/api/v1/api-keys/${expiring.key_id}`))).status).toBe('expired');
 

@@ -6,6 +6,7 @@ import { capLimits, quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { can, type Principal } from '../auth/principal.js';
 import { keyPermissions, outranks, type Scope } from '../auth/permissions.js';
 import type { ApiDeps } from '../deps.js';
+import type { CredentialCache } from './credential-cache.js';
 
 export interface KeyInput {
   name?: string;
@@ -14,8 +15,9 @@ export interface KeyInput {
   requestsPerMinute?: number;
 }
 
-export function createApiKeyService(deps: ApiDeps) {
+export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache) {
   const { orm, config, clock, logger } = deps;
+  const changed = (keyId: string) => credentials?.invalidate({ keyId });
 
   /** A key of the caller's organization that the caller may manage: their own, or any with `org:admin`. */
   async function manageable(em: EntityManager, principal: Principal, id: string): Promise<ApiKey> {
@@ -113,6 +115,7 @@ export function createApiKeyService(deps: ApiDeps) {
       if (input.name !== undefined) key.name = input.name;
       if (input.requestsPerMinute !== undefined) key.rateLimits = { requests_per_minute: input.requestsPerMinute };
       await em.flush();
+      changed(key.id);
       return key;
     },
 
@@ -125,6 +128,7 @@ export function createApiKeyService(deps: ApiDeps) {
       key.previousKeyHash = null;
       key.previousKeyExpiresAt = null;
       await em.flush();
+      changed(key.id);
     },
 
     /** A new secret; the old one keeps working for `graceSeconds` (0: stops at once). */
@@ -139,33 +143,43 @@ export function createApiKeyService(deps: ApiDeps) {
       key.keyHash = generated.hash;
       key.keyPreview = generated.preview;
       await em.flush();
+      changed(key.id);
       return { key, secret: generated.key };
     },
 
-    /** An `X-API-Key` value → the principal. Format and checksum are checked before any lookup. */
+    /**
+     * An `X-API-Key` value → the principal. Format and checksum are checked before any lookup;
+     * a key resolved in the last few seconds and not changed since comes from the cache.
+     */
     async authenticate(raw: string): Promise<Principal> {
       const format = checkApiKeyFormat(raw);
       if (format !== 'ok') throw new InvalidApiKeyError(format === 'bad_checksum' ? 'API key checksum mismatch' : 'Malformed API key');
       const hash = sha256Hex(raw);
       const now = clock.now();
+      const cacheId = `key:${hash}`;
+      const cached = credentials?.get(cacheId);
+      if (cached) {
+        touch(cached.principal.apiKeyId!, cached.lastUsedAt, now, () => (cached.lastUsedAt = now.getTime()));
+        return cached.principal;
+      }
+      const version = credentials?.version() ?? 0;
       const em = orm.em.fork();
       const key = await em.findOne(
         ApiKeySchema,
         { $or: [{ keyHash: hash }, { previousKeyHash: hash, previousKeyExpiresAt: { $gt: now } }] },
         { populate: ['keyHash', 'previousKeyHash', 'createdBy', 'organization'] },
       );
-      const matches = key && (digestsEqual(key.keyHash, hash) || (key.previousKeyHash != null && digestsEqual(key.previousKeyHash, hash)));
+      const current = key != null && digestsEqual(key.keyHash, hash);
+      const matches = key && (current || (key.previousKeyHash != null && digestsEqual(key.previousKeyHash, hash)));
       if (!key || !matches || key.status !== 'active') throw new InvalidApiKeyError();
       if (key.expiresAt && key.expiresAt <= now) throw new InvalidApiKeyError('API key has expired');
       const creator = key.createdBy.getEntity();
       const org = key.organization.getEntity();
       if (creator.status !== 'active' || org.deletedAt) throw new InvalidApiKeyError();
 
-      // Coarse: at most one write per key per resolution period, and never in the request's way.
-      if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > config.auth.apiKeyLastUsedResolutionMs) {
-        em.nativeUpdate(ApiKeySchema, { id: key.id }, { lastUsedAt: now }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not record API key use'));
-      }
-      return {
+      let lastUsedAt = key.lastUsedAt?.getTime();
+      touch(key.id, lastUsedAt, now, () => (lastUsedAt = now.getTime()));
+      const principal: Principal = {
         organizationId: org.id,
         userId: creator.id,
         apiKeyId: key.id,
@@ -176,8 +190,22 @@ export function createApiKeyService(deps: ApiDeps) {
           requestsPerDay: quotasOf(org.settings, config).requests_per_day,
         },
       };
+      // Never past the key's expiry, nor past the end of a rotated-out secret's grace period.
+      const ends = [key.expiresAt, current ? null : key.previousKeyExpiresAt].filter((d): d is Date => d != null).map((d) => d.getTime());
+      credentials?.set(cacheId, version, principal, Math.min(Infinity, ...ends), lastUsedAt);
+      return principal;
     },
   };
+
+  /** Coarse: at most one write per key per resolution period, and never in the request's way. */
+  function touch(keyId: string, lastUsedAt: number | undefined, now: Date, written: () => void): void {
+    if (lastUsedAt !== undefined && now.getTime() - lastUsedAt <= config.auth.apiKeyLastUsedResolutionMs) return;
+    written();
+    orm.em
+      .fork()
+      .nativeUpdate(ApiKeySchema, { id: keyId }, { lastUsedAt: now })
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not record API key use'));
+  }
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;

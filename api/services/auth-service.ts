@@ -10,6 +10,7 @@ import { ROLE_PERMISSIONS } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { RateLimitService } from './rate-limit-service.js';
+import type { CredentialCache } from './credential-cache.js';
 
 export interface IssuedSession {
   accessToken: string;
@@ -22,7 +23,7 @@ export interface IssuedSession {
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
-export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
+export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, credentials?: CredentialCache) {
   const { orm, config, clock } = deps;
   const passwords = createPasswordHasher(config.auth.argon2);
   const tokens = createAccessTokens({
@@ -108,6 +109,7 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
       if (!row) throw new UnauthorizedError('Invalid refresh token');
       if (row.usedAt || row.revokedAt) {
         await revokeFamilies(em, { familyId: row.familyId });
+        credentials?.invalidate({ sessionId: row.familyId });
         throw new UnauthorizedError('Refresh token already used; the session has been revoked');
       }
       if (row.expiresAt <= clock.now()) throw new TokenExpiredError('The refresh token has expired');
@@ -115,6 +117,7 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
       const won = await em.nativeUpdate(RefreshTokenSchema, { id: row.id, usedAt: null, revokedAt: null }, { usedAt: clock.now() });
       if (won !== 1) {
         await revokeFamilies(em, { familyId: row.familyId });
+        credentials?.invalidate({ sessionId: row.familyId });
         throw new UnauthorizedError('Refresh token already used; the session has been revoked');
       }
       const user = row.user.getEntity();
@@ -143,6 +146,7 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
     async logout(principal: Principal): Promise<void> {
       if (!principal.sessionId) return;
       await revokeFamilies(orm.em.fork(), { familyId: principal.sessionId, user: principal.userId });
+      credentials?.invalidate({ sessionId: principal.sessionId });
     },
 
     async me(principal: Principal): Promise<{ user: User; organization: Organization }> {
@@ -163,21 +167,34 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
       user.passwordHash = await passwords.hash(req.newPassword);
       await em.flush();
       await revokeFamilies(em, { user: user.id, ...(principal.sessionId ? { familyId: { $ne: principal.sessionId } } : {}) });
+      credentials?.invalidate({ userId: user.id });
     },
 
-    /** A bearer token → the principal, checked against the database on every request. */
+    /**
+     * A bearer token → the principal, checked against the database: the user still active, the
+     * session still live. A token resolved in the last few seconds and not changed since comes
+     * from the cache.
+     */
     async authenticateBearer(token: string): Promise<Principal> {
+      const cacheId = `bearer:${token}`;
+      const cached = credentials?.get(cacheId);
+      if (cached) return cached.principal;
+      const version = credentials?.version() ?? 0;
       const result = await tokens.verify(token);
       if (!result.ok) throw result.reason === 'expired' ? new TokenExpiredError('The access token has expired') : new UnauthorizedError('Invalid access token');
       const { userId, organizationId, sessionId } = result.claims;
       const em = orm.em.fork();
       const [user, live] = await Promise.all([
         em.findOne(UserSchema, { id: userId, organization: { id: organizationId, deletedAt: null }, status: 'active' }, { populate: ['organization'] }),
-        em.count(RefreshTokenSchema, { familyId: sessionId as never, user: userId, revokedAt: null, usedAt: null, expiresAt: { $gt: clock.now() } }),
+        em.findOne(
+          RefreshTokenSchema,
+          { familyId: sessionId as never, user: userId, revokedAt: null, usedAt: null, expiresAt: { $gt: clock.now() } },
+          { fields: ['expiresAt'], orderBy: { expiresAt: 'desc' } },
+        ),
       ]);
-      if (!user || live === 0) throw new UnauthorizedError('The session has ended');
+      if (!user || !live) throw new UnauthorizedError('The session has ended');
       const settings = user.organization.getEntity().settings;
-      return {
+      const principal: Principal = {
         organizationId,
         userId,
         sessionId,
@@ -188,8 +205,17 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService) {
         ],
         limits: { perMinute: capLimits(rateLimitsOf(settings, config), undefined), requestsPerDay: quotasOf(settings, config).requests_per_day },
       };
+      // Never past the token's own expiry nor the session's.
+      credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), live.expiresAt.getTime()));
+      return principal;
     },
   };
+}
+
+/** `exp` of a JWT already verified (epoch ms). */
+function expiryOf(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };
+  return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -10,6 +10,7 @@ import { createJobListing } from './job-listing.js';
 import { createMediaDeletion } from './media-deletion.js';
 import { createMediaListing } from './media-listing.js';
 import { createUsageService } from './usage-service.js';
+import { createCredentialCache } from './credential-cache.js';
 import { createIdempotency } from '../middleware/idempotency.js';
 import { createMediaService } from './media-service.js';
 import { createAdminService } from './admin-service.js';
@@ -32,6 +33,8 @@ export function createServices(deps: ApiDeps) {
   const jobs = createJobService(deps, media);
   const health = createHealthService(deps);
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
+  const credentials = createCredentialCache({ databaseUrl: deps.config.database.url, ttlMs: deps.config.auth.credentialCacheMs, logger: deps.logger });
+  const usage = createUsageService(deps);
   return {
     media,
     jobs,
@@ -42,9 +45,9 @@ export function createServices(deps: ApiDeps) {
     system: createSystemService(deps, health),
     admin: createAdminService(deps, health),
     rateLimits,
-    auth: createAuthService(deps, rateLimits),
-    organizations: createOrganizationService(deps),
-    apiKeys: createApiKeyService(deps),
+    auth: createAuthService(deps, rateLimits, credentials),
+    organizations: createOrganizationService(deps, credentials),
+    apiKeys: createApiKeyService(deps, credentials),
     quotas: createQuotaService(deps),
     // Its own job and quota services: both are stateless views over deps.
     uploads: createUploadServices(deps, media, createJobService(deps, media), createQuotaService(deps)),
@@ -56,10 +59,14 @@ export function createServices(deps: ApiDeps) {
     jobList: createJobListing(deps),
     mediaList: createMediaListing(deps),
     mediaDeletion: createMediaDeletion(deps, media),
-    usage: createUsageService(deps),
+    usage,
     idempotency: createIdempotency(deps),
     codec: createCodecService(deps),
     transcriptions: createTranscriptionService(deps),
+    /** Once the server takes no more requests: queued usage rows written, leases given back, notifications closed. */
+    async close(): Promise<void> {
+      await Promise.all([usage.close(), rateLimits.close(), credentials.close()]);
+    },
   };
 }
 export type Services = ReturnType<typeof createServices>;

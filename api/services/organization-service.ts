@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { RouteClass } from '../../lib/config.js';
 import type { ApiDeps } from '../deps.js';
 import { normalizeEmail } from './auth-service.js';
+import type { CredentialCache } from './credential-cache.js';
 import { providerKeyStoreOf, type StoredKeyChanges, type StoredKeysStatus } from './provider-keys.js';
 
 export interface OrganizationView {
@@ -19,7 +20,7 @@ export interface OrganizationView {
 
 const LISTED_STATUSES = ['active', 'invited', 'suspended'] as const;
 
-export function createOrganizationService(deps: ApiDeps) {
+export function createOrganizationService(deps: ApiDeps, credentials?: CredentialCache) {
   const { orm, config, clock } = deps;
   const providerKeys = providerKeyStoreOf(deps);
 
@@ -79,6 +80,7 @@ export function createOrganizationService(deps: ApiDeps) {
         const users = await em.find(UserSchema, { organization: id });
         await em.nativeUpdate(RefreshTokenSchema, { user: { $in: users.map((u) => u.id) }, revokedAt: null }, { revokedAt: clock.now() });
       });
+      credentials?.invalidate({ organizationId: id });
     },
 
     async listUsers(principal: Principal, id: string): Promise<User[]> {
@@ -147,11 +149,12 @@ export function createOrganizationService(deps: ApiDeps) {
         await em.flush();
         await cutOff(em, user);
       });
+      credentials?.invalidate({ userId });
     },
 
     /** Only owners grant or take away `owner`; the last owner stays an owner. */
     async changeRole(principal: Principal, id: string, userId: string, role: UserRole): Promise<User> {
-      return orm.em.fork().transactional(async (em) => {
+      const changed = await orm.em.fork().transactional(async (em) => {
         await own(em, principal, id);
         await lockOrganization(em, id);
         const user = await member(em, id, userId);
@@ -165,6 +168,8 @@ export function createOrganizationService(deps: ApiDeps) {
         await em.flush();
         return user;
       });
+      credentials?.invalidate({ userId });
+      return changed;
     },
   };
 }

@@ -22,6 +22,26 @@ export interface LimitState {
 
 const TABLE = 'rate_limits'; // created by Migration20261121010000
 const STORE_TIMEOUT_MS = 2000;
+/** The largest lease one instance takes at once, whatever the limit. */
+const MAX_LEASE = 1000;
+const SWEEP_EVERY_MS = 10_000;
+
+/** Points of one counter that this instance took from the store and hands out itself. */
+interface Lease {
+  prefix: string;
+  key: string;
+  points: number;
+  duration: number;
+  /** Taken from the store and not handed out yet. */
+  available: number;
+  /** The store's count once this lease was taken (this instance's unused points included). */
+  consumed: number;
+  /** When the store's window ends (epoch ms). */
+  windowEnd: number;
+  /** The store had nothing left for this window. */
+  exhausted: boolean;
+  claim?: Promise<void>;
+}
 
 /**
  * Counters in Postgres, shared by every API instance. When the store fails or is slow, each
@@ -95,7 +115,84 @@ export function createRateLimitService(opts: { store: LimitStore; config: Config
 
   async function peek(name: string, prefix: string, key: string, points: number, duration: number): Promise<LimitState> {
     const res = await limiter(prefix, points, duration).get(key).catch(() => null);
-    return toState(name, points, duration, res, !res || res.consumedPoints < points);
+    const lease = leases.get(leaseId(prefix, key, points, duration));
+    // Points this instance holds unused are still the caller's.
+    const unused = lease && lease.windowEnd > Date.now() ? lease.available : 0;
+    const state = toState(name, points, duration, res, !res || res.consumedPoints - unused < points);
+    return { ...state, remaining: Math.min(points, state.remaining + unused) };
+  }
+
+  /**
+   * Local allowance: with a lease size above 1, an instance takes that many points from the
+   * shared counter in one round trip (concurrent requests share the claim) and hands them out
+   * without asking the store again until they run out or the window ends. The store never
+   * counts fewer than were admitted, so the limit holds across instances; a caller may be
+   * refused early by the points other instances hold unused (at most leasePercent% of the
+   * limit per other instance), which they give back when they stop.
+   */
+  const leases = new Map<string, Lease>();
+  const leaseId = (prefix: string, key: string, points: number, duration: number) => `${prefix}|${points}|${duration}|${key}`;
+  const leaseSize = (points: number) => Math.min(MAX_LEASE, Math.floor((points * config.rateLimits.leasePercent) / 100));
+  let lastSweep = Date.now();
+
+  function sweep(now: number): void {
+    if (now - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = now;
+    for (const [id, l] of leases) if (!l.claim && l.windowEnd <= now) leases.delete(id);
+  }
+
+  async function claim(l: Lease, size: number): Promise<void> {
+    let res: RateLimiterRes;
+    try {
+      res = await limiter(l.prefix, l.points, l.duration).consume(l.key, size);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      res = err;
+    }
+    const before = res.consumedPoints - size;
+    const granted = Math.max(0, Math.min(size, l.points - before));
+    l.available = granted;
+    l.consumed = before + granted;
+    l.windowEnd = Date.now() + (res.msBeforeNext > 0 ? res.msBeforeNext : l.duration * 1000);
+    l.exhausted = granted < size;
+  }
+
+  async function consumeLeased(name: string, prefix: string, key: string, points: number, duration: number): Promise<LimitState> {
+    const size = leaseSize(points);
+    if (size <= 1) return consume(name, prefix, key, points, duration);
+    const id = leaseId(prefix, key, points, duration);
+    for (;;) {
+      const now = Date.now();
+      sweep(now);
+      let l = leases.get(id);
+      if (l?.claim) {
+        await l.claim;
+        continue;
+      }
+      if (l && l.windowEnd <= now) l = undefined;
+      const state = (allowed: boolean): LimitState => ({
+        name,
+        allowed,
+        limit: points,
+        remaining: allowed ? Math.max(0, points - (l!.consumed - l!.available)) : 0,
+        windowSeconds: duration,
+        resetMs: l!.windowEnd - now,
+      });
+      if (l && l.available > 0) {
+        l.available -= 1;
+        return state(true);
+      }
+      if (l?.exhausted) return state(false);
+      const fresh: Lease = { prefix, key, points, duration, available: 0, consumed: 0, windowEnd: 0, exhausted: false };
+      leases.set(id, fresh);
+      fresh.claim = claim(fresh, size)
+        .catch((err: unknown) => {
+          leases.delete(id);
+          throw err;
+        })
+        .finally(() => (fresh.claim = undefined));
+      await fresh.claim;
+    }
   }
 
   const { loginFailures, loginFailureWindowSeconds: window } = config.rateLimits;
@@ -107,9 +204,9 @@ export function createRateLimitService(opts: { store: LimitStore; config: Config
 
   return {
     /** Counts one request of `routeClass` for `subject` (`key:<id>`, `user:<id>` or `ip:<addr>`). */
-    hit: (routeClass: RouteClass, subject: string, perMinute: number) => consume(routeClass, `rl:${routeClass}`, subject, perMinute, 60),
+    hit: (routeClass: RouteClass, subject: string, perMinute: number) => consumeLeased(routeClass, `rl:${routeClass}`, subject, perMinute, 60),
     peek: (routeClass: RouteClass, subject: string, perMinute: number) => peek(routeClass, `rl:${routeClass}`, subject, perMinute, 60),
-    hitDaily: (organizationId: string, perDay: number) => consume('day', 'quota:day', organizationId, perDay, 86_400),
+    hitDaily: (organizationId: string, perDay: number) => consumeLeased('day', 'quota:day', organizationId, perDay, 86_400),
     peekDaily: (organizationId: string, perDay: number) => peek('day', 'quota:day', organizationId, perDay, 86_400),
 
     /** Failed logins: refused for the rest of the window once there were too many. */
@@ -127,6 +224,14 @@ export function createRateLimitService(opts: { store: LimitStore; config: Config
         const [own] = failureKeys(ip, email);
         await limiter('login:fail', own!.points, window).delete(own!.key).catch(() => undefined);
       },
+    },
+
+    /** At shutdown: the points this instance holds unused go back to the shared counters. */
+    async close(): Promise<void> {
+      const now = Date.now();
+      const unused = [...leases.values()].filter((l) => !l.claim && l.available > 0 && l.windowEnd > now);
+      leases.clear();
+      await Promise.all(unused.map((l) => limiter(l.prefix, l.points, l.duration).reward(l.key, l.available).catch(() => undefined)));
     },
   };
 }

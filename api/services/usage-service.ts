@@ -1,6 +1,7 @@
 import { JOB_STATUSES, MediaFileSchema, ProcessingJobSchema, UsageRecordSchema, type UsageActionType } from '../../entities/index.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { ApiDeps } from '../deps.js';
+import { createUsageBuffer } from './usage-buffer.js';
 
 /** One API request, as the usage middleware saw it once the response was sent. */
 export interface RequestUsage {
@@ -55,31 +56,16 @@ const totals = (r: TotalsRow) => ({
 
 export function createUsageService(deps: ApiDeps) {
   const { orm, clock } = deps;
+  const buffer = createUsageBuffer({ orm, logger: deps.logger, ...deps.config.metering });
   return {
-    /** Called after a response was sent; never lets a failure reach the request. */
+    /** Called after a response was sent: queued, written in the next batch (see usage-buffer.ts). */
     async recordRequest(u: RequestUsage): Promise<void> {
-      await orm.em.fork().execute(
-        `insert into ${T} ("organization_id", "user_id", "api_key_id", "action_type", "endpoint", "http_method", "response_status",
-           "request_ip", "user_agent", "bytes_in", "bytes_out", "processing_time_ms", "file_size_bytes", "media_type")
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          u.organizationId,
-          u.userId ?? null,
-          u.apiKeyId ?? null,
-          u.actionType,
-          u.endpoint.slice(0, 200),
-          u.method.slice(0, 10),
-          u.status,
-          u.ip.slice(0, 45),
-          u.userAgent?.slice(0, 500) ?? null,
-          u.bytesIn,
-          u.bytesOut,
-          Math.round(u.durationMs),
-          u.fileSizeBytes ?? null,
-          u.mediaType?.slice(0, 20) ?? null,
-        ],
-      );
+      buffer.add(u);
     },
+    /** Writes the queued request rows now. */
+    flush: () => buffer.flush(),
+    /** At shutdown, once no request is left: writes the queued rows and stops the timer. */
+    close: () => buffer.close(),
 
     /** `from`/`to` of a usage query: defaults to this month (UTC) until now; from < to. */
     period(from?: string, to?: string): Period {

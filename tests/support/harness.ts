@@ -106,6 +106,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
       }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await temporal.connection.close();
       await common.orm.close();
     },

@@ -1,0 +1,170 @@
+// `npm run bench:api`: throughput and latency of the API's hot paths against a bare baseline
+// measured in the same run. It starts the services the tests use (Temporal, MinIO, a fresh
+// database), the API as its own process (`api/main.ts`, with jobs going to a task queue nobody
+// polls, so POST /process measures the API and not the workers), a bare node:http server doing the
+// same primary-key query with no middleware, and autocannon in a third process for each case.
+//
+//   BENCH_DURATION=10   seconds measured per case (after BENCH_WARMUP=2 seconds of warm-up)
+//   BENCH_CONNECTIONS=50,200
+//   BENCH_CASES=baseline,getJob,listMedia,jobEvents,submitJob   (a subset to run)
+//   BENCH_CPU_PROF=<dir>   runs the API under `node --cpu-prof`, profile written there at exit
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import globalSetup from '../tests/support/global-setup.js';
+import globalTeardown from '../tests/support/global-teardown.js';
+import { makeJpeg } from '../tests/support/media.js';
+import { registerTenant } from '../tests/support/tenants.js';
+import { freePort } from '../scripts/services.js';
+import type { LoadResult, LoadSpec } from './api-load.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const warmup = Number(process.env.BENCH_WARMUP ?? 2);
+const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '50,200').split(',').map(Number);
+const only = process.env.BENCH_CASES?.split(',');
+const poolMax = Number(process.env.DATABASE_POOL_MAX ?? 10);
+
+process.env.TEST_DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/mediaflow_bench_api';
+process.env.LOG_LEVEL ??= 'info';
+const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-bench-api-'));
+const children: ChildProcess[] = [];
+
+function start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const log = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', name === 'baseline' ? 'pipe' : log, log] });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([once(child, 'exit'), sleep(30_000).then(() => child.kill('SIGKILL'))]);
+}
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/api-load.ts', JSON.stringify(spec)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${logDir}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} did not start; see ${logDir}`);
+}
+
+await globalSetup(undefined, { rootDir: root });
+try {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const api = start('api', [...profile, '--import', 'tsx', 'api/main.ts'], {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    API_BASE_URL: url,
+    DATABASE_POOL_MAX: String(poolMax),
+    // Nobody polls this queue: submitted jobs stay queued and the API alone is measured.
+    TEMPORAL_TASK_QUEUE: `bench-unpolled-${randomUUID()}`,
+    // Limits far above the load, so every request is counted and none refused.
+    RATE_LIMIT_AUTH_PER_MINUTE: '10000000',
+    RATE_LIMIT_UPLOAD_PER_MINUTE: '10000000',
+    RATE_LIMIT_JOBS_PER_MINUTE: '10000000',
+    RATE_LIMIT_READ_PER_MINUTE: '10000000',
+    RATE_LIMIT_WRITE_PER_MINUTE: '10000000',
+    ORG_REQUESTS_PER_DAY: '1000000000',
+    ORG_CONCURRENT_JOBS: '0',
+  });
+  await waitUntilUp(`${url}/api/v1/health/live`, api, 'the API');
+
+  // Data: one organization with an API key, 60 images, one job for the reads.
+  const tenant = await registerTenant(url, { name: 'Bench org' });
+  const image = await makeJpeg(64, 48);
+  const media: string[] = [];
+  for (let i = 0; i < 60; i += 6) {
+    const batch = await Promise.all(Array.from({ length: 6 }, (_, j) => tenant.upload(image, `bench-${i + j}.jpg`, 'image/jpeg')));
+    for (const r of batch) media.push(((await r.json()) as { id: string }).id);
+  }
+  const submitBody = JSON.stringify({ media_id: media[0], action_id: 'img_resize', parameters: { width: 32 } });
+  const submitted = await tenant.post('/api/v1/process', JSON.parse(submitBody));
+  if (submitted.status !== 202) throw new Error(`job submission failed: ${submitted.status} ${await submitted.text()}`);
+  const jobId = ((await submitted.json()) as { id: string }).id;
+  // The job's event stream replays its events and ends once the job is terminal (no worker here).
+  const pg = (await import('pg' as string)) as { default: { Client: new (u: string) => { connect(): Promise<void>; query(t: string, v: unknown[]): Promise<unknown>; end(): Promise<void> } } };
+  const db = new pg.default.Client(process.env.DATABASE_URL!);
+  await db.connect();
+  await db.query(`update processing_jobs set status = 'cancelled', completed_at = now() where id = $1`, [jobId]);
+  // Statements the database ran per request (each statement outside a transaction counts as one).
+  const transactions = async () => {
+    await sleep(1200); // the statistics are flushed at most once a second
+    const { rows } = (await db.query(`select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`, [])) as { rows: { n: string }[] };
+    return Number(rows[0]!.n);
+  };
+
+  const baseline = start('baseline', ['--import', 'tsx', 'bench/api-baseline.ts', process.env.DATABASE_URL!, String(poolMax)]);
+  const [line] = (await once(baseline.stdout!, 'data')) as [Buffer];
+  const baseUrl = `http://127.0.0.1:${String(line).trim()}`;
+
+  const key = { 'x-api-key': tenant.apiKey };
+  const cases: { name: string; spec: Omit<LoadSpec, 'connections' | 'durationSeconds' | 'warmupSeconds'> }[] = [
+    { name: 'baseline', spec: { url: `${baseUrl}/jobs/${jobId}` } },
+    { name: 'getJob', spec: { url: `${url}/api/v1/jobs/${jobId}`, headers: key } },
+    { name: 'listMedia', spec: { url: `${url}/api/v1/media?limit=50`, headers: key } },
+    { name: 'jobEvents', spec: { url: `${url}/api/v1/jobs/${jobId}/events`, headers: { ...key, accept: 'text/event-stream' } } },
+    { name: 'submitJob', spec: { url: `${url}/api/v1/process`, method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: submitBody } },
+  ];
+  const label: Record<string, string> = {
+    baseline: 'bare node:http, GET /jobs/{id} (same query)',
+    getJob: 'GET /jobs/{id}',
+    listMedia: 'GET /media?limit=50',
+    jobEvents: 'GET /jobs/{id}/events (SSE, replay and end)',
+    submitJob: 'POST /process (queue nobody polls)',
+  };
+  const rows: { name: string; connections: number; r: LoadResult; perRequest: number }[] = [];
+  for (const connections of connectionCounts) {
+    for (const c of cases.filter((c) => !only || only.includes(c.name) || c.name === 'baseline')) {
+      const before = await transactions();
+      const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
+      const after = await transactions();
+      // Warm-up requests are not in r.requests: an approximation that errs high.
+      const perRequest = (after - before) / Math.max(1, r.requests * (1 + warmup / duration));
+      rows.push({ name: c.name, connections, r, perRequest });
+      process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms\n`);
+    }
+  }
+
+  const base = (connections: number) => rows.find((x) => x.name === 'baseline' && x.connections === connections)!.r;
+  console.log(`\nAPI hot paths, ${duration} s per case after ${warmup} s warm-up; API and baseline each with a pool of ${poolMax} connections\n`);
+  console.log('| case | connections | req/s | p50 (ms) | p95 (ms) | p99 (ms) | non-2xx | db transactions / request | req/s vs baseline |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { name, connections, r, perRequest } of rows) {
+    const ratio = r.requestsPerSecond / Math.max(1, base(connections).requestsPerSecond);
+    console.log(`| ${label[name]} | ${connections} | ${r.requestsPerSecond} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failures} | ${perRequest.toFixed(1)} | ${ratio.toFixed(2)}x |`);
+  }
+  const get200 = rows.find((x) => x.name === 'getJob' && x.connections === 200);
+  const submit50 = rows.find((x) => x.name === 'submitJob' && x.connections === 50);
+  console.log('\nTargets:');
+  if (get200) {
+    const ratio = get200.r.requestsPerSecond / Math.max(1, base(200).requestsPerSecond);
+    console.log(`  GET /jobs/{id} x200: p95 ${get200.r.p95} ms (target < 100) ${get200.r.p95 < 100 ? 'met' : 'MISSED'}; ${ratio.toFixed(2)}x baseline (target >= 0.5) ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
+  }
+  if (submit50) console.log(`  POST /process x50: p95 ${submit50.r.p95} ms (target < 150) ${submit50.r.p95 < 150 ? 'met' : 'MISSED'}`);
+  await db.end();
+} finally {
+  for (const c of children.reverse()) await stop(c);
+  await globalTeardown();
+  if (!process.env.KEEP_TEST_DATA) fs.rmSync(logDir, { recursive: true, force: true });
+  else console.log(`logs kept in ${logDir}`);
+}

@@ -1,0 +1,197 @@
+// The API's hot path across replicas: cached credentials that every instance drops within a
+// second of a change, rate limits taken in leases that still hold across instances, and usage
+// rows written in batches that a graceful stop drains.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
+import { createApp, type ApiApp } from '../api/app.js';
+import type { Config } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { makeJpeg } from './support/media.js';
+import { ALL_SCOPES, client, type ApiClient } from './support/tenants.js';
+
+let h: Harness;
+const running: { server: Server; app: ApiApp }[] = [];
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  for (const { server, app } of running) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await app.close();
+  }
+  await h?.stop();
+});
+
+type Json = Record<string, any>;
+const json = async (res: Response): Promise<Json> => (await res.json()) as Json;
+
+/** Another API replica on the same database, with its own caches, leases and usage buffer. */
+async function replica(change: (c: Config) => Config = (c) => c): Promise<{ url: string; app: ApiApp; stop(): Promise<void> }> {
+  const config = change(h.config);
+  const app = createApp({ ...h.common, config, temporal: h.temporal, logger: createLogger('silent', 't'), clock: { now: () => new Date() }, metrics: h.metrics, tracer: trace.getTracer('t') });
+  const server = createServer(app.callback()).listen(0, '127.0.0.1');
+  const entry = { server, app };
+  running.push(entry);
+  await new Promise((r) => server.once('listening', r));
+  // Caching starts once the replica listens for credential changes.
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    app,
+    async stop() {
+      running.splice(running.indexOf(entry), 1);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await app.close();
+    },
+  };
+}
+
+/** Milliseconds until `probe` answers `status`, polling every 20 ms for at most a second. */
+async function within(probe: () => Promise<Response>, status: number): Promise<number> {
+  const started = Date.now();
+  await waitFor(async () => ((await probe()).status === status ? true : undefined), 1000, 20);
+  return Date.now() - started;
+}
+
+/** Changes a row behind every instance's back: with triggers off, nobody is notified. */
+async function silently(sql: string, params: unknown[]): Promise<void> {
+  await h.common.orm.em.fork().transactional(async (em) => {
+    await em.execute('set local session_replication_role = replica');
+    await em.execute(sql, params);
+  });
+}
+
+describe('credentials cached on every replica, dropped within a second of a change', () => {
+  let a: string;
+  let b: string;
+  let mediaId: string;
+  beforeAll(async () => {
+    a = h.url;
+    b = (await replica()).url;
+    mediaId = (await json(await h.upload(await makeJpeg(8, 8), 'c.jpg', 'image/jpeg'))).id;
+  });
+  const newKey = async (by: ApiClient = h, permissions = ALL_SCOPES) => json(await by.post('/api/v1/api-keys', { name: 'replicas', permissions }));
+
+  test('a key is served from the cache, and its revocation on one replica reaches the other', async () => {
+    const key = await newKey();
+    const onB = client(b, { apiKey: key.api_key });
+    expect((await onB.fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+    // Revoked without telling anyone: the replica still trusts its cached copy (so it is cached).
+    await silently(`update api_keys set status = 'revoked' where id = ?`, [key.key_id]);
+    expect((await onB.fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+    await silently(`update api_keys set status = 'active' where id = ?`, [key.key_id]);
+
+    expect((await client(a, {}).fetch(`/api/v1/api-keys/${key.key_id}`, { method: 'DELETE', headers: { 'x-api-key': h.tenant.apiKey } })).status).toBe(204);
+    expect(await within(() => onB.fetch(`/api/v1/media/${mediaId}`), 401)).toBeLessThan(1000);
+    expect((await json(await onB.fetch(`/api/v1/media/${mediaId}`))).error.code).toBe('INVALID_API_KEY');
+  });
+
+  test('rotation without grace: the old secret stops on every replica', async () => {
+    const key = await newKey();
+    const onB = client(b, { apiKey: key.api_key });
+    expect((await onB.fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+    const rotated = await json(await h.post(`/api/v1/api-keys/${key.key_id}/rotate`, {}));
+    expect(await within(() => onB.fetch(`/api/v1/media/${mediaId}`), 401)).toBeLessThan(1000);
+    expect((await client(b, { apiKey: rotated.api_key }).fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+  });
+
+  test('a role change narrows the keys of that user, and removal ends their sessions, on every replica', async () => {
+    const invite = await json(await h.post(`/api/v1/organizations/${h.tenant.organizationId}/users`, { email: `rep-${Date.now()}@example.test`, name: 'Rep', role: 'admin' }));
+    const session = await json(await h.as({}).post('/api/v1/auth/accept-invitation', { invitation_token: invite.invitation_token, password: 'replica password 1' }));
+    const admin = client(a, { accessToken: session.access_token });
+    const key = await newKey(admin, ['org:admin', 'media:read']);
+    const users = `/api/v1/organizations/${h.tenant.organizationId}/users`;
+    const keyOnB = client(b, { apiKey: key.api_key });
+    const bearerOnB = client(b, { accessToken: session.access_token });
+    expect((await keyOnB.fetch(users)).status).toBe(200);
+    expect((await bearerOnB.fetch(users)).status).toBe(200);
+
+    await h.fetch(`${users}/${session.user.id}/role`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'member' }) }).then(async (r) => expect(r.status).toBe(200));
+    expect(await within(() => keyOnB.fetch(users), 403)).toBeLessThan(1000);
+    expect(await within(() => bearerOnB.fetch(users), 403)).toBeLessThan(1000);
+    expect((await keyOnB.fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);
+
+    expect((await h.fetch(`${users}/${session.user.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await within(() => bearerOnB.fetch(`/api/v1/media/${mediaId}`), 401)).toBeLessThan(1000);
+    expect(await within(() => keyOnB.fetch(`/api/v1/media/${mediaId}`), 401)).toBeLessThan(1000);
+  });
+
+  test('logout on one replica ends the session on the other', async () => {
+    const t = await h.newTenant();
+    const onB = client(b, { accessToken: t.accessToken });
+    expect((await onB.fetch('/api/v1/auth/me')).status).toBe(200);
+    expect((await t.bearer.post('/api/v1/auth/logout', {})).status).toBe(204);
+    expect(await within(() => onB.fetch('/api/v1/auth/me'), 401)).toBeLessThan(1000);
+  });
+
+  test('a quota an operator writes in SQL applies on every replica within a second', async () => {
+    const t = await h.newTenant();
+    const onB = client(b, { apiKey: t.apiKey });
+    const path = `/api/v1/organizations/${t.organizationId}`;
+    expect((await onB.fetch(path)).status).toBe(200);
+    await h.common.orm.em.fork().execute(`update organizations set settings = '{"quotas": {"requests_per_day": 1}}' where id = ?`, [t.organizationId]);
+    expect(await within(() => onB.fetch(path), 429)).toBeLessThan(1000);
+  });
+});
+
+describe('rate limits in leases', () => {
+  test('two replicas never admit more than the limit, refuse early by at most one lease, and give leases back', async () => {
+    // 200 a minute, leases of 5% = 10 points.
+    const lease = (c: Config): Config => ({ ...c, rateLimits: { ...c.rateLimits, leasePercent: 5, perMinute: { ...c.rateLimits.perMinute, read: 200 } } });
+    const one = await replica(lease);
+    const two = await replica(lease);
+    const created = await json(await h.post('/api/v1/api-keys', { name: 'lease', permissions: ['org:admin'] }));
+    const key = created.api_key;
+    const path = `/api/v1/organizations/${h.tenant.organizationId}`;
+    const admitted = { [one.url]: 0, [two.url]: 0 };
+    const remaining: number[] = [];
+    for (let i = 0; i < 240; i++) {
+      const url = i % 3 === 0 ? two.url : one.url;
+      const res = await client(url, { apiKey: key }).fetch(path);
+      if (res.status === 200) {
+        admitted[url]! += 1;
+        if (url === one.url) remaining.push(Number(res.headers.get('x-ratelimit-remaining')));
+      } else {
+        expect({ status: res.status, limit: res.headers.get('x-ratelimit-limit') }).toEqual({ status: 429, limit: '200' });
+      }
+    }
+    const total = admitted[one.url]! + admitted[two.url]!;
+    expect(total).toBeLessThanOrEqual(200);
+    expect(total).toBeGreaterThanOrEqual(190);
+    // The headers count down on each replica.
+    expect(remaining).toEqual([...remaining].sort((x, y) => y - x));
+    const counted = async (keyId: string) => {
+      const [row] = await h.common.orm.em.fork().execute<{ points: number }[]>(`select points from rate_limits where key = ?`, [`rl:read:key:${keyId}`]);
+      return Number(row!.points);
+    };
+    // The store was asked once per lease, not once per request.
+    expect((await counted(created.key_id)) % 10).toBe(0);
+
+    // A fresh window on two instances: a stopping one hands back what it did not use.
+    const other = await json(await h.post('/api/v1/api-keys', { name: 'lease2', permissions: ['org:admin'] }));
+    expect((await client(one.url, { apiKey: other.api_key }).fetch(path)).status).toBe(200);
+    expect(await counted(other.key_id)).toBe(10);
+    await one.stop();
+    expect(await counted(other.key_id)).toBe(1);
+    await two.stop();
+  });
+});
+
+describe('usage metering in batches', () => {
+  test('rows are written in batches, and a graceful stop writes what is queued', async () => {
+    // A long interval: nothing is written before the stop.
+    const r = await replica((c) => ({ ...c, metering: { ...c.metering, flushIntervalMs: 60_000 } }));
+    const t = await h.newTenant();
+    const c = client(r.url, { apiKey: t.apiKey });
+    for (let i = 0; i < 25; i++) expect((await c.fetch(`/api/v1/organizations/${t.organizationId}`)).status).toBe(200);
+    const rows = async () =>
+      Number((await h.common.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from usage_records where api_key_id = ?`, [t.apiKeyId]))[0]!.n);
+    expect(await rows()).toBe(0);
+    await r.stop();
+    expect(await rows()).toBe(25);
+  });
+});
