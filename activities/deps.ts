@@ -8,6 +8,7 @@ import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from './actions/registry.js';
 import type { ActionLimits } from './actions/types.js';
 import type { ImportDeps } from './import-media.js';
+import type { JobStore } from '../lib/job-store.js';
 
 export interface Clock {
   now(): Date;
@@ -18,6 +19,8 @@ export type WebhookActivityConfig = WebhookConfig & { taskQueue: string; apiBase
 
 export interface ActivityDeps {
   orm: MikroORM;
+  /** The only writer of job state (processing_jobs, job_steps, job_events). */
+  jobs: JobStore;
   storage: ObjectStorage;
   actions: ActionRegistry;
   limits: ActionLimits;

@@ -12,11 +12,24 @@ import type { ActivityDeps } from './deps.js';
 import { reportProgress } from './progress.js';
 
 /**
- * Downloads the input to a private directory, runs the action, uploads a file result.
- * Storage and database hiccups throw plain errors (retried); bad input throws a non-retryable failure.
+ * The first version's step activity (runs of that workflow version still schedule it): counts the
+ * attempt, then executes the action.
  */
 export function createRunAction(deps: ActivityDeps) {
+  const execute = createActionExecutor(deps);
   return async function runAction(input: RunActionInput): Promise<StepResult> {
+    await deps.jobs.countAttempt({ jobId: input.jobId, stepIndex: input.stepIndex ?? 0 }).catch((err: unknown) => deps.logger.warn({ err, jobId: input.jobId }, 'attempt count write failed'));
+    return execute(input);
+  };
+}
+
+/**
+ * Downloads the input to a private directory, runs the action, uploads a file result. Called in
+ * an activity. Storage and database hiccups throw plain errors (retried); bad input throws a
+ * non-retryable failure.
+ */
+export function createActionExecutor(deps: ActivityDeps) {
+  return async function execute(input: RunActionInput): Promise<StepResult> {
     const ctx = Context.current();
     const action = deps.actions.get(input.actionId);
     if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
@@ -25,13 +38,14 @@ export function createRunAction(deps: ActivityDeps) {
     const totalSteps = input.totalSteps ?? 1;
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
     const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => ctx.heartbeat(p));
-    await countAttempt(deps, input.jobId, stepIndex);
     if (ctx.info.attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
     const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
     let outcome = 'failed';
     try {
       const inputPath = join(workDir, 'input');
+      const t0 = performance.now();
       await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
+      const t1 = performance.now();
       progress(0.1);
       let output;
       try {
@@ -59,8 +73,13 @@ export function createRunAction(deps: ActivityDeps) {
         throw err;
       }
       outcome = 'completed';
-      logger.info({ resultType: output.type }, 'action completed');
-      if (output.type === 'json') return { type: 'json', data: output.data, ...(output.usage ? { usage: output.usage } : {}) };
+      const t2 = performance.now();
+      // Where a step's time goes (the job engine's profile): download, action.
+      const timings = { downloadMs: Math.round(t1 - t0), actionMs: Math.round(t2 - t1) };
+      if (output.type === 'json') {
+        logger.info({ resultType: output.type, ...timings }, 'action completed');
+        return { type: 'json', data: output.data, ...(output.usage ? { usage: output.usage } : {}) };
+      }
       const key =
         totalSteps === 1
           ? keys.result(input.organizationId, input.jobId, output.extension)
@@ -76,6 +95,7 @@ export function createRunAction(deps: ActivityDeps) {
         throw err;
       }
       const digest = hashing.digest();
+      logger.info({ resultType: output.type, ...timings, uploadMs: Math.round(performance.now() - t2) }, 'action completed');
       return {
         type: 'file',
         key,
@@ -91,14 +111,6 @@ export function createRunAction(deps: ActivityDeps) {
       await rm(workDir, { recursive: true, force: true });
     }
   };
-}
-
-// Attempts over every run of the step, shown on the job's steps; best effort like progress.
-async function countAttempt(deps: ActivityDeps, jobId: string, stepIndex: number): Promise<void> {
-  await deps.orm.em
-    .fork()
-    .execute(`update "job_steps" set "attempts" = "attempts" + 1, "updated_at" = now() where "job_id" = ? and "step_index" = ?`, [jobId, stepIndex])
-    .catch((err: unknown) => deps.logger.warn({ err, jobId }, 'attempt count write failed'));
 }
 
 // The request brought its own provider keys: a registry for this run only, dropped when it ends.

@@ -3,8 +3,9 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
 import { MediaFileSchema } from './media-file.js';
 
-export const JOB_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+import { JOB_STATUSES } from '../lib/job-status.js';
+
+export { JOB_STATUSES, type JobStatus } from '../lib/job-status.js';
 
 export const ACTION_CATEGORIES = ['transcribe', 'modify', 'process'] as const;
 export type ActionCategory = (typeof ACTION_CATEGORIES)[number];

@@ -241,6 +241,9 @@ async function startTemporal(
   else args.push('--ui-port', String(t.uiPort));
   if (t.persistent) args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
   args.push('--log-level', 'warn');
+  // A job's step activity is handed to the worker in the reply to the workflow task that
+  // schedules it (eager dispatch) instead of going through the task queue.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   o.log(`starting Temporal dev server on 127.0.0.1:${t.port}${t.persistent ? ' (state in ' + path.join(o.dataDir, 'temporal.db') + ')' : ''}`);
   const c = startChild(o.dataDir, 'temporal', bin, args);
   started.push(c);

@@ -1,5 +1,5 @@
 // The job lifecycle against real Temporal, MinIO, Postgres, sharp and ffmpeg: pipelines and their
-// artifacts, cancel and retry as signals, progress and its SSE stream, search attributes, and the
+// artifacts, cancel and retry as updates, progress and its SSE stream, search attributes, and the
 // reconciliation of a job whose workflow an operator terminated.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -248,7 +248,7 @@ describe('retry', () => {
     // One workflow run: the first step's activity was scheduled once, the second twice.
     const handle = h.temporal.workflow.getHandle(`job-${failed.id}`);
     expect((await handle.describe()).runId).toBe(runId);
-    expect(scheduled(await history(failed.id), 'runAction')).toBe(3);
+    expect(scheduled(await history(failed.id), 'runJobStep')).toBe(3);
     expect((await json(await h.fetch(`/api/v1/jobs/${failed.id}/artifacts`))).artifacts).toHaveLength(2);
 
     const again = await h.post(`/api/v1/jobs/${failed.id}/retry`, {});
@@ -268,7 +268,7 @@ describe('retry', () => {
     const second = await handle.describe();
     expect(second.runId).not.toBe(first.runId);
     // The new run scheduled only the second step.
-    expect(scheduled(await history(failed.id), 'runAction')).toBe(1);
+    expect(scheduled(await history(failed.id), 'runJobStep')).toBe(1);
   }, 120_000);
 
   test('retrying a job that has not failed is 409, and the maximum is enforced', async () => {

@@ -20,6 +20,7 @@ import { ensureRetentionSchedule } from './retention-schedule.js';
 import { createJobReconciler } from './reconcile.js';
 import { WorkerGroup } from './worker-group.js';
 import { createTemporalClient } from '../lib/temporal-client.js';
+import { createJobStore } from '../lib/job-store.js';
 
 /**
  * Creates the worker. Production loads the prebuilt bundle (WORKFLOW_BUNDLE_PATH); development
@@ -38,6 +39,15 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   const { orm, storage, actions } = await createCommon(config);
   await mkdir(config.worker.tmpDir, { recursive: true });
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const jobs = createJobStore({
+    orm,
+    clock: systemClock,
+    actions,
+    retentionDays: config.media.retentionDays,
+    onFinished: (job) => {
+      if (job.processingTimeMs != null) metrics.jobDuration.observe({ action_id: job.actionId, status: job.status }, job.processingTimeMs / 1000);
+    },
+  });
   // One Worker per task queue (jobs are routed by input size: <queue>-high, <queue>, <queue>-low).
   const options: WorkerOptions = {
     connection,
@@ -59,6 +69,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
     sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
     activities: createActivities({
       orm,
+      jobs,
       storage,
       actions,
       limits: actionLimits(config),
@@ -76,7 +87,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
     shutdownGraceTime: config.http.shutdownGraceMs,
   };
   const temporal = await createTemporalClient(config.temporal);
-  const reconciler = createJobReconciler({ orm, temporal, logger, ...config.lifecycle.reconcile });
+  const reconciler = createJobReconciler({ orm, jobs, temporal, logger, ...config.lifecycle.reconcile });
   const workers = [];
   for (const taskQueue of config.lifecycle.workerTaskQueues) workers.push(await Worker.create({ ...options, taskQueue }));
   const worker = new WorkerGroup(workers, [reconciler]);

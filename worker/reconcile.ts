@@ -1,11 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { appendJobEvent, statusEventData } from '../activities/job-events.js';
 import { ProcessingJobSchema } from '../entities/index.js';
+import { OPEN_JOB_STATUSES } from '../lib/job-status.js';
+import type { JobStore } from '../lib/job-store.js';
 import type { Logger } from '../lib/logger.js';
 import type { Background } from './worker-group.js';
 
-const OPEN = ['pending', 'queued', 'processing'] as const;
 const BATCH = 100;
 
 /** Why a job whose workflow closed without recording an outcome failed, by the workflow's status. */
@@ -22,7 +22,7 @@ const OTHER = { code: 'WORKFLOW_CLOSED', message: 'workflow closed without recor
  * `intervalMs` the worker looks at open jobs untouched for `graceMs` and fails those whose workflow
  * is closed. Several workers may sweep at once: the update only applies to a job still open.
  */
-export function createJobReconciler(deps: { orm: MikroORM; temporal: Client; logger: Logger; intervalMs: number; graceMs: number }): Background & {
+export function createJobReconciler(deps: { orm: MikroORM; jobs: JobStore; temporal: Client; logger: Logger; intervalMs: number; graceMs: number }): Background & {
   sweep(): Promise<number>;
 } {
   let timer: NodeJS.Timeout | undefined;
@@ -32,7 +32,7 @@ export function createJobReconciler(deps: { orm: MikroORM; temporal: Client; log
     const em = deps.orm.em.fork();
     const jobs = await em.find(
       ProcessingJobSchema,
-      { status: { $in: [...OPEN] }, updatedAt: { $lt: new Date(Date.now() - deps.graceMs) } },
+      { status: { $in: [...OPEN_JOB_STATUSES] }, updatedAt: { $lt: new Date(Date.now() - deps.graceMs) } },
       { orderBy: { updatedAt: 'asc' }, limit: BATCH },
     );
     let reconciled = 0;
@@ -40,24 +40,8 @@ export function createJobReconciler(deps: { orm: MikroORM; temporal: Client; log
       const closed = await closedStatus(job.workflowId ?? `job-${job.id}`);
       if (!closed) continue;
       const reason = REASONS[closed] ?? OTHER;
-      await em.fork().transactional(async (tx) => {
-        const fresh = await tx.findOne(ProcessingJobSchema, { id: job.id, status: { $in: [...OPEN] } });
-        if (!fresh) return;
-        const now = new Date();
-        fresh.status = 'failed';
-        fresh.errorCode = reason.code;
-        fresh.errorMessage = reason.message;
-        fresh.completedAt = now;
-        fresh.processingTimeMs = fresh.startedAt ? now.getTime() - fresh.startedAt.getTime() : null;
-        await tx.flush();
-        await tx.execute(`update "job_steps" set "status" = 'failed', "error_code" = ?, "error_message" = ? where "job_id" = ? and "status" = 'processing'`, [
-          reason.code,
-          reason.message,
-          job.id,
-        ]);
-        await appendJobEvent(tx as never, job.id, 'status', statusEventData(fresh));
-        reconciled++;
-      });
+      if (!(await deps.jobs.reconcileClosed(job.id, reason))) continue;
+      reconciled++;
       deps.logger.warn({ jobId: job.id, workflowStatus: closed }, 'job reconciled to failed: its workflow closed without an outcome');
     }
     return reconciled;

@@ -77,7 +77,8 @@ export interface JobError {
   message: string;
 }
 
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type { JobStatus } from '../lib/job-status.js';
+import type { JobStatus } from '../lib/job-status.js';
 
 export interface JobState {
   jobId: string;

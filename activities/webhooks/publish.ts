@@ -5,6 +5,7 @@ import { webhookBody, type WebhookEvent } from '../../lib/webhooks/events.js';
 import { startDelivery } from '../../lib/webhooks/start-delivery.js';
 import type { ActivityDeps } from '../deps.js';
 import { webhookConfigOf } from './config.js';
+import { isTerminal } from '../../lib/job-status.js';
 
 export interface JobEventInput {
   organizationId: string;
@@ -36,7 +37,11 @@ export function createPublishJobEvent(deps: ActivityDeps) {
     if (!endpoints.length) return { deliveryIds: [] };
 
     const job = await em.findOne(ProcessingJobSchema, { id: input.jobId, organization: input.organizationId });
-    const status = STATUS_OF[input.event] ?? job?.status;
+    // The job store's word is final: no webhook says something else than the job's stored status
+    // (nor reports progress of a job that has ended).
+    const expected = STATUS_OF[input.event];
+    if (!job || (expected ? job.status !== expected : isTerminal(job.status))) return { deliveryIds: [] };
+    const status = expected ?? job.status;
     const body = webhookBody(input.event, input.organizationId, deps.clock.now(), {
       job_id: input.jobId,
       action_id: job?.actionId ?? null,

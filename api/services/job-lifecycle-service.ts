@@ -1,18 +1,21 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { JobStepSchema, ProcessingJobSchema, type JobStep } from '../../entities/index.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
-import { cancelSignal, retrySignal } from '../../workflows/process-job.js';
+import { isTerminal } from '../../lib/job-status.js';
+import { cancelUpdate, retrySignal, retryUpdate } from '../../workflows/process-job.js';
 import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
-import type { JobRow, JobService } from './job-service.js';
+import { jobStoreOf, type JobRow, type JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 import { holdJobSlot } from './quota-service.js';
 
-const TERMINAL = ['completed', 'failed', 'cancelled'];
-const POLL_MS = 200;
+/** Why the workflow refused an update (the validator's failure type), if it did. */
+const rejection = (err: unknown): string | undefined =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 
 export interface JobEventRow {
   id: number;
@@ -21,22 +24,77 @@ export interface JobEventRow {
 }
 
 /**
- * What callers do to a running job: cancel and retry (signals to its workflow, which owns the
- * job's state: these only ask and then wait to see the outcome), its steps and artifacts, and its
- * event stream.
+ * What callers do to a running job: cancel and retry (Temporal Updates to its workflow, answered
+ * once the job store holds the new state), its steps and artifacts, and its event stream.
  */
 export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
   const { orm, temporal, config, actions } = deps;
   const storedKeys = providerKeyStoreOf(deps);
+  const store = jobStoreOf(deps);
 
-  /** Re-reads the job until `done` holds or `timeoutMs` passes; returns the last read. */
-  async function waitForJob(organizationId: string, id: string, done: (j: JobRow) => boolean, timeoutMs: number): Promise<JobRow> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const job = await jobs.get(organizationId, id);
-      if (done(job) || Date.now() >= deadline) return job;
-      await sleep(POLL_MS);
+  /**
+   * Waits for an update's answer at most `cancelWaitMs`; then the job is answered as it stands
+   * (the workflow carries the request through on its own).
+   */
+  async function answer<T>(pending: Promise<T>): Promise<T | undefined> {
+    const timer = new AbortController();
+    try {
+      return await Promise.race([pending, sleep(config.lifecycle.cancelWaitMs, undefined, { signal: timer.signal }).then(() => undefined, () => undefined)]);
+    } finally {
+      timer.abort();
     }
+  }
+  const accepted = { waitForStage: WorkflowUpdateStage.ACCEPTED } as const;
+
+  /** The retry update to a run waiting for one; false when no run waits (its window is over). */
+  async function retryRunningWorkflow(job: JobRow, by: string): Promise<boolean> {
+    try {
+      await answer((await temporal.workflow.getHandle(job.workflowId!).startUpdate(retryUpdate, { args: [{ by }], ...accepted })).result());
+      return true;
+    } catch (err) {
+      const why = rejection(err);
+      if (why === 'NO_RETRIES_LEFT') throw new ConflictError('The job has no retries left', { retry_count: job.retryCount, max_retries: job.maxRetries });
+      // Not awaiting a retry although the store says failed: the run is closing or closed.
+      if (err instanceof WorkflowNotFoundError || why === 'JOB_NOT_FAILED') return false;
+      throw err;
+    }
+  }
+
+  /** A new run of the job's workflow that resumes after the steps that succeeded. */
+  async function startRetryRun(organizationId: string, job: JobRow, by: string): Promise<void> {
+    const rows = await steps(job.id);
+    const input = await orm.em.fork().findOneOrFail(ProcessingJobSchema, { id: job.id }, { populate: ['inputMedia'] });
+    const media = input.inputMedia.getEntity();
+    const pipeline = rows.map((row) => {
+      const action = actions.get(row.actionId);
+      if (!action) throw new ConflictError(`Action ${row.actionId} is no longer available`, { action_id: row.actionId });
+      return { actionId: row.actionId, parameters: row.parameters, policy: policyOf(action) };
+    });
+    // A new run cannot recover the first run's request keys; the organization's stored ones are read again.
+    const providerKeys = await storedKeys.forJob(organizationId);
+    const workflowInput: ProcessJobInput = {
+      jobId: job.id,
+      organizationId,
+      inputKey: media.storagePath,
+      inputMimeType: media.mimeType,
+      steps: pipeline,
+      completed: rows.map((r) => (r.status === 'completed' && r.result ? (r.result as unknown as StepResult) : null)),
+      retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: job.maxRetries, count: job.retryCount },
+      retriedBy: by,
+      ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
+    };
+    await temporal.workflow.signalWithStart('processJob', {
+      ...workflowStartOptions(config, job.workflowId!, {
+        input: workflowInput,
+        inputFilename: media.originalFilename,
+        inputSizeBytes: media.fileSizeBytes,
+        mediaType: media.mediaType,
+      }),
+      // The previous run has closed when the retry window is over: a new run may take the id.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      signal: retrySignal,
+      signalArgs: [{ by }],
+    });
   }
 
   const steps = (jobId: string) => orm.em.fork().find(JobStepSchema, { job: jobId }, { orderBy: { stepIndex: 'asc' }, populate: ['resultMedia'] });
@@ -46,14 +104,18 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
 
     async cancel(organizationId: string, id: string, request: CancelRequest): Promise<JobRow> {
       const job = await jobs.get(organizationId, id);
-      if (TERMINAL.includes(job.status)) throw new ConflictError(`Job is already ${job.status}`, { status: job.status });
+      if (isTerminal(job.status)) throw new ConflictError(`Job is already ${job.status}`, { status: job.status });
       try {
-        await temporal.workflow.getHandle(job.workflowId!).signal(cancelSignal, request);
+        await answer((await temporal.workflow.getHandle(job.workflowId!).startUpdate(cancelUpdate, { args: [request], ...accepted })).result());
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new ConflictError('Job is not running', { status: job.status });
-        throw err;
+        if (err instanceof WorkflowNotFoundError) {
+          const now = await jobs.get(organizationId, id);
+          throw new ConflictError(isTerminal(now.status) ? `Job is already ${now.status}` : 'Job is not running', { status: now.status });
+        }
+        if (!rejection(err)) throw err;
       }
-      const after = await waitForJob(organizationId, id, (j) => TERMINAL.includes(j.status), config.lifecycle.cancelWaitMs);
+      // The update answered once the store held the outcome: one read gives it.
+      const after = await jobs.get(organizationId, id);
       if (after.status === 'completed' || after.status === 'failed') {
         throw new ConflictError(`Job ${after.status} before the cancel took effect`, { status: after.status });
       }
@@ -61,8 +123,10 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
     },
 
     /**
-     * Signals the waiting workflow, or (its retry window over) starts a new run of it whose input
-     * carries the outputs of the steps that succeeded: signal-with-start does whichever applies.
+     * Asks the waiting workflow (an update answered once the job is queued again), or, its retry
+     * window over and its run closed, starts a new run whose input carries the outputs of the steps
+     * that succeeded. Either way the retry first takes a concurrent-jobs slot atomically (the job
+     * store's claim, under the organization's lock).
      */
     async retry(organizationId: string, id: string, by: string): Promise<JobRow> {
       const job = await jobs.get(organizationId, id);
@@ -70,56 +134,19 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
       if (job.retryCount >= job.maxRetries) {
         throw new ConflictError('The job has no retries left', { retry_count: job.retryCount, max_retries: job.maxRetries });
       }
-      const rows = await steps(job.id);
-      const input = await orm.em.fork().findOneOrFail(ProcessingJobSchema, { id: job.id }, { populate: ['inputMedia'] });
-      const media = input.inputMedia.getEntity();
-      const pipeline = rows.map((row) => {
-        const action = actions.get(row.actionId);
-        if (!action) throw new ConflictError(`Action ${row.actionId} is no longer available`, { action_id: row.actionId });
-        return { actionId: row.actionId, parameters: row.parameters, policy: policyOf(action) };
-      });
-      // A new run cannot recover the first run's request keys; the organization's stored ones are read again.
-      const providerKeys = await storedKeys.forJob(organizationId);
-      const workflowInput: ProcessJobInput = {
-        jobId: job.id,
-        organizationId,
-        inputKey: media.storagePath,
-        inputMimeType: media.mimeType,
-        steps: pipeline,
-        completed: rows.map((r) => (r.status === 'completed' && r.result ? (r.result as unknown as StepResult) : null)),
-        retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: job.maxRetries, count: job.retryCount },
-        retriedBy: by,
-        ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
-      };
-      // The retry takes a concurrent-jobs slot atomically: under the organization's lock the failed
-      // job is claimed (queued, completed_at kept until the workflow's beginRetry requeues it), so
-      // neither a concurrent retry of it nor another submission can take the same slot.
-      const claimed = await orm.em.fork().transactional(async (tx) => {
-        await holdJobSlot(tx, config, organizationId);
-        return tx.nativeUpdate(ProcessingJobSchema, { id: job.id, status: 'failed', retryCount: job.retryCount }, { status: 'queued' });
-      });
-      if (!claimed) throw new ConflictError('The job is already being retried', { status: 'queued' });
-      const release = () =>
-        orm.em.fork().nativeUpdate(ProcessingJobSchema, { id: job.id, status: 'queued', retryCount: job.retryCount, completedAt: { $ne: null } }, { status: 'failed' });
+      if (!(await store.claimRetry(job.id, job.retryCount, (tx) => holdJobSlot(tx, config, organizationId)))) {
+        throw new ConflictError('The job is already being retried', { status: 'queued' });
+      }
       try {
-        await temporal.workflow.signalWithStart('processJob', {
-          ...workflowStartOptions(config, job.workflowId!, {
-            input: workflowInput,
-            inputFilename: media.originalFilename,
-            inputSizeBytes: media.fileSizeBytes,
-            mediaType: media.mediaType,
-          }),
-          // The previous run has closed when the retry window is over: a new run may take the id.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          signal: retrySignal,
-          signalArgs: [{ by }],
-        });
+        if (await retryRunningWorkflow(job, by)) return await jobs.get(organizationId, id);
+        await startRetryRun(organizationId, job, by);
       } catch (err) {
-        await release().catch(() => undefined);
+        await store.releaseRetryClaim(job.id, job.retryCount).catch(() => undefined);
         throw err;
       }
-      // The claim already says queued: wait for the workflow's own requeue (the retry count moves on).
-      return waitForJob(organizationId, id, (j) => j.retryCount > job.retryCount || j.status === 'failed', config.lifecycle.cancelWaitMs);
+      // The new run requeues the job too (idempotently); doing it here answers with it queued.
+      await store.beginRetry({ jobId: job.id, by });
+      return jobs.get(organizationId, id);
     },
 
     /** The outputs of the job's completed steps. */
@@ -165,12 +192,12 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
             for (const row of rows) {
               last = Number(row.id);
               out.write(`id: ${row.id}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`);
-              ended = row.type === 'status' && TERMINAL.includes(String(row.data.status));
+              ended = row.type === 'status' && isTerminal(String(row.data.status));
             }
             if (ended && rows.length < 500) break;
             if (!rows.length) {
               const [current] = await em.execute<{ status: string }[]>(`select "status" from "processing_jobs" where "id" = ?`, [job.id]);
-              if (!current || TERMINAL.includes(current.status)) break;
+              if (!current || isTerminal(current.status)) break;
               if (Date.now() - beat > 15_000) {
                 out.write(': keep-alive\n\n');
                 beat = Date.now();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { JobStepSchema, ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
-import { appendJobEvent, statusEventData } from '../../activities/job-events.js';
+import { ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
+import { createJobStore } from '../../lib/job-store.js';
 import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
@@ -38,9 +38,14 @@ export interface SubmitJob {
   providerKeys?: ProviderKeys;
 }
 
+/** The job store as the API uses it (stateless: any number may exist). */
+export const jobStoreOf = (deps: ApiDeps) =>
+  createJobStore({ orm: deps.orm, clock: deps.clock, actions: deps.actions, retentionDays: deps.config.media.retentionDays });
+
 export function createJobService(deps: ApiDeps, media: MediaService) {
-  const { orm, temporal, actions, config, clock, logger } = deps;
+  const { orm, temporal, actions, config, logger } = deps;
   const storedKeys = providerKeyStoreOf(deps);
+  const store = jobStoreOf(deps);
   return {
     /**
      * Records the job, then starts its workflow (id derived from the job id, so a repeated start
@@ -62,25 +67,18 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       const em = orm.em.fork();
       const id = randomUUID();
       // The job is admitted against the concurrent-jobs quota in the transaction that records it.
-      await em.transactional(async (tx) => {
-        await holdJobSlot(tx, config, organizationId);
-        const row = tx.create(ProcessingJobSchema, {
-          id,
-          organization: organizationId,
-          userId: req.userId ?? null,
-          apiKeyId: req.apiKeyId ?? null,
-          inputMedia: input.id,
-          actionId: first.actionId,
-          actionCategory: first.category,
-          parameters: steps[0]!.parameters,
-          status: 'pending',
-          workflowId: workflowIdForJob(id),
-          totalSteps: steps.length,
-          maxRetries: config.lifecycle.maxRetries,
-        });
-        steps.forEach((step, stepIndex) => tx.create(JobStepSchema, { job: row, stepIndex, actionId: step.actionId, parameters: step.parameters }));
+      const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), {
+        id,
+        organizationId,
+        userId: req.userId ?? null,
+        apiKeyId: req.apiKeyId ?? null,
+        inputMediaId: input.id,
+        actionId: first.actionId,
+        actionCategory: first.category,
+        workflowId: workflowIdForJob(id),
+        maxRetries: config.lifecycle.maxRetries,
+        steps,
       });
-      const job = await em.findOneOrFail(ProcessingJobSchema, { id });
 
       const workflowInput: ProcessJobInput = {
         jobId: id,
@@ -104,19 +102,12 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
           logger.error({ err, jobId: id }, 'could not start the job workflow');
-          job.status = 'failed';
-          job.errorCode = 'SERVICE_UNAVAILABLE';
-          job.errorMessage = 'the job could not be queued';
-          job.completedAt = clock.now();
-          await em.flush();
+          await store.failSubmission(id, { code: 'SERVICE_UNAVAILABLE', message: 'the job could not be queued' });
           throw new ServiceUnavailableError('The job could not be queued; try again later', { job_id: id });
         }
       }
-      // The workflow may already have moved the job on; only a pending job becomes queued.
-      const queuedAt = clock.now();
-      const queued = await em.nativeUpdate(ProcessingJobSchema, { id, status: 'pending' }, { status: 'queued', queuedAt });
+      await store.markQueued(id);
       await em.refresh(job);
-      if (queued) await appendJobEvent(em as never, id, 'status', statusEventData(job));
       return job;
     },
 

@@ -3,7 +3,7 @@
 // and a worker running the real workflow bundle against activities the test hands in.
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../../lib/logger.js';
 import { installTemporalLogging } from '../../lib/temporal-logging.js';
 import { binary } from '../../scripts/services.js';
@@ -16,7 +16,9 @@ export interface WorkflowTestEnv {
    * Runs `fn` while a worker on a fresh task queue serves the workflows with `activities`
    * (plain functions: mocks of the real ones), then shuts it down.
    */
-  withWorker<T>(activities: object, fn: (taskQueue: string) => Promise<T>): Promise<T>;
+  withWorker<T>(activities: object, fn: (taskQueue: string) => Promise<T>, options?: Partial<WorkerOptions>): Promise<T>;
+  /** The workflow bundle the workers run (for replays). */
+  workflowBundle: WorkflowBundle;
   teardown(): Promise<void>;
 }
 
@@ -41,9 +43,10 @@ export async function createWorkflowTestEnv(): Promise<WorkflowTestEnv> {
   const workflowBundle = await bundle;
   return {
     env,
-    async withWorker(activities, fn) {
+    workflowBundle,
+    async withWorker(activities, fn, options = {}) {
       const taskQueue = `wf-test-${randomUUID()}`;
-      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities, ...options });
       return worker.runUntil(() => fn(taskQueue));
     },
     teardown: () => env.teardown(),

@@ -16,6 +16,7 @@ import { createStorage, keys, type ObjectStorage } from '../../../lib/storage.js
 import { childProcesses, makeAudio, noise } from '../../../tests/support/audio.js';
 import { systemClock } from '../../deps.js';
 import { createRunAction } from '../../run-action.js';
+import { createJobStore } from '../../../lib/job-store.js';
 import { createActionRegistry } from '../registry.js';
 import convert from './format-convert.js';
 
@@ -46,6 +47,7 @@ test('cancelling runAction mid-conversion kills ffmpeg and uploads nothing', asy
 
   const runAction = createRunAction({
     orm,
+    jobs: createJobStore({ orm, clock: systemClock, retentionDays: 30 }),
     storage,
     actions: createActionRegistry([convert as never]),
     limits: { image: { maxResolution: 8192 }, audio: { maxDurationSeconds: 3600 } },

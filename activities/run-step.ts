@@ -1,0 +1,49 @@
+import { Context } from '@temporalio/activity';
+import { isTerminal, type TerminalJobStatus } from '../lib/job-status.js';
+import type { RunActionInput, StepResult } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { createActionExecutor } from './run-action.js';
+
+export interface RunJobStepInput extends RunActionInput {
+  stepIndex: number;
+  totalSteps: number;
+  /** Size of the step's input when it is an earlier step's file; null: the job's input file. */
+  inputSizeBytes: number | null;
+  /** The last step: its output completes the job, in the transaction that records it. */
+  completesJob: boolean;
+}
+
+/** The step's output, or the terminal status the job store already held (then nothing ran or was recorded). */
+export type JobStepOutcome = { result: StepResult } | { terminal: TerminalJobStatus };
+
+/**
+ * One step of a job with its bookkeeping (see workflows/process-job-v2.ts for why it is folded in):
+ * the job store starts the step (the job becomes processing, the attempt is counted), the action
+ * runs, and the store records its output and usage, and for the last step completes the job, in
+ * one transaction. A retried attempt whose predecessor already recorded the output returns that
+ * output without running again; a job the store holds as terminal neither runs nor bills.
+ */
+export function createRunJobStep(deps: ActivityDeps) {
+  const execute = createActionExecutor(deps);
+  return async function runJobStep(input: RunJobStepInput): Promise<JobStepOutcome> {
+    const at = { jobId: input.jobId, stepIndex: input.stepIndex };
+    const t0 = performance.now();
+    const start = await deps.jobs.startStep(at);
+    if (!start.run) return 'terminal' in start ? { terminal: start.terminal } : { result: start.result };
+    const t1 = performance.now();
+    const result = await execute(input);
+    const t2 = performance.now();
+    const recorded = await deps.jobs.finishStep({ ...at, inputSizeBytes: input.inputSizeBytes, result, complete: input.completesJob });
+    // The bookkeeping's share of the step (with the executor's own timings, the job engine's profile).
+    deps.logger.info({ jobId: input.jobId, stepIndex: input.stepIndex, startMs: Math.round(t1 - t0), executeMs: Math.round(t2 - t1), recordMs: Math.round(performance.now() - t2) }, 'step recorded');
+    if (!recorded.recorded && isTerminal(recorded.status) && recorded.status !== 'completed') {
+      // The job ended (cancelled, reconciled) while the action ran: its output must not outlive it.
+      if (result.type === 'file') {
+        await deps.storage.remove(result.key).catch((err: unknown) => deps.logger.warn({ err, key: result.key }, 'could not remove an unrecorded result'));
+      }
+      return { terminal: recorded.status };
+    }
+    if (Context.current().info.attempt > 1 && !recorded.recorded) deps.logger.info({ jobId: input.jobId, stepIndex: input.stepIndex }, 'step output already recorded by an earlier attempt');
+    return { result };
+  };
+}
