@@ -8,12 +8,10 @@ import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from './actions/registry.js';
 import type { ActionLimits } from './actions/types.js';
 import type { ImportDeps } from './import-media.js';
-import type { JobStore } from '../lib/job-store.js';
+import type { JobStore } from '../domain/job-store.js';
 
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from '../domain/clock.js';
+import type { Clock } from '../domain/clock.js';
 
 export type WebhookActivityConfig = WebhookConfig & { taskQueue: string; apiBaseUrl: string };
 

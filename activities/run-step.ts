@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { isTerminal, type TerminalJobStatus } from '../lib/job-status.js';
+import { isTerminal, type TerminalJobStatus } from '../workflows/job-status.js';
 import type { RunActionInput, StepResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { createActionExecutor } from './run-action.js';

@@ -3,9 +3,9 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { MediaFileSchema } from './media-file.js';
 import { ProcessingJobSchema } from './processing-job.js';
 
-import { STEP_STATUSES } from '../lib/job-status.js';
+import { STEP_STATUSES } from '../workflows/job-status.js';
 
-export { STEP_STATUSES, type StepStatus } from '../lib/job-status.js';
+export { STEP_STATUSES, type StepStatus } from '../workflows/job-status.js';
 
 /**
  * One step of a job's pipeline. Its row is also the step's artifact: a file output is a media_files

@@ -3,9 +3,9 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
 import { MediaFileSchema } from './media-file.js';
 
-import { JOB_STATUSES } from '../lib/job-status.js';
+import { JOB_STATUSES } from '../workflows/job-status.js';
 
-export { JOB_STATUSES, type JobStatus } from '../lib/job-status.js';
+export { JOB_STATUSES, type JobStatus } from '../workflows/job-status.js';
 
 export const ACTION_CATEGORIES = ['transcribe', 'modify', 'process'] as const;
 export type ActionCategory = (typeof ACTION_CATEGORIES)[number];

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { IdempotencyKeySchema, MediaFileSchema } from '../entities/index.js';
-import { recordStepUsage } from '../activities/usage.js';
+import { recordStepUsage } from '../domain/usage.js';
 import { stepCredits } from '../lib/credits.js';
 import { ensureRetentionSchedule } from '../worker/retention-schedule.js';
 import { startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';

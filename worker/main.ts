@@ -20,7 +20,7 @@ import { ensureRetentionSchedule } from './retention-schedule.js';
 import { createJobReconciler } from './reconcile.js';
 import { WorkerGroup } from './worker-group.js';
 import { createTemporalClient } from '../lib/temporal-client.js';
-import { createJobStore } from '../lib/job-store.js';
+import { createJobStore } from '../domain/job-store.js';
 
 /**
  * Creates the worker. Production loads the prebuilt bundle (WORKFLOW_BUNDLE_PATH); development

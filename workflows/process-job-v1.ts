@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { isTerminal } from '../lib/job-status.js';
+import { isTerminal } from './job-status.js';
 import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';
 import { searchAttributes } from './search-attributes.js';

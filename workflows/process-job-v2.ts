@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
-import { isTerminal, type JobStatus } from '../lib/job-status.js';
+import { isTerminal, type JobStatus } from './job-status.js';
 import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';
 import { rejectUnlessRetryable, rejectWhenTerminal } from './process-job-v1.js';

@@ -2,7 +2,7 @@ import { patched } from '@temporalio/workflow';
 import { processJobV1 } from './process-job-v1.js';
 import { processJobV2 } from './process-job-v2.js';
 import type { ProcessJobInput } from './types.js';
-import type { JobStatus } from '../lib/job-status.js';
+import type { JobStatus } from './job-status.js';
 
 export { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';
 

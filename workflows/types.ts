@@ -77,8 +77,8 @@ export interface JobError {
   message: string;
 }
 
-export type { JobStatus } from '../lib/job-status.js';
-import type { JobStatus } from '../lib/job-status.js';
+export type { JobStatus } from './job-status.js';
+import type { JobStatus } from './job-status.js';
 
 export interface JobState {
   jobId: string;

@@ -5,7 +5,7 @@ import { webhookBody, type WebhookEvent } from '../../lib/webhooks/events.js';
 import { startDelivery } from '../../lib/webhooks/start-delivery.js';
 import type { ActivityDeps } from '../deps.js';
 import { webhookConfigOf } from './config.js';
-import { isTerminal } from '../../lib/job-status.js';
+import { isTerminal } from '../../workflows/job-status.js';
 
 export interface JobEventInput {
   organizationId: string;

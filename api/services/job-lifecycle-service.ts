@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage }
 import { ApplicationFailure } from '@temporalio/common';
 import { JobStepSchema, ProcessingJobSchema, type JobStep } from '../../entities/index.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
-import { isTerminal } from '../../lib/job-status.js';
+import { isTerminal } from '../../workflows/job-status.js';
 import { cancelUpdate, retrySignal, retryUpdate } from '../../workflows/process-job.js';
 import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
@@ -33,15 +33,17 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
   const store = jobStoreOf(deps);
 
   /**
-   * Waits for an update's answer at most `cancelWaitMs`; then the job is answered as it stands
-   * (the workflow carries the request through on its own).
+   * Sends an update and waits for its answer, at most `cancelWaitMs` in all (the RPCs are aborted
+   * then, and the job is answered as it stands: a workflow whose worker is away gets the request
+   * when it comes back, or, not accepted, the caller may ask again).
    */
-  async function answer<T>(pending: Promise<T>): Promise<T | undefined> {
-    const timer = new AbortController();
+  async function answer<T>(call: () => Promise<T>): Promise<T | undefined> {
+    const timeout = AbortSignal.timeout(config.lifecycle.cancelWaitMs);
     try {
-      return await Promise.race([pending, sleep(config.lifecycle.cancelWaitMs, undefined, { signal: timer.signal }).then(() => undefined, () => undefined)]);
-    } finally {
-      timer.abort();
+      return await temporal.withAbortSignal(timeout, call);
+    } catch (err) {
+      if (timeout.aborted) return undefined;
+      throw err;
     }
   }
   const accepted = { waitForStage: WorkflowUpdateStage.ACCEPTED } as const;
@@ -49,7 +51,7 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
   /** The retry update to a run waiting for one; false when no run waits (its window is over). */
   async function retryRunningWorkflow(job: JobRow, by: string): Promise<boolean> {
     try {
-      await answer((await temporal.workflow.getHandle(job.workflowId!).startUpdate(retryUpdate, { args: [{ by }], ...accepted })).result());
+      await answer(async () => (await temporal.workflow.getHandle(job.workflowId!).startUpdate(retryUpdate, { args: [{ by }], ...accepted })).result());
       return true;
     } catch (err) {
       const why = rejection(err);
@@ -106,7 +108,7 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
       const job = await jobs.get(organizationId, id);
       if (isTerminal(job.status)) throw new ConflictError(`Job is already ${job.status}`, { status: job.status });
       try {
-        await answer((await temporal.workflow.getHandle(job.workflowId!).startUpdate(cancelUpdate, { args: [request], ...accepted })).result());
+        await answer(async () => (await temporal.workflow.getHandle(job.workflowId!).startUpdate(cancelUpdate, { args: [request], ...accepted })).result());
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
           const now = await jobs.get(organizationId, id);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
-import { createJobStore } from '../../lib/job-store.js';
+import { createJobStore } from '../../domain/job-store.js';
 import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';

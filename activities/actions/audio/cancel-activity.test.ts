@@ -16,7 +16,7 @@ import { createStorage, keys, type ObjectStorage } from '../../../lib/storage.js
 import { childProcesses, makeAudio, noise } from '../../../tests/support/audio.js';
 import { systemClock } from '../../deps.js';
 import { createRunAction } from '../../run-action.js';
-import { createJobStore } from '../../../lib/job-store.js';
+import { createJobStore } from '../../../domain/job-store.js';
 import { createActionRegistry } from '../registry.js';
 import convert from './format-convert.js';
 

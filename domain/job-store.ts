@@ -1,11 +1,10 @@
 import { LockMode, ref } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { JobStepSchema, MediaFileSchema, ProcessingJobSchema, type ProcessingJob } from '../entities/index.js';
-import type { ActionRegistry } from '../activities/actions/registry.js';
-import type { Clock } from '../activities/deps.js';
-import { recordStepUsage } from '../activities/usage.js';
+import type { Clock } from './clock.js';
+import { recordStepUsage } from './usage.js';
 import type { JobError, StepResult } from '../workflows/types.js';
-import { isTerminal, type JobStatus, type TerminalJobStatus } from './job-status.js';
+import { isTerminal, type JobStatus, type TerminalJobStatus } from '../workflows/job-status.js';
 
 /**
  * The job store: the only writer of processing_jobs, job_steps and job_events. Submission (API),
@@ -19,7 +18,7 @@ export interface JobStoreDeps {
   orm: MikroORM;
   clock: Clock;
   /** Step usage is recorded under the action's category and media type; without it, the job's. */
-  actions?: ActionRegistry;
+  actions?: { get(actionId: string): { category: string; mediaType: string } | undefined };
   /** How long a result file is kept. */
   retentionDays: number;
   /** Called after a job reached a terminal state (the worker observes its duration). */
