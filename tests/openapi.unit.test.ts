@@ -28,6 +28,23 @@ test('every operation has a unique operationId and an error response', () => {
   for (const op of ops) expect(paths[op.path]![op.method]!.responses.default).toBeDefined();
 });
 
+// The contract check (tests/support/contract.ts) accepts `default` for server errors only, so every
+// client error an operation can answer must be declared by status.
+test('every operation declares the client errors it can answer', () => {
+  const paths = doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  const missing: string[] = [];
+  for (const op of listOperations(doc)) {
+    const declared = Object.keys(paths[op.path]![op.method]!.responses);
+    const want: string[] = [];
+    if (op.parameters.length || op.body) want.push('400');
+    if (op.security.some((s) => s.length > 0)) want.push('401', '403');
+    if (op.path.includes('{')) want.push('404');
+    if ((op.rateLimit ?? (op.method === 'get' ? 'read' : 'write')) !== 'none') want.push('429');
+    for (const code of want) if (!declared.includes(code)) missing.push(`${op.operationId} ${code}`);
+  }
+  expect(missing).toEqual([]);
+});
+
 test('boot fails when an operation has no handler', () => {
   const routes = allRoutes();
   delete routes.getJob;

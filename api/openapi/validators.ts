@@ -65,7 +65,8 @@ export function compileValidators(doc: JsonObject, operations: Operation[]): Map
   return result;
 }
 
-function withComponents(ajv: Ajv2020, doc: JsonObject): Ajv2020 {
+/** Registers the document's component schemas on `ajv`, so compiled schemas may reference them. */
+export function withComponents(ajv: Ajv2020, doc: JsonObject): Ajv2020 {
   const schemas = isObject(doc.components) && isObject(doc.components.schemas) ? doc.components.schemas : {};
   for (const [name, schema] of Object.entries(schemas)) {
     ajv.addSchema(rewriteRefs(schema) as object, SCHEMA_ID + name);
@@ -74,7 +75,7 @@ function withComponents(ajv: Ajv2020, doc: JsonObject): Ajv2020 {
 }
 
 // Component schemas are registered under their own ids, so `#/components/schemas/X` becomes that id.
-function rewriteRefs(node: Json): Json {
+export function rewriteRefs(node: Json): Json {
   if (Array.isArray(node)) return node.map(rewriteRefs);
   if (!isObject(node)) return node;
   const out: JsonObject = {};

@@ -16,6 +16,7 @@ import { setupTracing } from '../../lib/tracing.js';
 import { createCommon } from '../../lib/runtime.js';
 import { bundleOptions } from '../../worker/bundle.js';
 import { createWorker } from '../../worker/main.js';
+import { createContractChecker } from './contract.js';
 import { client, registerTenant, type ApiClient, type Credentials, type Tenant } from './tenants.js';
 
 // Generous limits so tests do not trip over each other's counters (kept in the shared test database);
@@ -75,7 +76,12 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
     metrics,
     tracer: setupTracing(config.telemetry, 'test').tracer,
   });
-  server.on('request', app.callback());
+  const contract = createContractChecker();
+  const handle = app.callback();
+  server.on('request', (req, res) => {
+    contract.watch(req, res);
+    void handle(req, res);
+  });
 
   let worker: { worker: WorkerGroup; close(): Promise<void>; metrics: ReturnType<typeof createMetrics> } | undefined;
   let running: Promise<void> | undefined;
@@ -109,6 +115,8 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
       await app.close();
       await temporal.connection.close();
       await common.orm.close();
+      const violations = contract.violations();
+      if (violations.length) throw new Error(`replies that break openapi/openapi.yaml:\n- ${violations.join('\n- ')}`);
     },
   };
 }
