@@ -6,6 +6,7 @@ import { MediaFileSchema, MediaImportSchema } from '../entities/index.js';
 import { AppError, InvalidFileTypeError } from '../lib/errors.js';
 import { createAddressPolicy } from '../lib/net/address-policy.js';
 import { BlockedAddressError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
+import type { MediaInspector } from '../api/services/inspect.js';
 import { createMediaStore } from '../api/services/media-store.js';
 import type { ImportMediaInput } from '../workflows/import-media.js';
 import type { ActivityDeps } from './deps.js';
@@ -17,6 +18,8 @@ export interface ImportDeps {
   /** CIDRs exempt from the private/loopback/link-local deny list (IMPORT_ALLOWED_CIDRS). */
   allowedCidrs: string[];
   mediaLimits: { imageMaxBytes: number; audioMaxBytes: number };
+  /** The upload's inspection (dimensions, duration), so an import meets the same limits at the door. */
+  inspect?: MediaInspector;
   /** Submits a job exactly as POST /api/v1/process does, through the given Temporal client. */
   submitJob(
     temporal: Client,
@@ -66,6 +69,7 @@ export function createImportActivities(deps: ActivityDeps) {
           storage: deps.storage,
           clock: deps.clock,
           limits: { ...imports.mediaLimits, retentionDays: input.retentionDays },
+          inspect: imports.inspect,
         });
         const media = await store.store(input.organizationId, res.body as Readable, input.filename ?? nameFromUrl(res.url), {
           id: input.importId,

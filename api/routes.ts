@@ -12,7 +12,7 @@ import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './handlers/me
 import { listJobs, listMedia } from './handlers/lists.js';
 import { getUsage, getUsageDetailed } from './handlers/usage.js';
 import { getAdminHealth, getAdminStats } from './handlers/admin.js';
-import { getLiveness, getMetrics, getReadiness, getSystemConfig, getSystemStatus } from './handlers/ops.js';
+import { getLiveness, getMetrics, getReadiness, getSupportedFormats, getSystemConfig, getSystemStatus } from './handlers/ops.js';
 import {
   deleteOrganization,
   getOrganization,
@@ -119,6 +119,7 @@ export function createRoutes(
     getReadiness: getReadiness(s),
     getSystemStatus: getSystemStatus(s),
     getSystemConfig: getSystemConfig(s),
+    getSupportedFormats: getSupportedFormats(s),
     getAdminHealth: getAdminHealth(s),
     getAdminStats: getAdminStats(s),
     encodeTemporalPayloads: encodeTemporalPayloads(s, bodyLimitKb),

@@ -5,6 +5,7 @@ import { systemClock } from '../activities/deps.js';
 import type { ImportDeps } from '../activities/import-media.js';
 import type { ApiDeps } from '../api/deps.js';
 import { createJobService } from '../api/services/job-service.js';
+import { inspectorFor } from '../api/services/inspect.js';
 import { createMediaService } from '../api/services/media-service.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -24,6 +25,7 @@ export function importDeps(
     maxRedirects: config.intake.importMaxRedirects,
     allowedCidrs: config.intake.importAllowedCidrs,
     mediaLimits: { imageMaxBytes: config.media.image.maxFileSizeBytes, audioMaxBytes: config.media.audio.maxFileSizeBytes },
+    inspect: inspectorFor(config),
     submitJob(temporal, organizationId, req) {
       const deps: ApiDeps = { config, ...common, temporal, clock: systemClock };
       return createJobService(deps, createMediaService(deps)).submit(organizationId, req);

@@ -19,6 +19,8 @@ export interface AudioInfo {
   sampleRate: number;
   channels: number;
   channelLayout?: string;
+  /** A moving-picture stream besides the sound (the file is a video read for its audio). */
+  hasVideo?: boolean;
 }
 
 export interface FfmpegJob {
@@ -75,6 +77,11 @@ const DEMUXERS: Record<string, string> = {
   'audio/ogg': 'ogg',
   'audio/mp4': 'mov,mp4,m4a,3gp,3g2,mj2',
   'audio/webm': 'matroska,webm',
+  // Video containers, read for their sound.
+  'video/mp4': 'mov,mp4,m4a,3gp,3g2,mj2',
+  'video/quicktime': 'mov,mp4,m4a,3gp,3g2,mj2',
+  'video/3gpp': 'mov,mp4,m4a,3gp,3g2,mj2',
+  'video/x-matroska': 'matroska,webm',
 };
 const ALLOWED_DEMUXERS = new Set(Object.values(DEMUXERS));
 
@@ -220,7 +227,7 @@ function classify(err: Error, tail: string[], input: string): Error {
 function parseProbe(stdout: string): AudioInfo {
   const data = JSON.parse(stdout) as {
     format?: { format_name?: string; duration?: string; bit_rate?: string };
-    streams?: { codec_type?: string; codec_name?: string; sample_rate?: string; channels?: number; channel_layout?: string; bit_rate?: string; duration?: string }[];
+    streams?: { codec_type?: string; disposition?: { attached_pic?: number }; codec_name?: string; sample_rate?: string; channels?: number; channel_layout?: string; bit_rate?: string; duration?: string }[];
   };
   const container = data.format?.format_name ?? '';
   if (!ALLOWED_DEMUXERS.has(container)) throw new ActionError(INVALID_INPUT, `unsupported audio container "${container || 'unknown'}"`);
@@ -239,6 +246,8 @@ function parseProbe(stdout: string): AudioInfo {
     sampleRate,
     channels,
     channelLayout: stream.channel_layout,
+    // Cover art is a video stream too, but marked as an attached picture.
+    hasVideo: (data.streams ?? []).some((s) => s.codec_type === 'video' && !s.disposition?.attached_pic),
   };
 }
 

@@ -58,8 +58,9 @@ export interface paths {
          *     computing its MD5 and SHA-256 on the way. The type is taken from the file's leading bytes
          *     (its magic number), never from its name or the part's `Content-Type`.
          *
-         *     Supported: images `jpeg`, `png`, `webp`, `gif`, `tiff`, `bmp`, `avif`; audio `mp3`, `wav`, `flac`,
-         *     `ogg`, `m4a`, `webm`. An unsupported or unrecognisable file is `400 INVALID_FILE_TYPE`; a file
+         *     Supported: images `jpeg`, `png` (also animated), `webp`, `gif`, `tiff`, `bmp`, `avif`; audio `mp3`,
+         *     `wav`, `flac`, `ogg`, `m4a` (any MP4-family audio, `.m4b` too), `webm`, and the sound of video in
+         *     `mp4`, `mov`, `3gp`, `mkv` (see `GET /api/v1/supported-formats`). An unsupported or unrecognisable file is `400 INVALID_FILE_TYPE`; a file
          *     over the size limit of its media type is `400 FILE_TOO_LARGE` (the upload is stopped and nothing
          *     is kept); a request without a `file` part is `400 VALIDATION_ERROR`.
          */
@@ -1139,6 +1140,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/supported-formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The formats uploads accept, per media type, with their limits
+         * @description Read from the same table the upload check uses: a file of any other type is refused with
+         *     `400 INVALID_FILE_TYPE` naming the detected type and this list. Video containers (`mp4`,
+         *     `mov`, `3gp`, `mkv`, and `webm` with video) are accepted as audio sources: the audio actions
+         *     read their first audio track.
+         */
+        get: operations["getSupportedFormats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/register": {
         parameters: {
             query?: never;
@@ -1988,6 +2012,27 @@ export interface components {
             /** @default 0 */
             grace_period_seconds: number;
         };
+        SupportedFormat: {
+            /** @example jpeg */
+            format: string;
+            /** @description The `mime_type` recorded on media of this format. */
+            mime_type: string;
+            extensions: string[];
+            note?: string;
+        };
+        SupportedFormats: {
+            image: {
+                formats: components["schemas"]["SupportedFormat"][];
+                max_file_size_mb: number;
+                /** @description Largest width or height, in pixels. */
+                max_resolution: number;
+            };
+            audio: {
+                formats: components["schemas"]["SupportedFormat"][];
+                max_file_size_mb: number;
+                max_duration_minutes: number;
+            };
+        };
         /** @description An API key as listed; the secret itself is never shown again. */
         ApiKey: components["schemas"]["ApiKeyFields"];
         ApiKeyFields: {
@@ -2265,6 +2310,12 @@ export interface components {
             checksum_sha256: string;
             /** @enum {string} */
             status: "processing" | "ready" | "failed" | "deleted";
+            /**
+             * @description What the upload measured. Images: `width`, `height` (as displayed, after EXIF orientation),
+             *     `frames`, `format`, `color_space`, `channels`, `bit_depth`, `has_alpha`, `orientation`.
+             *     Audio: `duration_seconds` (measured by reading every packet, not taken from the header),
+             *     `container`, `codec`, `channels`, `sample_rate`, `bit_rate`.
+             */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -3536,6 +3587,7 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            412: components["responses"]["Error"];
             413: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
@@ -3625,6 +3677,7 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            412: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };
@@ -3660,6 +3713,7 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            412: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
             /** @description An error (no body, as for any HEAD request). */
             default: {
@@ -3705,6 +3759,7 @@ export interface operations {
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            412: components["responses"]["Error"];
             413: components["responses"]["Error"];
             460: components["responses"]["Error"];
             default: components["responses"]["Error"];
@@ -4668,6 +4723,33 @@ export interface operations {
             };
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getSupportedFormats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The supported formats. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportedFormats"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

@@ -36,3 +36,9 @@ export const getSystemConfig = (s: Services): Route<'getSystemConfig'> => ({
     reply(ctx, 'getSystemConfig', 200, s.system.config());
   },
 });
+
+export const getSupportedFormats = (s: Services): Route<'getSupportedFormats'> => ({
+  async handle(ctx) {
+    reply(ctx, 'getSupportedFormats', 200, s.system.supportedFormats());
+  },
+});

@@ -1,14 +1,17 @@
 import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { FileTooLargeError, InvalidFileTypeError } from '../../lib/errors.js';
 import { Hasher, type Digest } from '../../lib/hashing.js';
 import type { ObjectStorage } from '../../lib/storage.js';
-import { detectMediaType, SNIFF_BYTES, supportedExtensions, type DetectedType } from './media-types.js';
+import { detectMediaType, SNIFF_BYTES, supportedFormatNames, type DetectedType } from './media-types.js';
 
 export interface IngestLimits {
   maxBytes: (type: DetectedType) => number;
   /** Throws to refuse a recognised type (e.g. not the media type that was declared). */
   accept?: (type: DetectedType) => void;
+  /** A local file that receives a copy of the bytes, for inspection once the upload is stored. */
+  spoolPath?: string;
 }
 
 export interface Ingested {
@@ -35,16 +38,25 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
     }
     head = Buffer.concat([head, next.value]);
   }
-  const type = await detectMediaType(head);
-  if (!type) {
-    throw new InvalidFileTypeError('Unsupported or unrecognised file type', {
+  const detection = await detectMediaType(head);
+  if (!detection.ok) {
+    const supported = supportedFormatNames();
+    throw new InvalidFileTypeError(`Unsupported file type: ${detection.reason}. Supported: ${supported.join(', ')}`, {
       field: 'file',
-      supported: supportedExtensions(),
+      ...(detection.detected ? { detected: detection.detected } : {}),
+      supported,
     });
   }
+  const type = detection.type;
   limits.accept?.(type);
   const maxBytes = limits.maxBytes(type);
   const hasher = new Hasher();
+  const spool: WriteStream | undefined = limits.spoolPath ? createWriteStream(limits.spoolPath, { mode: 0o600 }) : undefined;
+  const spooled = spool ? once(spool, 'close') : undefined;
+  spool?.on('error', (err) => {
+    failure ??= err;
+    stop.abort();
+  });
   const body = new PassThrough();
   const stop = new AbortController();
   let failure: unknown;
@@ -57,7 +69,10 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
       return false;
     }
     hasher.update(chunk);
-    if (!body.write(chunk)) await once(body, 'drain', { signal: stop.signal });
+    const waits: Promise<unknown>[] = [];
+    if (!body.write(chunk)) waits.push(once(body, 'drain', { signal: stop.signal }));
+    if (spool && !spool.write(chunk)) waits.push(once(spool, 'drain', { signal: stop.signal }));
+    await Promise.all(waits);
     return true;
   };
   const feed = (async () => {
@@ -71,6 +86,7 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
       failure ??= err;
     } finally {
       body.end();
+      spool?.end();
     }
   })();
 
@@ -81,6 +97,7 @@ export async function ingest(storage: ObjectStorage, key: string, source: Readab
     failure ??= err;
   }
   await feed;
+  await spooled?.catch(() => undefined);
   if (failure) {
     await storage.remove(key).catch(() => undefined);
     throw failure;

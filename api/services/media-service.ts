@@ -3,6 +3,7 @@ import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
 import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
+import { inspectorFor } from './inspect.js';
 import { createMediaStore, type StoreOptions } from './media-store.js';
 import { hasActiveShare } from './share-access.js';
 
@@ -16,6 +17,7 @@ export function createMediaService(deps: ApiDeps) {
     storage,
     clock,
     limits: { imageMaxBytes: config.media.image.maxFileSizeBytes, audioMaxBytes: config.media.audio.maxFileSizeBytes, retentionDays: config.media.retentionDays },
+    inspect: inspectorFor(config),
   });
   const store = (organizationId: string, stream: Readable, originalFilename: string, by: StoreOptions = {}) =>
     mediaStore.store(organizationId, stream, originalFilename, by);

@@ -1,6 +1,7 @@
 import { VERSION } from '../../lib/version.js';
 import type { ApiDeps } from '../deps.js';
 import type { createHealthService } from './health-service.js';
+import { FORMATS } from './media-types.js';
 
 const started = Date.now();
 export const uptimeSeconds = (): number => Math.round((Date.now() - started) / 1000);
@@ -21,6 +22,22 @@ export function createSystemService(deps: ApiDeps, health: ReturnType<typeof cre
         uptime_seconds: uptimeSeconds(),
         components: checks,
         jobs: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+      };
+    },
+
+    /** What uploads accept, from the table the upload check reads. */
+    supportedFormats() {
+      const list = (mediaType: 'image' | 'audio') =>
+        FORMATS.filter((f) => f.mediaType === mediaType).map((f) => ({
+          format: f.format,
+          mime_type: f.mimeType,
+          extensions: f.detectedAs,
+          ...(f.note ? { note: f.note } : {}),
+        }));
+      const mb = (bytes: number) => Math.round((bytes / 1048576) * 100) / 100;
+      return {
+        image: { formats: list('image'), max_file_size_mb: mb(config.media.image.maxFileSizeBytes), max_resolution: config.media.image.maxResolution },
+        audio: { formats: list('audio'), max_file_size_mb: mb(config.media.audio.maxFileSizeBytes), max_duration_minutes: config.media.audio.maxDurationMinutes },
       };
     },
 

@@ -89,13 +89,17 @@ function matchType(declared: Map<string, ValidateFunction | undefined>, actual: 
   return [false, undefined];
 }
 
-/** Checks one finished reply; returns the problems found (empty when it keeps the contract). */
+/**
+ * Checks one finished reply; returns the problems found (empty when it keeps the contract).
+ * `body` is the JSON body when one was captured; `bodySize` counts every byte sent.
+ */
 export function checkReply(
   method: string,
   url: string,
   status: number,
   headers: Record<string, string | undefined>,
   body: Buffer | undefined,
+  bodySize: number,
 ): string[] {
   const path = url.split('?')[0] ?? url;
   if (!path.startsWith('/api/')) return [];
@@ -108,10 +112,10 @@ export function checkReply(
   const problems: string[] = [];
   for (const h of declared.requiredHeaders) if (headers[h] === undefined) problems.push(`${op} ${status}: header ${h} is missing`);
   const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const empty = method === 'HEAD' || status === 204 || status === 304 || (body !== undefined && body.length === 0 && !type);
+  const empty = method === 'HEAD' || status === 204 || status === 304 || bodySize === 0;
   if (empty) return problems;
   if (declared.content.size === 0) {
-    if (type || (body && body.length > 0)) problems.push(`${op} ${status}: sends ${type || 'a body'} but declares no content`);
+    problems.push(`${op} ${status}: sends ${type || 'a body'} but declares no content`);
     return problems;
   }
   const [ok, validate] = matchType(declared.content, type);
@@ -139,6 +143,8 @@ export function createContractChecker(): ContractChecker {
   const seen = new Set<string>();
   return {
     watch(req, res) {
+      // CORS preflights are the browser's protocol, answered before any operation.
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) return;
       const chunks: Buffer[] = [];
       let size = 0;
       let capture: boolean | undefined;
@@ -148,14 +154,13 @@ export function createContractChecker(): ContractChecker {
           const type = String(res.getHeader('content-type') ?? '');
           capture = /json/i.test(type);
         }
-        if (!capture) return;
         const buf = Buffer.isBuffer(chunk)
           ? chunk
           : typeof chunk === 'string'
             ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
             : Buffer.from(chunk as Uint8Array);
         size += buf.length;
-        if (size <= MAX_CAPTURE) chunks.push(buf);
+        if (capture && size <= MAX_CAPTURE) chunks.push(buf);
       };
       const write = res.write.bind(res) as (...a: unknown[]) => boolean;
       const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
@@ -170,8 +175,8 @@ export function createContractChecker(): ContractChecker {
       res.on('finish', () => {
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(res.getHeaders())) headers[k.toLowerCase()] = v === undefined ? undefined : String(v);
-        const body = capture && size <= MAX_CAPTURE ? Buffer.concat(chunks) : capture === undefined ? Buffer.alloc(0) : undefined;
-        for (const p of checkReply(req.method ?? 'GET', req.url ?? '/', res.statusCode, headers, body)) seen.add(p);
+        const body = capture && size <= MAX_CAPTURE ? Buffer.concat(chunks) : undefined;
+        for (const p of checkReply(req.method ?? 'GET', req.url ?? '/', res.statusCode, headers, body, size)) seen.add(p);
       });
     },
     violations: () => [...seen],

@@ -1,5 +1,7 @@
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import { open, readFile } from 'node:fs/promises';
+import sharp, { type Metadata, type SharpOptions, type Sharp } from 'sharp';
 import { ActionError, INVALID_INPUT, type ActionLimits } from '../types.js';
+import { BmpError, bmpSize, decodeBmp, isBmp } from './bmp.js';
 
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -44,9 +46,10 @@ export async function decodeImage(
   opts: { animated?: boolean; timeoutMs?: number } = {},
 ): Promise<DecodedImage> {
   const max = limits.image.maxResolution;
-  const options = { failOn: 'warning', limitInputPixels: max * max, autoOrient: true } as const;
+  const source = await openSource(path, max);
+  const options = { failOn: 'warning', limitInputPixels: max * max, autoOrient: true, ...source.options } as const;
   // The header is read without the pixel limit so that an oversized image is named by its size.
-  const meta = await inputStep(sharp(path, { ...options, limitInputPixels: false, animated: false }).metadata());
+  const meta = await inputStep(sharp(source.input, { ...options, limitInputPixels: false, animated: false }).metadata());
   if (!meta.width || !meta.height) throw new ActionError(INVALID_INPUT, 'cannot decode image: it has no dimensions');
   if (meta.width > max || meta.height > max) {
     throw new ActionError(INVALID_INPUT, `image is ${meta.width}x${meta.height}, over the ${max}px limit`);
@@ -60,7 +63,7 @@ export async function decodeImage(
     throw new ActionError(INVALID_INPUT, `animation of ${pages} frames of ${meta.width}x${meta.height} is over the pixel limit`);
   }
   const swapped = (meta.orientation ?? 1) >= 5;
-  const image = sharp(path, { ...options, animated });
+  const image = sharp(source.input, { ...options, animated });
   // libvips keeps working after Temporal gives up on an attempt: stop it at the action's own deadline.
   if (opts.timeoutMs) image.timeout({ seconds: Math.max(1, Math.floor(opts.timeoutMs / 1000)) });
   return {
@@ -71,6 +74,28 @@ export async function decodeImage(
     height: swapped ? meta.width : meta.height,
     frames: animated ? pages : 1,
   };
+}
+
+/** What sharp is given: the file itself, or for a BMP (no libvips loader) its decoded pixels. */
+async function openSource(path: string, max: number): Promise<{ input: string | Buffer; options: SharpOptions }> {
+  const handle = await open(path, 'r');
+  const head = Buffer.alloc(2);
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  if (!isBmp(head)) return { input: path, options: {} };
+  try {
+    const bytes = await readFile(path);
+    const { width, height } = bmpSize(bytes);
+    if (width > max || height > max) throw new ActionError(INVALID_INPUT, `image is ${width}x${height}, over the ${max}px limit`);
+    const bmp = decodeBmp(bytes);
+    return { input: bmp.data, options: { raw: { width: bmp.width, height: bmp.height, channels: 4 } } };
+  } catch (err) {
+    if (err instanceof BmpError || err instanceof RangeError) throw new ActionError(INVALID_INPUT, `cannot decode image: ${err.message}`);
+    throw err;
+  }
 }
 
 /**
