@@ -89,9 +89,12 @@ describe('an image job end to end', () => {
   });
 
   test('a file that lies about being an image fails its job as bad input, without retries', async () => {
-    // A valid JPEG header followed by garbage: accepted on upload (magic bytes match), fails in sharp.
+    // A valid JPEG header (through the start of scan, so the upload's inspection reads its size)
+    // then cut short: accepted on upload, fails in sharp when the pixels are decoded.
     const jpeg = await makeJpeg(64, 64);
-    const corrupt = Buffer.concat([jpeg.subarray(0, 200), Buffer.alloc(5000, 0x41)]);
+    const sos = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    expect(sos).toBeGreaterThan(0);
+    const corrupt = jpeg.subarray(0, sos + 40);
     const media = await json(await h.upload(corrupt, 'broken.jpg'));
     expect(media.media_type).toBe('image');
     const job = await json(await post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 10 } }));
