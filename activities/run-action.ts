@@ -19,17 +19,20 @@ export function createRunAction(deps: ActivityDeps) {
   const execute = createActionExecutor(deps);
   return async function runAction(input: RunActionInput): Promise<StepResult> {
     await deps.jobs.countAttempt({ jobId: input.jobId, stepIndex: input.stepIndex ?? 0 }).catch((err: unknown) => deps.logger.warn({ err, jobId: input.jobId }, 'attempt count write failed'));
-    return execute(input);
+    return (await execute(input))!;
   };
 }
 
 /**
  * Downloads the input to a private directory, runs the action, uploads a file result. Called in
- * an activity. Storage and database hiccups throw plain errors (retried); bad input throws a
+ * an activity. `gate`, awaited once the input is downloaded (so that the two overlap), decides
+ * whether the action runs at all: false returns undefined, nothing run. Storage and database hiccups throw plain errors (retried); bad input throws a
  * non-retryable failure.
  */
+const HEARTBEAT_MS = 200;
+
 export function createActionExecutor(deps: ActivityDeps) {
-  return async function execute(input: RunActionInput): Promise<StepResult> {
+  return async function execute(input: RunActionInput, gate?: () => Promise<boolean>): Promise<StepResult | undefined> {
     const ctx = Context.current();
     const action = deps.actions.get(input.actionId);
     if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
@@ -37,7 +40,12 @@ export function createActionExecutor(deps: ActivityDeps) {
     const stepIndex = input.stepIndex ?? 0;
     const totalSteps = input.totalSteps ?? 1;
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
-    const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => ctx.heartbeat(p));
+    let lastProgress = 0;
+    const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => ctx.heartbeat((lastProgress = p)));
+    // A cancellation reaches the activity in a heartbeat's reply: beat steadily (the worker throttles
+    // what it sends to WORKER_HEARTBEAT_THROTTLE_MS), not only when the action reports progress.
+    const beat = setInterval(() => ctx.heartbeat(lastProgress), HEARTBEAT_MS);
+    beat.unref();
     if (ctx.info.attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
     const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
     let outcome = 'failed';
@@ -45,6 +53,10 @@ export function createActionExecutor(deps: ActivityDeps) {
       const inputPath = join(workDir, 'input');
       const t0 = performance.now();
       await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
+      if (gate && !(await gate())) {
+        outcome = 'skipped';
+        return undefined;
+      }
       const t1 = performance.now();
       progress(0.1);
       let output;
@@ -107,6 +119,7 @@ export function createActionExecutor(deps: ActivityDeps) {
         data: output.data,
       };
     } finally {
+      clearInterval(beat);
       timer({ outcome });
       await rm(workDir, { recursive: true, force: true });
     }

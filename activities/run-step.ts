@@ -28,10 +28,20 @@ export function createRunJobStep(deps: ActivityDeps) {
   return async function runJobStep(input: RunJobStepInput): Promise<JobStepOutcome> {
     const at = { jobId: input.jobId, stepIndex: input.stepIndex };
     const t0 = performance.now();
-    const start = await deps.jobs.startStep(at);
-    if (!start.run) return 'terminal' in start ? { terminal: start.terminal } : { result: start.result };
-    const t1 = performance.now();
-    const result = await execute(input);
+    // The store's start overlaps the input's download; the action runs only once the store agrees.
+    const starting = deps.jobs.startStep(at);
+    starting.catch(() => undefined);
+    let t1 = t0;
+    const result = await execute(input, async () => {
+      const start = await starting;
+      t1 = performance.now();
+      return start.run;
+    });
+    if (!result) {
+      const start = await starting;
+      if (start.run) throw new Error('the step ran no action');
+      return 'terminal' in start ? { terminal: start.terminal } : { result: start.result };
+    }
     const t2 = performance.now();
     const recorded = await deps.jobs.finishStep({ ...at, inputSizeBytes: input.inputSizeBytes, result, complete: input.completesJob });
     // The bookkeeping's share of the step (with the executor's own timings, the job engine's profile).

@@ -370,7 +370,7 @@ function lifecycleConfig(
     cancelWaitMs: ms('JOB_CANCEL_WAIT', '10s'),
     routing: { highMaxBytes, lowMinBytes },
     workerTaskQueues: workerTaskQueues.length ? workerTaskQueues : [queues.high, queues.normal, queues.low],
-    heartbeatThrottleMs: int('WORKER_HEARTBEAT_THROTTLE_MS', 2000, 100, 60_000),
+    heartbeatThrottleMs: int('WORKER_HEARTBEAT_THROTTLE_MS', 250, 100, 60_000),
     reconcile: { intervalMs: ms('JOB_RECONCILE_INTERVAL', '60s'), graceMs: ms('JOB_RECONCILE_GRACE', '60s') },
   };
 }
