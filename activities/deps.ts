@@ -33,6 +33,8 @@ export interface ActivityDeps {
   aiWithKeys?: (keys: ProviderKeys) => AiRegistry;
   /** Webhook deliveries: where their workflows run and the API's public URL for result links (the worker always sets it). */
   webhooks?: WebhookActivityConfig;
+  /** Long audio: the largest file OpenAI takes and the longest piece the local engine gets (defaults: 25 MB, 300 s). */
+  transcription?: { openaiMaxAudioBytes: number; localMaxPieceSeconds: number };
   /** URL imports: limits, address policy, and job submission (the worker always sets it). */
   imports?: ImportDeps;
 }

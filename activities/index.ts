@@ -4,6 +4,7 @@ import { createImportActivities } from './import-media.js';
 import { createRetentionActivities } from './retention.js';
 import { createRunAction } from './run-action.js';
 import { createRunJobStep } from './run-step.js';
+import { createTranscriptionActivities } from './transcription/index.js';
 import { createWebhookActivities } from './webhooks/index.js';
 
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetentionActivities(deps),
     ...createWebhookActivities(deps),
     ...createImportActivities(deps),
+    ...createTranscriptionActivities(deps),
   };
 }
 

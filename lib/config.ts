@@ -269,7 +269,7 @@ export function loadConfig(env: Env = process.env): Config {
         visionModel: str('OPENAI_VISION_MODEL', 'gpt-4o-mini'),
         transcribeModel: str('OPENAI_TRANSCRIBE_MODEL', 'whisper-1'),
         chatModel: str('OPENAI_CHAT_MODEL', 'gpt-4o-mini'),
-        maxAudioBytes: int('OPENAI_AUDIO_MAX_BYTES', 25 * 1024 * 1024, 64 * 1024, 25 * 1024 * 1024),
+        maxAudioBytes: int('OPENAI_AUDIO_MAX_BYTES', 25 * 1024 * 1024, 256 * 1024, 25 * 1024 * 1024),
       },
       anthropic: {
         apiKey: env.ANTHROPIC_API_KEY || undefined,

@@ -148,6 +148,9 @@ export const keys = {
   /** A pipeline step's file output (one per step, so steps with the same extension do not collide). */
   stepResult: (organizationId: string, jobId: string, stepIndex: number, ext: string) =>
     `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/result.${ext}`,
+  /** A piece of long audio being transcribed, and its transcript (removed once the step has its result). */
+  transcriptionPiece: (organizationId: string, jobId: string, stepIndex: number, piece: number, ext: 'wav' | 'json') =>
+    `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/pieces/${String(piece).padStart(3, '0')}.${ext}`,
 };
 
 /**

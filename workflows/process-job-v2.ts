@@ -18,6 +18,7 @@ import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';
 import { rejectUnlessRetryable, rejectWhenTerminal } from './process-job-v1.js';
 import { searchAttributes } from './search-attributes.js';
+import { runsInPieces, transcribeInPieces } from './transcribe-in-pieces.js';
 import type { CancelRequest, JobError, JobEventName, JobState, PipelineStep, ProcessJobInput, RetryRequest, StepResult } from './types.js';
 
 /*
@@ -127,21 +128,21 @@ export async function processJobV2(input: ProcessJobInput): Promise<{ status: Jo
       let outcome: JobStepOutcome;
       try {
         stepScope = new CancellationScope();
-        outcome = await stepScope.run(() =>
-          runStep(steps[i]!, {
-            jobId,
-            organizationId: input.organizationId,
-            actionId: steps[i]!.actionId,
-            parameters: steps[i]!.parameters,
-            inputKey: source.inputKey,
-            inputMimeType: source.inputMimeType,
-            inputSizeBytes: source.inputSizeBytes,
-            stepIndex: i,
-            totalSteps: steps.length,
-            completesJob: i === steps.length - 1,
-            ...(input.providerKeys ? { providerKeys: input.providerKeys } : {}),
-          }),
-        );
+        const step = steps[i]!;
+        const args: RunJobStepInput = {
+          jobId,
+          organizationId: input.organizationId,
+          actionId: step.actionId,
+          parameters: step.parameters,
+          inputKey: source.inputKey,
+          inputMimeType: source.inputMimeType,
+          inputSizeBytes: source.inputSizeBytes,
+          stepIndex: i,
+          totalSteps: steps.length,
+          completesJob: i === steps.length - 1,
+          ...(input.providerKeys ? { providerKeys: input.providerKeys } : {}),
+        };
+        outcome = await stepScope.run(() => (runsInPieces(step) ? transcribeInPieces(step, args, () => runStep(step, args)) : runStep(step, args)));
       } catch (err) {
         if (isCancellation(err)) throw err;
         return { error: describeFailure(err), stepIndex: i, inputSizeBytes: source.inputSizeBytes };

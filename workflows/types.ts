@@ -5,6 +5,8 @@ export interface ActivityPolicy {
   heartbeatMs: number;
   retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
   nonRetryableErrors: string[];
+  /** Long input audio is cut into pieces transcribed in parallel (workflows/transcribe-in-pieces.ts). */
+  runsInPieces?: boolean;
 }
 
 /** One step of a job: an action with its parameters and that action's timeouts and retry policy. */
@@ -110,3 +112,42 @@ export interface PublishJobEventInput {
 }
 
 export const workflowIdForJob = (jobId: string): string => `job-${jobId}`;
+
+/** A step that transcribes audio which may be too long for its provider in one request. */
+export interface TranscriptionStepInput {
+  jobId: string;
+  organizationId: string;
+  inputKey: string;
+  inputMimeType: string;
+  parameters: Record<string, unknown>;
+  stepIndex: number;
+  totalSteps: number;
+  providerKeys?: ProviderKeys;
+}
+
+/** A piece of the input: 16 kHz mono WAV in storage, starting `offset` seconds into the recording. */
+export interface TranscriptionPiece {
+  key: string;
+  offset: number;
+  duration: number;
+}
+
+/** No pieces: the input fits its provider and the step runs as usual. */
+export interface TranscriptionPlan {
+  pieces: TranscriptionPiece[];
+  durationSeconds: number;
+  /** Set when the job store already holds the step's output or the job as terminal: nothing to run. */
+  outcome?: { result: StepResult } | { terminal: 'completed' | 'failed' | 'cancelled' };
+}
+
+export interface TranscribePieceInput extends Omit<TranscriptionStepInput, 'inputKey' | 'inputMimeType'> {
+  piece: TranscriptionPiece;
+  pieceCount: number;
+}
+
+export interface StitchTranscriptionInput extends Omit<TranscriptionStepInput, 'inputKey' | 'inputMimeType'> {
+  durationSeconds: number;
+  pieces: { offset: number; duration: number; transcriptKey: string; provider: string }[];
+  inputSizeBytes: number | null;
+  completesJob: boolean;
+}

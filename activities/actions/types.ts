@@ -60,6 +60,11 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   /** Error types (ActionError.type) that retrying cannot fix. */
   nonRetryableErrors: string[];
   /**
+   * Long input audio is cut at silences and its pieces transcribed in parallel by the job's
+   * workflow (activities/transcription/): for actions whose parameters are aud_transcribe's.
+   */
+  runsInPieces?: boolean;
+  /**
    * Checks valid parameters against what this submission can reach (the providers with a key,
    * configured, stored for the organization or sent with the request): a parameter that names
    * something unavailable is refused at submission, not when the job runs. Returns one message

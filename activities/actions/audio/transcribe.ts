@@ -1,14 +1,10 @@
-import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../ai-support.js';
+import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, usageSchema, withHeartbeat } from '../ai-support.js';
 import { defineAction } from '../types.js';
-import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptData, transcriptProperties } from './ai-audio.js';
-import { modelAvailability, routeModel, TRANSCRIBE_MODELS, type TranscribeModel } from './transcribe-models.js';
+import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptProperties } from './ai-audio.js';
+import { modelAvailability, TRANSCRIBE_MODELS } from './transcribe-models.js';
+import { transcribeAudio, transcribeResult, type TranscribeParams } from './transcription.js';
 
-export interface TranscribeParams {
-  model: TranscribeModel;
-  language: string;
-  diarize: boolean;
-  prompt: string;
-}
+export type { TranscribeParams };
 
 export default defineAction<TranscribeParams>({
   actionId: 'aud_transcribe',
@@ -71,20 +67,13 @@ export default defineAction<TranscribeParams>({
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
   checkAvailability: (params, providers) => modelAvailability(params, providers),
+  runsInPieces: true,
   async run(ctx) {
-    const { params } = ctx;
-    const route = routeModel(params.model, params.diarize);
-    const provider = ctx.ai.forAction('aud_transcribe', 'transcribe', route.provider);
     const { audio, durationSeconds } = await openAudioForAi(ctx);
-    const requested = params.language === 'auto' ? undefined : params.language;
     // Engines that tell how far they are report it; the heartbeat keeps the others alive meanwhile.
     let done = 0.05;
-    const transcript = await withHeartbeat(ctx, () => done, () =>
-      provider.transcribe!(audio, {
-        model: route.providerModel,
-        language: requested,
-        diarize: params.diarize,
-        prompt: params.prompt || undefined,
+    const { transcript, provider } = await withHeartbeat(ctx, () => done, () =>
+      transcribeAudio(ctx.ai, ctx.params, audio, {
         signal: ctx.signal,
         onProgress: (f) => {
           done = Math.max(done, Math.min(f, 1));
@@ -92,19 +81,6 @@ export default defineAction<TranscribeParams>({
         },
       }),
     );
-    const usage = transcript.usage ?? { provider: provider.name, model: transcript.model ?? params.model, inputTokens: 0, outputTokens: 0 };
-    return {
-      type: 'json',
-      data: {
-        ...transcriptData(transcript, durationSeconds),
-        language: requested ?? transcript.language ?? null,
-        language_detected: !requested && transcript.language !== undefined,
-        model: transcript.model ?? usage.model,
-        requested_model: params.model,
-        provider: provider.name,
-        usage: usageData(usage),
-      },
-      usage: stepUsage(usage),
-    };
+    return transcribeResult(transcript, provider, ctx.params, durationSeconds);
   },
 });
