@@ -5,7 +5,7 @@ import { createApiKey, getApiKey, listApiKeys, revokeApiKey, rotateApiKey, updat
 import { decodeTemporalPayloads, encodeTemporalPayloads } from './handlers/codec.js';
 import { acceptInvitation, changePassword, getMe, login, logout, refreshSession, register } from './handlers/auth.js';
 import { listExportFormats } from './handlers/export.js';
-import { getTranscription } from './handlers/transcriptions.js';
+import { getTranscription, searchTranscripts } from './handlers/transcriptions.js';
 import { getJob, getJobResult, submitJob } from './handlers/jobs.js';
 import { cancelJob, deleteJob, getJobArtifact, listJobArtifacts, retryJob, streamJobEvents } from './handlers/job-lifecycle.js';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './handlers/media.js';
@@ -104,6 +104,7 @@ export function createRoutes(
     getJob: getJob(s, baseUrl),
     listExportFormats: listExportFormats(),
     getTranscription: getTranscription(s),
+    searchTranscripts: searchTranscripts(s, bodyLimitKb),
     getJobResult: getJobResult(s),
     cancelJob: cancelJob(s, baseUrl, bodyLimitKb),
     deleteJob: deleteJob(s, baseUrl, bodyLimitKb),

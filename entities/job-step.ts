@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { MediaFileSchema } from './media-file.js';
 import { ProcessingJobSchema } from './processing-job.js';
+import { SEARCH_INDEX_SQL } from './search.js';
 
 import { STEP_STATUSES } from '../workflows/job-status.js';
 
@@ -38,6 +39,8 @@ export const JobStepSchema = defineEntity({
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),
   },
   uniques: [{ name: 'job_steps_job_id_step_index_unique', properties: ['job', 'stepIndex'] }],
+  // Full-text search over transcripts and OCR text (entities/search.ts).
+  indexes: [{ name: 'job_steps_text_search_index', expression: SEARCH_INDEX_SQL }],
 });
 export type JobStep = InferEntity<typeof JobStepSchema>;
 

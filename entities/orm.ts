@@ -25,6 +25,7 @@ import { Migration20261121050000 } from './migrations/Migration20261121050000.js
 import { Migration20261121060000 } from './migrations/Migration20261121060000.js';
 import { Migration20261121070000 } from './migrations/Migration20261121070000.js';
 import { Migration20261201100000 } from './migrations/Migration20261201100000.js';
+import { Migration20261201203000 } from './migrations/Migration20261201203000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
@@ -43,6 +44,7 @@ export const migrationsList = [
   { name: 'Migration20261121060000', class: Migration20261121060000 },
   { name: 'Migration20261121070000', class: Migration20261121070000 },
   { name: 'Migration20261201100000', class: Migration20261201100000 },
+  { name: 'Migration20261201203000', class: Migration20261201203000 },
 ];
 
 export interface CreateOrmOptions {

@@ -954,6 +954,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Full-text search over the organization's transcripts and OCR text
+         * @description Searches the text of every completed transcription (`aud_transcribe`, `aud_translate`) and
+         *     OCR (`img_ocr`) result of the caller's organization. `query` is web-search syntax: words
+         *     (all must occur), `"quoted phrases"`, `or`, and `-word` to exclude; words match exactly,
+         *     case-insensitively, in any language (no stemming). Results are ranked by relevance
+         *     (`relevance_score`, 0–1), newest first among equals; each has its text with the matches
+         *     highlighted (`<mark>…</mark>`) and, for transcripts, the segments that match with their
+         *     timestamp in seconds. Filters narrow by when the job was created (`date_range`, dates or
+         *     date-times, both ends included), `languages`, `models` (the model that transcribed or the
+         *     one asked for: `local`, `medium`, `whisper-1`, `pocketsphinx-en-us`, …) and `media_types`.
+         *     A transcript whose recording was deleted (by its owner or by retention) is not found.
+         */
+        post: operations["searchTranscripts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/export/formats": {
         parameters: {
             query?: never;
@@ -2640,6 +2669,67 @@ export interface components {
             requested_model?: string;
             /** @description openai or local. */
             provider?: string;
+        };
+        SearchRequest: {
+            /** @example lazy dog */
+            query: string;
+            filters?: {
+                date_range?: {
+                    /** @description A date (YYYY-MM-DD, from its start) or a date-time. */
+                    start?: string;
+                    /** @description A date (YYYY-MM-DD, to its end) or a date-time. */
+                    end?: string;
+                };
+                languages?: string[];
+                models?: string[];
+                media_types?: ("audio" | "image")[];
+            };
+            /** @default 20 */
+            limit: number;
+            /** @default 0 */
+            offset: number;
+        };
+        SearchMatch: {
+            /** @description The matching segment's text. */
+            text: string;
+            /** @description The text with the matching words in `<mark>…</mark>` (HTML-escaped otherwise). */
+            highlight: string;
+            /** @description Seconds from the start of the recording where the segment starts; null for OCR text. */
+            timestamp: number | null;
+            end?: number;
+            speaker?: string;
+            confidence?: number;
+        };
+        SearchResult: {
+            /** Format: uuid */
+            job_id: string;
+            /** Format: uuid */
+            media_id: string;
+            filename: string;
+            /** @enum {string} */
+            media_type: "audio" | "image";
+            action_id: string;
+            language: string | null;
+            model: string | null;
+            relevance_score: number;
+            /** @description The best passages of the whole text, matches in `<mark>…</mark>`. */
+            highlight: string;
+            /** @description The transcript's segments that match, in time order (at most 20); empty for OCR text. */
+            matches: components["schemas"]["SearchMatch"][];
+            /** Format: date-time */
+            created_at: string;
+        };
+        SearchResults: {
+            results: components["schemas"]["SearchResult"][];
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description How long the search took, e.g. "0.012s".
+             * @example 0.012s
+             */
+            query_time: string;
+            query_time_ms: number;
         };
         ExportFormatList: {
             formats: {
@@ -4486,6 +4576,32 @@ export interface operations {
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchTranscripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description The matching transcripts, one page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            400: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

@@ -2,6 +2,7 @@ import type { ApiDeps } from '../deps.js';
 import { createApiKeyService } from './api-key-service.js';
 import { createAuthService } from './auth-service.js';
 import { createTranscriptionService } from './transcription-service.js';
+import { createSearchService } from './search-service.js';
 import { createCodecService } from './codec-service.js';
 import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
@@ -67,6 +68,7 @@ export function createServices(deps: ApiDeps) {
     async close(): Promise<void> {
       await Promise.all([usage.close(), rateLimits.close(), credentials.close()]);
     },
+    search: createSearchService(deps),
   };
 }
 export type Services = ReturnType<typeof createServices>;
