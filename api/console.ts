@@ -62,10 +62,15 @@ export function webConsole(dir: string): AppMiddleware {
     const file = ctx.path === '/' ? undefined : await fileAt(root, ctx.path);
     if (file) {
       ctx.type = TYPES[extname(file.path)] ?? 'application/octet-stream';
-      ctx.length = file.size;
+      // The build writes a gzipped copy of each script and style beside it.
+      const gz = ctx.acceptsEncodings('gzip', 'identity') === 'gzip' ? await fileAt(root, `${ctx.path}.gz`) : undefined;
+      ctx.vary('Accept-Encoding');
+      if (gz) ctx.set('Content-Encoding', 'gzip');
+      const served = gz ?? file;
+      ctx.length = served.size;
       ctx.set('Cache-Control', ctx.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
       ctx.set('X-Content-Type-Options', 'nosniff');
-      ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file.path);
+      ctx.body = ctx.method === 'HEAD' ? null : createReadStream(served.path);
       return;
     }
     // A missing asset is a 404, not the page; so is anything but a browser's navigation (which asks for text/html).

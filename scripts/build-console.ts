@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -51,6 +53,10 @@ export async function ensureConsoleBuilt(opts: { log?: (line: string) => void; f
     proc.once('exit', resolve);
   });
   if (code !== 0) throw new Error(`building the web console failed (exit code ${code}):\n${output.join('').slice(-4000)}`);
+  // Served as is to browsers that accept gzip (api/console.ts): compressed once here, not per request.
+  for (const file of await files(path.join(dist, 'assets'))) {
+    if (/\.(js|css|svg)$/.test(file)) await writeFile(`${file}.gz`, await promisify(gzip)(await readFile(file), { level: 9 }));
+  }
   await writeFile(stamp, want);
   return { built: true, dir: dist };
 }

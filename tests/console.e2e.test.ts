@@ -11,10 +11,12 @@ import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { noiseWav } from './support/noise-wav.js';
 import { makeWav } from './support/wav.js';
+import { startReceiver, type Receiver } from './support/webhook-receiver.js';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let h: Harness;
+let rx: Receiver;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -40,7 +42,9 @@ const json = async (res: Response | Promise<Response>): Promise<any> => (await r
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
-  h = await startHarness({ worker: true });
+  rx = await startReceiver();
+  // Webhooks to the loopback receiver, as under `npm start`.
+  h = await startHarness({ worker: true, env: { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8,::1/128' } });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
@@ -50,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await h?.stop();
+  await rx?.close();
 });
 
 test('the API serves the console with long-cached hashed assets, and never in place of /api', async () => {
@@ -64,6 +69,8 @@ test('the API serves the console with long-cached hashed assets, and never in pl
   expect(js.status).toBe(200);
   expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+  expect(js.headers.get('content-encoding')).toBe('gzip'); // fetch asks for it, and unpacks it
+  expect((await js.text()).length).toBeGreaterThan(Number(js.headers.get('content-length')));
   // No asset from elsewhere.
   expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
 
@@ -261,6 +268,36 @@ test('create an API key (secret shown once) and revoke it', async () => {
   expect((await h.as({ apiKey: secret }).fetch('/api/v1/media')).status).toBe(401);
 });
 
+test('add a webhook (secret shown once), send a test and see its delivery; invite a member and change their role', async () => {
+  await page.goto(`${h.url}/webhooks`);
+  await page.getByText('No webhooks yet').waitFor();
+  await page.getByLabel('URL').fill(`${rx.url}/hook`);
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  expect((await page.getByTestId('secret').textContent())!.trim()).toMatch(/^whsec_/);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  await page.getByRole('button', { name: 'Send test' }).click();
+  await page.locator('[data-testid=delivery-row]', { hasText: 'webhook.test' }).getByText('succeeded').waitFor({ timeout: 30_000 });
+  expect(rx.at('/hook').length).toBeGreaterThanOrEqual(1);
+  await shot('15-webhooks');
+
+  await page.goto(`${h.url}/members`);
+  await page.getByLabel('Email').fill(`ada-${Date.now()}@example.com`);
+  await page.getByLabel('Name', { exact: true }).fill('Ada');
+  await page.getByRole('button', { name: 'Invite' }).click();
+  await page.getByTestId('secret').waitFor();
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  const ada = page.locator('[data-testid=member-row]', { hasText: 'Ada' });
+  await ada.getByText('invited').waitFor();
+  await ada.getByLabel('Role of Ada').selectOption('admin');
+  await page.getByText('Ada is now admin').waitFor();
+  // The signed-in owner cannot demote or remove themself here.
+  expect(await page.locator('[data-testid=member-row]', { hasText: '(you)' }).getByRole('button', { name: 'Remove' }).count()).toBe(0);
+  await shot('16-members');
+  page.once('dialog', (d) => void d.accept());
+  await ada.getByRole('button', { name: 'Remove' }).click();
+  await ada.waitFor({ state: 'detached' });
+});
+
 test('the usage page charts the jobs that ran, also on a phone', async () => {
   await page.goto(`${h.url}/usage`);
   await page.getByTestId('usage-jobs').getByText(/^[0-9]+$/).waitFor();
@@ -276,6 +313,14 @@ test('the usage page charts the jobs that ran, also on a phone', async () => {
   await page.getByRole('link', { name: 'Jobs' }).click();
   await page.getByTestId('job-row').first().waitFor();
   await shot('14-jobs-phone');
+  // Nothing sticks out sideways: wide tables scroll inside their card.
+  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  for (const [path, ready] of [['/media', 'media-card'], ['/api-keys', 'api-key-row']] as const) {
+    await page.goto(`${h.url}${path}`);
+    await page.getByTestId(ready).first().waitFor();
+    expect([path, await page.evaluate('document.documentElement.scrollWidth')]).toEqual([path, 390]);
+  }
+  await shot('15-media-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByRole('button', { name: 'Menu' }).waitFor({ state: 'hidden' });
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './api/session';
 import { Layout } from './components/Layout';
@@ -9,7 +10,10 @@ import { MediaPage } from './pages/Media';
 import { MembersPage } from './pages/Members';
 import { RunPage } from './pages/Run';
 import { SignInPage, SignUpPage } from './pages/Auth';
-import { UsagePage } from './pages/Usage';
+import { SkeletonRows } from './components/ui';
+
+// Recharts is most of the bundle: only the usage page needs it.
+const UsagePage = lazy(() => import('./pages/Usage').then((m) => ({ default: m.UsagePage })));
 import { WebhooksPage } from './pages/Webhooks';
 
 function RequireSession({ children }: { children: React.ReactNode }) {
@@ -39,7 +43,14 @@ export function App() {
         <Route path="/jobs/:id" element={<JobPage />} />
         <Route path="/api-keys" element={<ApiKeysPage />} />
         <Route path="/webhooks" element={<WebhooksPage />} />
-        <Route path="/usage" element={<UsagePage />} />
+        <Route
+          path="/usage"
+          element={
+            <Suspense fallback={<SkeletonRows rows={6} />}>
+              <UsagePage />
+            </Suspense>
+          }
+        />
         <Route path="/members" element={<MembersPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
