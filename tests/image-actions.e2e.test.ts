@@ -168,7 +168,13 @@ describe('thumbnails', () => {
     expect((await json(none)).error).toMatchObject({ code: 'NOT_FOUND', message: 'Thumbnail not found' });
 
     const jpeg = await makeJpeg(320, 240);
-    const corrupt = await upload(Buffer.concat([jpeg.subarray(0, 400), Buffer.alloc(4000, 0x41)]), 'broken.jpg');
+    // A header that cannot be read is refused at upload; one cut short in its pixel data is accepted
+    // (the upload reads headers only) and fails when a thumbnail decodes it.
+    const unreadable = await h.upload(Buffer.concat([jpeg.subarray(0, 400), Buffer.alloc(4000, 0x41)]), 'garbled.jpg');
+    expect(unreadable.status).toBe(400);
+    expect((await json(unreadable)).error).toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'unreadable' } });
+    const sos = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const corrupt = await upload(jpeg.subarray(0, sos + 40), 'broken.jpg');
     const bad = await h.fetch(`/api/v1/media/${corrupt.id}/thumbnail`);
     expect(bad.status).toBe(400);
     expect((await json(bad)).error).toMatchObject({ code: 'INVALID_FILE_TYPE' });
