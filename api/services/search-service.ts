@@ -65,6 +65,29 @@ function instant(value: string, end: boolean): Date {
  * has not been deleted are searched.
  */
 // Lists go to Postgres as one JSON parameter: the driver would spread an array into several.
+/** A row of the ranked query (raw SQL, so typed by hand). */
+interface ResultRow {
+  step_id: string;
+  job_id: string;
+  media_id: string;
+  filename: string;
+  media_type: 'image' | 'audio';
+  action_id: string;
+  created_at: string | Date;
+  language: string | null;
+  model: string | null;
+  rank: string | number;
+  highlight: string | null;
+  total: string | number;
+}
+
+/** A matching segment of a step's transcript. */
+interface SegmentRow {
+  step_id: string;
+  seg: Record<string, unknown>;
+  highlight: string | null;
+}
+
 export function createSearchService(deps: ApiDeps) {
   const { orm } = deps;
   return {
@@ -94,7 +117,7 @@ export function createSearchService(deps: ApiDeps) {
         params.push(JSON.stringify(f.media_types));
       }
       const em = orm.em.fork();
-      const rows = await em.execute<Record<string, any>[]>(
+      const rows = await em.execute<ResultRow[]>(
         `with q as (select websearch_to_tsquery('${SEARCH_CONFIG}', ?) as query)
          select s."id" as step_id, j."id" as job_id, m."id" as media_id, m."original_filename" as filename, m."media_type",
                 s."action_id", j."created_at",
@@ -114,7 +137,7 @@ export function createSearchService(deps: ApiDeps) {
       );
       const stepIds = rows.map((r) => r.step_id as string);
       const segments = stepIds.length
-        ? await em.execute<Record<string, any>[]>(
+        ? await em.execute<SegmentRow[]>(
             `with q as (select websearch_to_tsquery('${SEARCH_CONFIG}', ?) as query)
              select m.step_id, m.seg, m.highlight from (
                select s."id" as step_id, seg,
@@ -131,7 +154,7 @@ export function createSearchService(deps: ApiDeps) {
         : [];
       const byStep = new Map<string, SearchMatch[]>();
       for (const r of segments) {
-        const seg = r.seg as Record<string, unknown>;
+        const seg = r.seg;
         const list = byStep.get(r.step_id) ?? [];
         list.push({
           text: String(seg.text ?? ''),
