@@ -75,6 +75,15 @@ function findRoute(method: string, path: string): Route | undefined {
   );
 }
 
+function isErrorFormat(body: Buffer): boolean {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } };
+    return typeof parsed.error?.code === 'string' && typeof parsed.error.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
 function declaredFor(route: Route, status: number): DeclaredResponse | undefined {
   const s = String(status);
   // `default` stands for server errors only: every 2xx/3xx/4xx a route sends is declared by status.
@@ -103,9 +112,14 @@ export function checkReply(
 ): string[] {
   const path = url.split('?')[0] ?? url;
   if (!path.startsWith('/api/')) return [];
-  const route = findRoute(method, path);
+  const route = findRoute(method, path) ?? (path.length > 1 && path.endsWith('/') ? findRoute(method, path.slice(0, -1)) : undefined);
   const where = `${method} ${path} → ${status}`;
-  if (!route) return status === 404 || status === 405 ? [] : [`${where}: no operation in the spec matches`];
+  if (!route) {
+    // Paths no operation declares (probes with extra segments, NUL bytes, a trailing slash) may only
+    // be refused, in the error format.
+    if (status >= 400 && status < 500) return body && !isErrorFormat(body) ? [`${where}: not in the error format`] : [];
+    return [`${where}: no operation in the spec matches`];
+  }
   const declared = declaredFor(route, status);
   const op = `${route.op.operationId} (${route.op.method.toUpperCase()} ${route.op.path})`;
   if (!declared) return [`${op}: status ${status} is not declared`];
