@@ -98,12 +98,13 @@ describe('usage totals', () => {
     const expectedCredits = jobs.reduce((s, j) => s + stepCredits(categories.get(j.action_id), j.action_id === 'img_describe' ? tokens : 0, true), 0);
     const fileResults = jobs.filter((j) => j.result.type === 'file');
 
-    // Request rows are written after each response: wait for the last one (made with the key; reads below use the bearer token).
-    const usage = await waitFor(async () => {
-      const u = await json(await t.bearer.fetch('/api/v1/usage'));
+    // Request rows are written in batches after each response: wait for the last one (made with the key;
+    // reads below use the bearer token), then read the totals, so they cannot miss a row flushed in between.
+    await waitFor(async () => {
       const perKey = await json(await t.bearer.fetch('/api/v1/usage/detailed?group_by=api_key'));
-      return perKey.groups.find((g: Json) => g.key === t.apiKeyId)?.requests === key.count ? u : undefined;
+      return perKey.groups.find((g: Json) => g.key === t.apiKeyId)?.requests === key.count ? true : undefined;
     });
+    const usage = await json(await t.bearer.fetch('/api/v1/usage'));
     expect(usage).toMatchObject({
       jobs: { total: 4, by_status: { completed: 4, failed: 0, queued: 0, processing: 0, pending: 0, cancelled: 0 } },
       steps: 4,
