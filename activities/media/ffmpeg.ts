@@ -19,6 +19,10 @@ export interface AudioInfo {
   sampleRate: number;
   channels: number;
   channelLayout?: string;
+  /** The decoder's sample format (s16, s32, flt, fltp, …). */
+  sampleFormat?: string;
+  /** Significant bits per sample of a lossless stream (24 for 24-bit PCM or FLAC), when stated. */
+  bitsPerSample?: number;
   /** A moving-picture stream besides the sound (the file is a video read for its audio). */
   hasVideo?: boolean;
 }
@@ -227,7 +231,7 @@ function classify(err: Error, tail: string[], input: string): Error {
 function parseProbe(stdout: string): AudioInfo {
   const data = JSON.parse(stdout) as {
     format?: { format_name?: string; duration?: string; bit_rate?: string };
-    streams?: { codec_type?: string; disposition?: { attached_pic?: number }; codec_name?: string; sample_rate?: string; channels?: number; channel_layout?: string; bit_rate?: string; duration?: string }[];
+    streams?: { codec_type?: string; disposition?: { attached_pic?: number }; codec_name?: string; sample_rate?: string; channels?: number; channel_layout?: string; bit_rate?: string; duration?: string; sample_fmt?: string; bits_per_raw_sample?: string; bits_per_sample?: number }[];
   };
   const container = data.format?.format_name ?? '';
   if (!ALLOWED_DEMUXERS.has(container)) throw new ActionError(INVALID_INPUT, `unsupported audio container "${container || 'unknown'}"`);
@@ -246,6 +250,8 @@ function parseProbe(stdout: string): AudioInfo {
     sampleRate,
     channels,
     channelLayout: stream.channel_layout,
+    sampleFormat: stream.sample_fmt,
+    bitsPerSample: num(stream.bits_per_raw_sample) || stream.bits_per_sample || undefined,
     // Cover art is a video stream too, but marked as an attached picture.
     hasVideo: (data.streams ?? []).some((s) => s.codec_type === 'video' && !s.disposition?.attached_pic),
   };

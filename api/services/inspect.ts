@@ -50,7 +50,8 @@ export function createMediaInspector(opts: InspectorOptions): MediaInspector {
         width: (swapped ? meta.height : meta.width) ?? null,
         height: (swapped ? meta.width : meta.height) ?? null,
         frames: meta.pages ?? 1,
-        format: meta.format ?? null,
+        // libvips names AVIF (AV1 in a HEIF container) heif.
+        format: meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : (meta.format ?? null),
         color_space: meta.space ?? null,
         channels: meta.channels ?? null,
         bit_depth: meta.depth ?? null,

@@ -35,10 +35,17 @@ function run(s: TesseractSettings, args: string[], signal: AbortSignal): Promise
         if (/Failed loading language|Could not initialize tesseract/i.test(stderr)) {
           return reject(new ActionError(AI_PROVIDER_ERROR, `tesseract has no data for language "${args[3]}"`));
         }
-        reject(new ActionError(AI_PROVIDER_ERROR, `tesseract failed: ${stderr.trim().split('\n').pop() ?? e.message}`));
+        // Tesseract and execFile name the image by its path in the worker's temporary directory.
+        const detail = stderr.trim().split('\n').filter(Boolean).pop() ?? 'it exited with an error';
+        reject(new ActionError(AI_PROVIDER_ERROR, `tesseract failed: ${withoutPaths(detail.slice(0, 300), args[0]!)}`));
       },
     );
   });
+}
+
+/** A message without the image's path, nor any other absolute path. */
+export function withoutPaths(message: string, path: string): string {
+  return message.split(path).join('the image').replace(/(?:\/[\w.@+-]+){2,}\/?/g, '<path>');
 }
 
 /**

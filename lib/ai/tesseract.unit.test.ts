@@ -74,3 +74,13 @@ test('TSV parsing keeps lines and paragraphs and skips non-words', () => {
   expect(parsed.blocks[0]).toEqual({ text: 'a', confidence: 0.965, bbox: { left: 10, top: 20, width: 9, height: 15 } });
   expect(parsed.blocks).toHaveLength(4);
 });
+
+test('a failure names no path of the worker\'s temporary directory', async () => {
+  const missing: ImageInput = { path: join(dir, 'gone', 'ai-input.png'), mimeType: 'image/png', width: 10, height: 10 };
+  const failure = await tesseract.ocr!(missing, { language: 'eng', signal }).catch((err: unknown) => err);
+  expect(failure).toBeInstanceOf(ActionError);
+  expect((failure as ActionError).message).toMatch(/^tesseract failed: /);
+  expect((failure as ActionError).message).not.toContain(dir);
+  expect((failure as ActionError).message).not.toContain(tmpdir());
+  expect((failure as ActionError).message).not.toContain('ai-input.png');
+});

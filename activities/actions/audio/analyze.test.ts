@@ -64,7 +64,7 @@ test('a silent WAV has no loudness and is silent throughout; trailing silence is
   const quiet = await makeAudio(join(dir, 'silence.wav'), [silence(3)], { channels: 2 });
   const data = await analysis(quiet);
   expect(data).toMatchObject({ container: 'wav', codec: 'pcm_s16le', channels: 2, tags: {} });
-  expect(data.loudness).toEqual({ integrated_lufs: null, true_peak_dbtp: null, loudness_range_lu: expect.any(Number) });
+  expect(data.loudness).toEqual({ integrated_lufs: null, true_peak_dbtp: null, loudness_range_lu: expect.any(Number), rms_dbfs: null });
   expect(data.silence.segments).toEqual([{ start: 0, end: 3, duration: 3 }]);
 
   const endsQuiet = await analysis(await makeAudio(join(dir, 'ends-quiet.flac'), [tone(1), silence(2)]));

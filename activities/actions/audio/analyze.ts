@@ -1,6 +1,6 @@
 import { parseFile, type ICommonTagsResult } from 'music-metadata';
 import { defineAction, INVALID_INPUT } from '../types.js';
-import { AUDIO_RETRY, AUDIO_TIMEOUTS, loudnormCollector, openAudio, round, runOnInput } from './audio-io.js';
+import { AUDIO_RETRY, AUDIO_TIMEOUTS, MEASURE_FILTERS, measurementCollector, openAudio, round, runOnInput } from './audio-io.js';
 
 export interface AnalyzeParams {
   silence_threshold_db: number;
@@ -40,9 +40,10 @@ export default defineAction<AnalyzeParams>({
       loudness: {
         type: 'object',
         properties: {
-          integrated_lufs: { type: ['number', 'null'] },
+          integrated_lufs: { type: ['number', 'null'], description: 'EBU R128 integrated loudness; null for silence and for clips under 0.4 s.' },
           true_peak_dbtp: { type: ['number', 'null'] },
           loudness_range_lu: { type: ['number', 'null'] },
+          rms_dbfs: { type: ['number', 'null'], description: 'Overall RMS level; null for digital silence.' },
         },
       },
       silence: {
@@ -61,10 +62,10 @@ export default defineAction<AnalyzeParams>({
   async run(ctx) {
     const { params } = ctx;
     const audio = await openAudio(ctx);
-    const loudness = loudnormCollector();
+    const loudness = measurementCollector();
     const silence = silenceCollector();
-    // silencedetect passes the audio through untouched, so loudnorm measures the original.
-    const filter = `silencedetect=noise=${params.silence_threshold_db}dB:d=${params.min_silence_duration},loudnorm=print_format=json`;
+    // silencedetect passes the audio through untouched, so ebur128 measures the original.
+    const filter = `silencedetect=noise=${params.silence_threshold_db}dB:d=${params.min_silence_duration},${MEASURE_FILTERS}`;
     await runOnInput(ctx, audio, {
       outputOptions: ['-map', '0:a:0', '-af', filter, '-f', 'null'],
       output: null,
@@ -85,7 +86,7 @@ export default defineAction<AnalyzeParams>({
         sample_rate: audio.sampleRate,
         channels: audio.channels,
         channel_layout: audio.channelLayout ?? null,
-        loudness: { integrated_lufs: l.input_i, true_peak_dbtp: l.input_tp, loudness_range_lu: l.input_lra },
+        loudness: { integrated_lufs: l.integratedLufs, true_peak_dbtp: l.truePeakDbtp, loudness_range_lu: l.loudnessRangeLu, rms_dbfs: l.rmsDbfs },
         silence: silence.result(audio.durationSeconds),
         tags: await readTags(ctx.inputPath, ctx.logger),
       },

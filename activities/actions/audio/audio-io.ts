@@ -86,12 +86,14 @@ export interface EncodeOptions {
   channels?: number;
   /** The input, when the output keeps its format: its PCM sample format and bit rate are kept. */
   like?: AudioInfo;
+  /** The input, whatever the output: a WAV keeps the precision of a lossless input. */
+  source?: AudioInfo;
 }
 
 /** Output options that encode the first audio stream to `format`, plus where the file goes. */
 export function encodeTo(format: AudioFormat, workDir: string, opts: EncodeOptions = {}) {
   const enc = ENCODINGS[format];
-  const codec = format === 'wav' && opts.like?.codec.startsWith('pcm_') ? opts.like.codec : enc.codec;
+  const codec = format === 'wav' ? wavCodecFor(opts.like ?? opts.source) : enc.codec;
   const bitrate = opts.bitrate ?? (opts.like?.streamBitRate ? keepBitrate(opts.like.streamBitRate) : '192k');
   const sampleRate = opts.sampleRate && enc.codec === 'libopus' && !OPUS_SAMPLE_RATES.includes(opts.sampleRate) ? 48000 : opts.sampleRate;
   const outputOptions = [
@@ -104,6 +106,26 @@ export function encodeTo(format: AudioFormat, workDir: string, opts: EncodeOptio
     '-f', enc.muxer,
   ];
   return { outputOptions, path: join(workDir, `result.${enc.extension}`), mimeType: enc.mimeType, extension: enc.extension };
+}
+
+// Codecs whose samples are exact: their bit depth means something and a WAV keeps it.
+const LOSSLESS_CODECS = /^(pcm_|flac$|alac$|wavpack$|tta$|ape$|mlp$|truehd$)/;
+
+/**
+ * The PCM codec of a WAV made from `input`: 24-bit, 32-bit and floating-point lossless input keep
+ * their precision; lossy input (decoded to float by its decoder, with no real bit depth) and
+ * 16-bit input are written as 16-bit.
+ */
+export function wavCodecFor(input: AudioInfo | undefined): string {
+  if (!input || !LOSSLESS_CODECS.test(input.codec)) return 'pcm_s16le';
+  const fmt = input.sampleFormat ?? '';
+  if (fmt.startsWith('flt')) return 'pcm_f32le';
+  if (fmt.startsWith('dbl')) return 'pcm_f64le';
+  if (fmt.startsWith('s32') || fmt.startsWith('s64')) {
+    const bits = input.bitsPerSample ?? 32;
+    return bits <= 16 ? 'pcm_s16le' : bits <= 24 ? 'pcm_s24le' : 'pcm_s32le';
+  }
+  return 'pcm_s16le';
 }
 
 /** Runs ffmpeg on the action's input with its signal, deadline and progress (mapped into [from, to]). */
@@ -124,15 +146,82 @@ export function runOnInput(
   });
 }
 
+/**
+ * The measuring filters: EBU R128 (integrated loudness, loudness range, true peak) and the overall
+ * RMS level, which stands in for loudness on clips shorter than the 400 ms that R128's integrated
+ * measure needs. ebur128 measures at the input rate (true peak oversampled), so it runs in a
+ * fraction of loudnorm's time, which resamples everything to 192 kHz.
+ */
+export const MEASURE_FILTERS = 'ebur128=peak=true:framelog=verbose,astats=measure_perchannel=none:measure_overall=RMS_level';
+
+export interface Measurement {
+  /** Integrated loudness in LUFS; null for silence and for clips too short to be gated. */
+  integratedLufs: number | null;
+  /** The integrated measure's relative gate, LUFS (what loudnorm calls input_thresh). */
+  thresholdLufs: number | null;
+  truePeakDbtp: number | null;
+  loudnessRangeLu: number | null;
+  /** Overall RMS level, dBFS; null for digital silence. */
+  rmsDbfs: number | null;
+}
+
+/** Collects what MEASURE_FILTERS print at the end of a run; pass `collect` as onStderr, then call `result()`. */
+export function measurementCollector() {
+  const summary: string[] = [];
+  const stats: string[] = [];
+  let inSummary = false;
+  return {
+    collect(line: string) {
+      // The filters print when the graph closes, in either order: ebur128 a block, astats one line per value.
+      if (/Parsed_astats_\d+/.test(line)) {
+        inSummary = false;
+        stats.push(line);
+      } else if (/Parsed_ebur128_\d+ @ \S+\] Summary/.test(line)) {
+        inSummary = true;
+        summary.length = 0;
+      } else if (inSummary) summary.push(line);
+    },
+    result(): Measurement {
+      const text = [...summary, ...stats].join('\n');
+      const value = (re: RegExp) => {
+        const m = re.exec(text);
+        if (!m) return null;
+        const n = Number(m[1]);
+        return Number.isFinite(n) ? n : null;
+      };
+      if (!/Integrated loudness/.test(text)) throw new Error('ffmpeg ebur128 printed no measurement');
+      const integrated = value(/Integrated loudness:\s*I:\s*(-?[\d.]+|-?inf) LUFS/);
+      const threshold = value(/Integrated loudness:\s*I:[^\n]*\n\s*Threshold:\s*(-?[\d.]+) LUFS/);
+      const peak = value(/True peak:\s*Peak:\s*(-?[\d.]+|-?inf) dBFS/);
+      const rms = value(/RMS level dB: (-?[\d.]+|-?inf)/);
+      // No block passed the gates (threshold left at 0): silence, or shorter than one 400 ms block.
+      const gated = integrated !== null && threshold !== null && threshold < 0;
+      return {
+        integratedLufs: gated && peak !== null ? integrated : null,
+        thresholdLufs: gated ? threshold : null,
+        truePeakDbtp: peak,
+        loudnessRangeLu: value(/Loudness range:\s*LRA:\s*(-?[\d.]+) LU/),
+        rmsDbfs: peak === null ? null : rms,
+      };
+    },
+  };
+}
+
+/**
+ * The loudness of a measured input, in LUFS: the integrated measure, or for a clip too short for
+ * it, an estimate from its RMS level (R128's offset and its sum over channels, without the
+ * K-weighting). Null only for silence.
+ */
+export function loudnessOf(m: Measurement, channels: number): { lufs: number; method: 'ebu_r128' | 'rms' } | null {
+  if (m.integratedLufs !== null) return { lufs: m.integratedLufs, method: 'ebu_r128' };
+  if (m.rmsDbfs === null) return null;
+  return { lufs: round(m.rmsDbfs - 0.691 + 10 * Math.log10(Math.max(1, channels)), 1), method: 'rms' };
+}
+
 /** Loudness statistics printed by ffmpeg's loudnorm filter (print_format=json) at the end of a run. */
 export interface Loudness {
-  input_i: number | null;
-  input_tp: number | null;
-  input_lra: number | null;
-  input_thresh: number | null;
   output_i: number | null;
   output_tp: number | null;
-  target_offset: number | null;
 }
 
 /** Collects the JSON block loudnorm prints; pass `collect` as onStderr and call `result()` after the run. */
@@ -157,17 +246,8 @@ export function loudnormCollector() {
       } catch {
         throw new Error('ffmpeg loudnorm printed no measurement');
       }
-      // Silence measures as "-inf": reported as null.
       const n = (k: string) => (Number.isFinite(Number(raw[k])) ? Number(raw[k]) : null);
-      return {
-        input_i: n('input_i'),
-        input_tp: n('input_tp'),
-        input_lra: n('input_lra'),
-        input_thresh: n('input_thresh'),
-        output_i: n('output_i'),
-        output_tp: n('output_tp'),
-        target_offset: n('target_offset'),
-      };
+      return { output_i: n('output_i'), output_tp: n('output_tp') };
     },
   };
 }

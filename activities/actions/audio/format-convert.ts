@@ -12,6 +12,8 @@ import {
   type AudioFormat,
 } from './audio-io.js';
 
+const codecOf = (options: string[]) => options[options.indexOf('-c:a') + 1]!;
+
 export interface FormatConvertParams {
   format: AudioFormat;
   bitrate: (typeof BITRATES)[number];
@@ -58,6 +60,7 @@ export default defineAction<FormatConvertParams>({
       format: { type: 'string' },
       duration_seconds: { type: 'number' },
       input_codec: { type: 'string' },
+      codec: { type: 'string', description: 'Codec written; a WAV keeps the precision of 24-bit, 32-bit and float lossless input.' },
     },
   },
   timeouts: AUDIO_TIMEOUTS,
@@ -70,6 +73,7 @@ export default defineAction<FormatConvertParams>({
       bitrate: params.bitrate,
       sampleRate: params.sample_rate || undefined,
       channels: params.channels || undefined,
+      source: audio,
     });
     await runOnInput(ctx, audio, { outputOptions: out.outputOptions, output: out.path, durationSeconds: audio.durationSeconds });
     return {
@@ -77,7 +81,7 @@ export default defineAction<FormatConvertParams>({
       path: out.path,
       mimeType: out.mimeType,
       extension: out.extension,
-      data: { format: params.format, duration_seconds: round(audio.durationSeconds), input_codec: audio.codec },
+      data: { format: params.format, duration_seconds: round(audio.durationSeconds), input_codec: audio.codec, codec: codecOf(out.outputOptions) },
     };
   },
 });

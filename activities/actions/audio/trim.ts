@@ -74,7 +74,7 @@ export default defineAction<TrimParams>({
       ...(fadeOut > 0 ? [`afade=t=out:st=${round(length - fadeOut, 6)}:d=${fadeOut}`] : []),
     ];
     const format = params.format === 'original' ? audio.format : params.format;
-    const out = encodeTo(format, ctx.workDir, { like: params.format === 'original' ? audio : undefined });
+    const out = encodeTo(format, ctx.workDir, { like: params.format === 'original' ? audio : undefined, source: audio });
     // Seeking on the input is sample-accurate when decoding, and skips decoding what is cut.
     await runOnInput(ctx, audio, {
       inputOptions: ['-ss', String(params.start)],

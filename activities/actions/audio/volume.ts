@@ -4,8 +4,12 @@ import {
   AUDIO_TIMEOUTS,
   encodeTo,
   formatParameter,
+  loudnessOf,
   loudnormCollector,
+  MEASURE_FILTERS,
+  measurementCollector,
   openAudio,
+  round,
   runOnInput,
   type AudioFormat,
 } from './audio-io.js';
@@ -25,7 +29,7 @@ export default defineAction<VolumeParams>({
   actionId: 'aud_volume',
   displayName: 'Adjust volume',
   buttonLabel: 'Adjust volume',
-  description: 'Changes the volume by a fixed gain, or normalizes loudness to a target (EBU R128, two passes).',
+  description: 'Changes the volume by a fixed gain, or normalizes loudness to a target (EBU R128 measured, then one gain within the true-peak limit, or loudnorm where the peak needs limiting).',
   icon: 'volume-2',
   mediaType: 'audio',
   category: 'modify',
@@ -50,6 +54,11 @@ export default defineAction<VolumeParams>({
       input_true_peak: { type: ['number', 'null'] },
       output_lufs: { type: ['number', 'null'] },
       output_true_peak: { type: ['number', 'null'] },
+      measurement: {
+        type: 'string',
+        enum: ['ebu_r128', 'rms'],
+        description: 'How the input loudness was measured: EBU R128 integrated loudness, or the RMS level for clips under 0.4 s.',
+      },
       format: { type: 'string' },
     },
   },
@@ -61,7 +70,7 @@ export default defineAction<VolumeParams>({
     const audio = await openAudio(ctx);
     const format = params.format === 'original' ? audio.format : params.format;
     // loudnorm works at 192 kHz: the output goes back to the input's rate.
-    const out = encodeTo(format, ctx.workDir, { like: params.format === 'original' ? audio : undefined, sampleRate: audio.sampleRate });
+    const out = encodeTo(format, ctx.workDir, { like: params.format === 'original' ? audio : undefined, source: audio, sampleRate: audio.sampleRate });
     const encode = (filter: string, range: [number, number], onStderr?: (line: string) => void) =>
       runOnInput(ctx, audio, { outputOptions: ['-af', filter, ...out.outputOptions], output: out.path, durationSeconds: audio.durationSeconds, onStderr }, range);
     const file = { type: 'file' as const, path: out.path, mimeType: out.mimeType, extension: out.extension };
@@ -71,36 +80,35 @@ export default defineAction<VolumeParams>({
       return { ...file, data: { mode: 'gain', gain_db: params.gain_db, format } };
     }
 
-    // Pass one measures; pass two applies a linear gain computed from the measurement.
-    const target = `I=${params.target_lufs}:TP=${params.true_peak}:LRA=${LRA}`;
-    const measure = loudnormCollector();
+    // Pass one measures (EBU R128); pass two applies one linear gain, or where that gain would
+    // push the true peak over its limit, loudnorm's dynamic mode seeded with the measurement.
+    const measure = measurementCollector();
     await runOnInput(
       ctx,
       audio,
-      { outputOptions: ['-map', '0:a:0', '-af', `loudnorm=${target}:print_format=json`, '-f', 'null'], output: null, durationSeconds: audio.durationSeconds, onStderr: measure.collect },
+      { outputOptions: ['-map', '0:a:0', '-af', MEASURE_FILTERS, '-f', 'null'], output: null, durationSeconds: audio.durationSeconds, onStderr: measure.collect },
       [0, 0.5],
     );
     const m = measure.result();
-    if (m.input_i === null || m.input_tp === null || m.input_lra === null || m.input_thresh === null || m.target_offset === null) {
-      throw new ActionError(INVALID_INPUT, 'the audio is silent: there is no loudness to normalize');
+    const input = loudnessOf(m, audio.channels);
+    if (!input || m.truePeakDbtp === null) throw new ActionError(INVALID_INPUT, 'the audio is silent: there is no loudness to normalize');
+    const wanted = params.target_lufs - input.lufs;
+    const headroom = params.true_peak - m.truePeakDbtp;
+    const base = { mode: 'normalize', input_lufs: input.lufs, input_true_peak: m.truePeakDbtp, measurement: input.method, format };
+    // A clip too short for R128 has no gated measure for loudnorm: its gain is only capped.
+    if (wanted <= headroom || m.integratedLufs === null || m.thresholdLufs === null || m.loudnessRangeLu === null) {
+      const gain = round(Math.min(wanted, headroom), 2);
+      await encode(`volume=${gain}dB`, [0.5, 1]);
+      return { ...file, data: { ...base, gain_db: gain, output_lufs: round(input.lufs + gain, 1), output_true_peak: round(m.truePeakDbtp + gain, 1) } };
     }
+    const target = `I=${params.target_lufs}:TP=${params.true_peak}:LRA=${LRA}`;
     const applied = loudnormCollector();
     await encode(
-      `loudnorm=${target}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true:print_format=json`,
+      `loudnorm=${target}:measured_I=${m.integratedLufs}:measured_TP=${m.truePeakDbtp}:measured_LRA=${m.loudnessRangeLu}:measured_thresh=${m.thresholdLufs}:print_format=json`,
       [0.5, 1],
       applied.collect,
     );
     const result = applied.result();
-    return {
-      ...file,
-      data: {
-        mode: 'normalize',
-        input_lufs: m.input_i,
-        input_true_peak: m.input_tp,
-        output_lufs: result.output_i,
-        output_true_peak: result.output_tp,
-        format,
-      },
-    };
+    return { ...file, data: { ...base, output_lufs: result.output_i, output_true_peak: result.output_tp } };
   },
 });

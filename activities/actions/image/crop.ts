@@ -105,7 +105,7 @@ export default defineAction<CropParams>({
       image = image.resize({ width, height, fit: 'cover', position: sharp.strategy[strategy] });
     }
     const format = params.format === 'original' ? decoded.format : params.format;
-    const { extension, mimeType } = encodeImage(image, format, { quality: params.quality });
+    const { extension, mimeType } = encodeImage(image, format, { quality: params.quality, pixels: width * height });
     const path = join(workDir, `result.${extension}`);
     const info = await withHeartbeat(ctx, 0.6, () => render(image.toFile(path)));
     // sharp reports where the kept area starts as a negative offset of the scaled image.

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withHeartbeat } from '../ai-support.js';
 import { defaultRetry, defineAction, INVALID_INPUT } from '../types.js';
-import { ANIMATED_FORMATS, decodeImage, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from './sharp-io.js';
+import { ANIMATED_FORMATS, decodeImage, effortFor, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from './sharp-io.js';
 
 const TIMEOUT_MS = 180_000;
 
@@ -63,6 +63,7 @@ export default defineAction<FormatConvertParams>({
       frames: { type: 'integer', minimum: 1 },
       size_bytes: { type: 'integer', minimum: 0 },
       metadata_kept: { type: 'boolean' },
+      effort: { type: 'integer', minimum: 0, description: 'Encoder effort used (AVIF, WebP, GIF): lower for larger images, so they finish in time.' },
     },
   },
   timeouts: { startToCloseMs: TIMEOUT_MS, heartbeatMs: 30_000 },
@@ -74,8 +75,10 @@ export default defineAction<FormatConvertParams>({
     progress(0.2);
     // Pixels are already upright (auto-orient), and sharp writes Orientation 1 with kept metadata.
     const image = params.keep_metadata ? decoded.image.keepMetadata() : decoded.image;
+    const pixels = decoded.width * decoded.height * decoded.frames;
     const { extension, mimeType } = encodeImage(image, params.format, {
       quality: params.quality,
+      pixels,
       lossless: params.lossless,
       progressive: params.progressive,
     });
@@ -95,6 +98,7 @@ export default defineAction<FormatConvertParams>({
         frames: decoded.frames,
         size_bytes: (await stat(path)).size,
         metadata_kept: params.keep_metadata,
+        ...(effortFor(params.format, pixels) === undefined ? {} : { effort: effortFor(params.format, pixels) }),
       },
     };
   },

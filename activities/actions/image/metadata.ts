@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import exifReader from 'exif-reader';
 import { parse as parseIcc } from 'icc';
 import { defaultRetry, defineAction, INVALID_INPUT } from '../types.js';
+import { formatName, statedDensity } from './density.js';
 import { assertDecodable, decodeImage } from './sharp-io.js';
 
 /** XMP packets can be large; past this the string is cut and `xmp_truncated` is set. */
@@ -89,7 +90,7 @@ export default defineAction<Record<string, never>>({
     return {
       type: 'json',
       data: {
-        format: meta.format,
+        format: formatName(meta),
         width,
         height,
         stored_width: meta.width,
@@ -101,8 +102,9 @@ export default defineAction<Record<string, never>>({
         has_alpha: meta.hasAlpha,
         has_icc_profile: meta.hasProfile,
         is_progressive: meta.isProgressive,
-        orientation: meta.orientation ?? null,
-        density: meta.density ?? null,
+        // libvips drops an Orientation of 1 on some formats: EXIF still says it.
+        orientation: meta.orientation ?? exifOrientation(exif?.raw.Image?.Orientation),
+        density: await statedDensity(inputPath, meta, exif?.raw.Image),
         frames: meta.pages ?? 1,
         exif: exif?.tags ?? null,
         gps: exif ? gpsPosition(exif.raw.GPSInfo) : null,
@@ -115,6 +117,11 @@ export default defineAction<Record<string, never>>({
 });
 
 type RawExif = ReturnType<typeof exifReader>;
+
+function exifOrientation(value: unknown): number | null {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : null;
+}
 
 /** EXIF that does not parse is reported as absent rather than failing the whole read. */
 function decodeExif(buffer: Buffer): { raw: RawExif; tags: Record<string, Record<string, unknown>> } | null {

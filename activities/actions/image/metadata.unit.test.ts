@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { actionRunner, expectFormReady } from '../../../tests/support/action-run.js';
 import metadata from './metadata.js';
@@ -118,4 +119,55 @@ test('parameters: none, and nothing else is accepted', () => {
   expectFormReady(metadata);
   expect(runner.problems({})).toEqual([]);
   expect(runner.problems({ verbose: true })).toContain('parameters.verbose');
+});
+
+describe('density is what the file states, or null', () => {
+  const pixels = () => base(40, 30);
+
+  test('a JPEG that states none (no JFIF, no EXIF resolution) has none, not 72', async () => {
+    const input = await pixels().jpeg().toBuffer();
+    expect(input.indexOf('JFIF')).toBe(-1);
+    expect((await runner.runJson(input, {})).density).toBeNull();
+  });
+
+  test('a unitless JFIF density is an aspect ratio, not pixels per inch', async () => {
+    // JFIF APP0 with units 0 and 72:72, the way many encoders (ffmpeg among them) write it.
+    const jpeg = await pixels().jpeg().toBuffer();
+    const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x02, 0x00, 0x00, 0x48, 0x00, 0x48, 0x00, 0x00]);
+    const input = Buffer.concat([jpeg.subarray(0, 2), app0, jpeg.subarray(2)]);
+    expect((await runner.runJson(input, {})).density).toBeNull();
+    // The same segment in dots per inch (units 1), and per centimetre (units 2: 118 → 299.72).
+    const perInch = Buffer.from(input);
+    perInch[2 + 11] = 1;
+    perInch.writeUInt16BE(150, 2 + 12);
+    expect((await runner.runJson(perInch, {})).density).toBe(150);
+    const perCm = Buffer.from(input);
+    perCm[2 + 11] = 2;
+    perCm.writeUInt16BE(118, 2 + 12);
+    expect((await runner.runJson(perCm, {})).density).toBeCloseTo(299.72, 2);
+  });
+
+  test('a PNG without pHYs, or with a unitless one, has none; a pHYs in metres is converted', async () => {
+    const stated = await pixels().png().withMetadata({ density: 300 }).toBuffer();
+    expect((await runner.runJson(stated, {})).density).toBe(300);
+    // libvips writes 1 pixel/mm (25.4 dpi) into the pHYs of an image that never had a density.
+    const plain = await pixels().png().toBuffer();
+    const at = plain.indexOf('pHYs');
+    // Without the chunk (length, type, 9 bytes of data, CRC): libvips would say 72.
+    const none = Buffer.concat([plain.subarray(0, at - 4), plain.subarray(at + 17)]);
+    expect(none.indexOf('pHYs')).toBe(-1);
+    expect((await runner.runJson(none, {})).density).toBeNull();
+    const unitless = Buffer.from(plain);
+    unitless[at + 12] = 0;
+    // The chunk's CRC covers its unit byte: recompute it so the PNG stays valid.
+    unitless.writeUInt32BE(crc32(unitless.subarray(at, at + 13)), at + 13);
+    expect((await runner.runJson(unitless, {})).density).toBeNull();
+  });
+});
+
+test('AVIF is reported as avif, and an EXIF orientation of 1 as 1', async () => {
+  const avif = await base().avif().toBuffer();
+  expect((await runner.runJson(avif, {})).format).toBe('avif');
+  const upright = await base().jpeg().withMetadata({ orientation: 1 }).toBuffer();
+  expect((await runner.runJson(upright, {})).orientation).toBe(1);
 });

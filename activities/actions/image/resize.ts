@@ -69,7 +69,7 @@ export default defineAction<ResizeParams>({
   retry: defaultRetry,
   nonRetryableErrors: [INVALID_INPUT],
   async run({ inputPath, workDir, params, limits, progress }) {
-    const { image, format: inputFormat } = await decodeImage(inputPath, limits);
+    const { image, format: inputFormat, width: inWidth, height: inHeight } = await decodeImage(inputPath, limits);
     progress(0.3);
     const format = params.format === 'original' ? inputFormat : params.format;
     const resized = image.resize({
@@ -80,10 +80,18 @@ export default defineAction<ResizeParams>({
       withoutEnlargement: params.without_enlargement,
       background: params.background,
     });
-    const { extension, mimeType } = encodeImage(resized, format, { quality: params.quality });
+    const { extension, mimeType } = encodeImage(resized, format, { quality: params.quality, pixels: outputPixels(inWidth, inHeight, params) });
     const path = join(workDir, `result.${extension}`);
     const info = await render(resized.toFile(path));
     progress(0.9);
     return { type: 'file', path, mimeType, extension, data: { width: info.width, height: info.height, format } };
   },
 });
+
+/** About how many pixels the result has, for the encoder's effort: one given side scales the other. */
+function outputPixels(width: number, height: number, p: ResizeParams): number {
+  const w = p.width ?? Math.round((width * p.height!) / height);
+  const h = p.height ?? Math.round((height * p.width!) / width);
+  const enlarged = w * h;
+  return p.without_enlargement ? Math.min(enlarged, width * height) : enlarged;
+}
