@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { ensureConsoleBuilt } from '../scripts/build-console.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
+import { librivoxRecordings, wordErrorRate } from './support/speech.js';
+import { renderText } from './support/text-image.js';
 import { noiseWav } from './support/noise-wav.js';
 import { makeWav } from './support/wav.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
@@ -247,6 +249,59 @@ test('cancel a running job from the jobs list and retry a failed one from its pa
   expect((await json(me().fetch(`/api/v1/jobs/${failing.id}`))).retry_count).toBe(1);
 });
 
+test('a list with more running jobs than the browser has connections stays live, and its buttons still answer', async () => {
+  // Browsers open six connections per origin; a stream per running row would leave none for the page's own requests.
+  const long = (await json(me().fetch('/api/v1/media?media_type=audio'))).data.find((m: { original_filename: string }) => m.original_filename === 'long.wav');
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const res = await me().post('/api/v1/process', { media_id: long.id, action_id: 'aud_format_convert', parameters: { format: 'mp3', bitrate: '64k' } });
+    expect(res.status).toBe(202);
+    ids.push((await json(res)).id);
+  }
+  try {
+    await page.goto(`${h.url}/jobs`);
+    for (const id of ids) await page.locator(`[data-job-id="${id}"]`).waitFor();
+    // The oldest row is the last one: its cancel must go through while the newer ones are followed.
+    const oldest = page.locator(`[data-job-id="${ids[0]}"]`);
+    await oldest.getByRole('button', { name: /^Cancel/ }).click();
+    await oldest.and(page.locator('[data-status=cancelled]')).waitFor({ timeout: 30_000 });
+    expect((await json(me().fetch(`/api/v1/jobs/${ids[0]}`))).status).toBe('cancelled');
+    // And the page still navigates and loads.
+    await page.getByRole('link', { name: 'Media' }).first().click();
+    await page.getByTestId('media-card').first().waitFor({ timeout: 15_000 });
+  } finally {
+    await Promise.all(ids.map((id) => me().post(`/api/v1/jobs/${id}/cancel`, {})));
+  }
+});
+
+test('a transcript is shown with its timestamps and exports, and OCR text as text', async () => {
+  const [speech] = await librivoxRecordings();
+  const audio = await json(me().upload(await readFile(speech!.path), 'reading.wav', 'audio/wav'));
+  const image = await json(me().upload(await renderText(['MEDIAFLOW CONSOLE', 'READS TEXT']), 'sign.png', 'image/png'));
+  const transcribe = await json(me().post('/api/v1/process', { media_id: audio.id, action_id: 'aud_transcribe', parameters: { model: 'local' } }));
+  const ocr = await json(me().post('/api/v1/process', { media_id: image.id, action_id: 'img_ocr', parameters: { provider: 'tesseract' } }));
+
+  await page.goto(`${h.url}/jobs/${transcribe.id}`);
+  await status().getByText('completed').waitFor({ timeout: 120_000 });
+  const transcript = page.getByTestId('transcript');
+  await transcript.locator('li').first().waitFor();
+  const lines = await transcript.locator('li').allTextContents();
+  // Each line starts with its start and end time.
+  for (const line of lines) expect(line).toMatch(/^\d+:\d{2}\.\d – \d+:\d{2}\.\d/);
+  const shown = lines.map((l) => l.replace(/^\S+ – \S+/, '')).join(' ');
+  expect(wordErrorRate(speech!.reference, shown).wer).toBeLessThan(0.6);
+  await shot('12-transcript');
+  const [srt] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export SRT' }).click()]);
+  const subtitles = await readFile((await srt.path())!, 'utf8');
+  expect(subtitles).toMatch(/^1\r?\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}/);
+  expect(subtitles.split(/\r?\n\r?\n/).filter((b) => b.trim()).length).toBe(lines.length);
+
+  await page.goto(`${h.url}/jobs/${ocr.id}`);
+  await status().getByText('completed').waitFor({ timeout: 60_000 });
+  await expect(page.getByTestId('ocr-text').textContent()).resolves.toMatch(/MEDIAFLOW\s+CONSOLE/);
+  await shot('13-ocr-text');
+});
+
 test('create an API key (secret shown once) and revoke it', async () => {
   await page.goto(`${h.url}/api-keys`);
   await page.getByLabel('Name').fill('ci');
@@ -296,6 +351,47 @@ test('add a webhook (secret shown once), send a test and see its delivery; invit
   page.once('dialog', (d) => void d.accept());
   await ada.getByRole('button', { name: 'Remove' }).click();
   await ada.waitFor({ state: 'detached' });
+});
+
+test('an invited person joins with the token on the acceptance page, and sees what their role allows', async () => {
+  await page.goto(`${h.url}/members`);
+  const email = `lin-${Date.now()}@example.com`;
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Name', { exact: true }).fill('Lin');
+  await page.getByRole('button', { name: 'Invite' }).click();
+  const invitation = (await page.getByTestId('secret').textContent())!.trim();
+  const acceptUrl = (await page.getByTestId('accept-url').textContent())!.trim();
+  expect(acceptUrl).toBe(`${h.url}/accept-invitation`);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+
+  // The invitee, in a browser of their own.
+  const theirs = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const lin = await theirs.newPage();
+    lin.setDefaultTimeout(30_000);
+    await lin.goto(`${h.url}/sign-in`);
+    await lin.getByRole('link', { name: 'accept an invitation' }).click();
+    await lin.waitForURL(/\/accept-invitation$/);
+    await lin.getByLabel('Invitation token').fill(`${invitation}x`);
+    await lin.getByLabel(/Choose a password/).fill('lin has a long passphrase');
+    await lin.getByRole('button', { name: 'Join the organization' }).click();
+    await lin.getByText('This invitation is not valid any more').waitFor();
+    await lin.getByLabel('Invitation token').fill(invitation);
+    await lin.getByRole('button', { name: 'Join the organization' }).click();
+    await lin.waitForURL(/\/media$/);
+    await lin.goto(`${h.url}/members`);
+    await lin.getByText('Only owners and admins manage members').waitFor();
+    const kept = await lin.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })) + lin.url();
+    expect(kept).not.toContain(invitation);
+  } finally {
+    await theirs.close();
+  }
+  const orgId = (await json(me().fetch('/api/v1/auth/me'))).organization.id;
+  const members = (await json(me().fetch(`/api/v1/organizations/${orgId}/users`))).users;
+  expect(members.find((u: { email: string }) => u.email === email)).toMatchObject({ status: 'active', role: 'member' });
+  // The token works once.
+  const again = await h.as({}).post('/api/v1/auth/accept-invitation', { invitation_token: invitation, password: 'another long passphrase' });
+  expect(again.status).toBe(401);
 });
 
 test('the usage page charts the jobs that ran, also on a phone', async () => {

@@ -9,7 +9,7 @@ import { MediaDetailPage } from './pages/MediaDetail';
 import { MediaPage } from './pages/Media';
 import { MembersPage } from './pages/Members';
 import { RunPage } from './pages/Run';
-import { SignInPage, SignUpPage } from './pages/Auth';
+import { AcceptInvitationPage, SignInPage, SignUpPage } from './pages/Auth';
 import { SkeletonRows } from './components/ui';
 
 // Recharts is most of the bundle: only the usage page needs it.
@@ -28,6 +28,7 @@ export function App() {
     <Routes>
       <Route path="/sign-in" element={<SignInPage />} />
       <Route path="/sign-up" element={<SignUpPage />} />
+      <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
       <Route
         element={
           <RequireSession>

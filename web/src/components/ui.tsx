@@ -89,7 +89,7 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
 }
 
 /** Shows a secret once, with a copy button; it lives only in this component's state. */
-export function SecretOnce({ label, secret, onDone }: { label: string; secret: string; onDone: () => void }) {
+export function SecretOnce({ label, secret, onDone, note }: { label: string; secret: string; onDone: () => void; note?: React.ReactNode }) {
   return (
     <div role="dialog" aria-modal="true" aria-label={label} className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/50 p-4">
       <div className="card w-full max-w-lg space-y-3">
@@ -98,6 +98,7 @@ export function SecretOnce({ label, secret, onDone }: { label: string; secret: s
         <code data-testid="secret" className="block break-all rounded bg-slate-100 p-2 text-sm">
           {secret}
         </code>
+        {note && <p className="text-sm text-slate-600">{note}</p>}
         <div className="flex justify-end gap-2">
           <button
             type="button"

@@ -21,6 +21,12 @@ const signUpSchema = z.object({
   password: z.string().min(10, 'At least 10 characters').max(256, 'At most 256 characters'),
 });
 
+const acceptSchema = z.object({
+  invitation_token: z.string().trim().min(1, 'Paste the invitation token you were given').max(200, 'At most 200 characters'),
+  name: z.string().trim().max(100, 'At most 100 characters'),
+  password: z.string().min(10, 'At least 10 characters').max(256, 'At most 256 characters'),
+});
+
 function Shell({ title, children }: { title: string; children: React.ReactNode }) {
   return (
     <main className="flex min-h-screen items-center justify-center p-4">
@@ -96,6 +102,10 @@ export function SignInPage() {
         New here?{' '}
         <Link to="/sign-up" className="font-medium text-indigo-600 underline">
           Create an organization
+        </Link>{' '}
+        or{' '}
+        <Link to="/accept-invitation" className="font-medium text-indigo-600 underline">
+          accept an invitation
         </Link>
       </p>
     </Shell>
@@ -139,6 +149,53 @@ export function SignUpPage() {
       </form>
       <p className="mt-4 text-sm text-slate-600">
         Already have an account?{' '}
+        <Link to="/sign-in" className="font-medium text-indigo-600 underline">
+          Sign in
+        </Link>
+      </p>
+    </Shell>
+  );
+}
+
+/**
+ * Joining an organization one was invited to. The token is pasted, never read from the URL: a link
+ * carrying it would leave it in browser history, proxies and referrers.
+ */
+export function AcceptInvitationPage() {
+  const session = useSession();
+  const navigate = useNavigate();
+  const [error, setError] = useState<unknown>();
+  const form = useForm<z.infer<typeof acceptSchema>>({ resolver: zodResolver(acceptSchema), defaultValues: { invitation_token: '', name: '', password: '' } });
+  if (session.refreshToken) return <Navigate to="/media" replace />;
+  const e = form.formState.errors;
+
+  const onSubmit = form.handleSubmit(async ({ invitation_token, name, password }) => {
+    setError(undefined);
+    try {
+      const s = await unwrap(api.POST('/api/v1/auth/accept-invitation', { body: { invitation_token, password, ...(name ? { name } : {}) } }));
+      session.signIn(s);
+      toast.success(`Welcome to ${s.organization.name}, ${s.user.name}`);
+      navigate('/media', { replace: true });
+    } catch (err) {
+      setError(err);
+    }
+  });
+
+  return (
+    <Shell title="Accept an invitation">
+      <form onSubmit={onSubmit} noValidate className="space-y-4">
+        <Field id="invitation_token" label="Invitation token" autoComplete="off" spellCheck={false} error={e.invitation_token?.message} {...form.register('invitation_token')} />
+        <Field id="name" label="Your name (optional)" autoComplete="name" error={e.name?.message} {...form.register('name')} />
+        <Field id="password" label="Choose a password (10 characters or more)" type="password" autoComplete="new-password" error={e.password?.message} {...form.register('password')} />
+        {error !== undefined && (
+          <ErrorBox error={error} title={error instanceof ApiError && error.status === 401 ? 'This invitation is not valid any more: ask for a new one' : 'Could not accept the invitation'} />
+        )}
+        <button type="submit" className="btn-primary w-full" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? 'Joining…' : 'Join the organization'}
+        </button>
+      </form>
+      <p className="mt-4 text-sm text-slate-600">
+        Already a member?{' '}
         <Link to="/sign-in" className="font-medium text-indigo-600 underline">
           Sign in
         </Link>

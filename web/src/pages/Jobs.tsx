@@ -2,12 +2,13 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import { unwrap } from '../api/errors';
-import type { Job, JobStatus } from '../api/types';
+import { isTerminal, type Job, type JobStatus } from '../api/types';
 import { JobActions } from '../components/JobActions';
 import { EmptyState, ErrorBox, formatDate, PageHeader, ProgressBar, SkeletonRows, StatusBadge } from '../components/ui';
 import { useLiveJob } from '../lib/live';
 import { useActions } from './Run';
 
+const LIST_REFRESH_MS = 3000;
 const STATUSES: JobStatus[] = ['pending', 'queued', 'processing', 'completed', 'failed', 'cancelled'];
 
 function JobRow({ job }: { job: Job }) {
@@ -58,6 +59,8 @@ export function JobsPage() {
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // Rows beyond the page's stream slots (see lib/stream-slots.ts) are kept current by refreshing the list.
+    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.data.some((j) => !isTerminal(j.status))) ? LIST_REFRESH_MS : false),
   });
   const jobs = list.data?.pages.flatMap((p) => p.data) ?? [];
 

@@ -82,7 +82,18 @@ export function MembersPage() {
   return (
     <>
       <PageHeader title="Members" />
-      {token && <SecretOnce label="Invitation token" secret={token} onDone={() => setToken(undefined)} />}
+      {token && (
+        <SecretOnce
+          label="Invitation token"
+          secret={token}
+          onDone={() => setToken(undefined)}
+          note={
+            <>
+              Hand it to them privately: they paste it at <span data-testid="accept-url" className="font-mono">{`${window.location.origin}/accept-invitation`}</span> and choose their password.
+            </>
+          }
+        />
+      )}
       <form onSubmit={onSubmit} noValidate className="card mb-6 space-y-4" aria-labelledby="invite">
         <h2 id="invite" className="h2">
           Invite someone
