@@ -28,6 +28,13 @@ module.exports = {
       to: { path: '^(api|worker|activities)/' },
     },
     {
+      name: 'entities-below-domain',
+      comment: 'entities/ are the ORM mapping: they import lib/ and the status lists of workflows/, nothing that uses them.',
+      severity: 'error',
+      from: { path: '^entities/', pathNot: TESTS },
+      to: { path: '^(api|worker|activities|domain)/' },
+    },
+    {
       name: 'activities-not-api',
       comment: 'activities/ run in the worker: what they share with the API lives in domain/.',
       severity: 'error',

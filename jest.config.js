@@ -6,12 +6,13 @@
 //   integration  every other *.test.ts, against real Postgres, Temporal and MinIO (global setup)
 const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests', '<rootDir>/activities', '<rootDir>/api', '<rootDir>/workflows', '<rootDir>/lib'],
+  roots: ['<rootDir>/tests', '<rootDir>/activities', '<rootDir>/api', '<rootDir>/domain', '<rootDir>/workflows', '<rootDir>/lib'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Relative imports and the package.json "imports" aliases (#domain/…) name the .js the build emits.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^#(api|activities|domain|entities|lib|workflows|worker)/(.*)\\.js$': '<rootDir>/$1/$2' },
 };
 
 export default {

@@ -6,8 +6,8 @@ import { MediaFileSchema, MediaImportSchema } from '../entities/index.js';
 import { AppError, InvalidFileTypeError } from '../lib/errors.js';
 import { createAddressPolicy } from '../lib/net/address-policy.js';
 import { BlockedAddressError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
-import type { MediaInspector } from '../api/services/inspect.js';
-import { createMediaStore } from '../api/services/media-store.js';
+import type { MediaInspector } from '#domain/media/inspect.js';
+import { createMediaStore } from '#domain/media/media-store.js';
 import type { ImportMediaInput } from '../workflows/import-media.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { HashingStream } from '../lib/hashing.js';
 import { keys } from '../lib/storage.js';
 import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/types.js';
-import { ActionError } from './actions/types.js';
+import { ActionError } from '#domain/actions/types.js';
 import type { ActivityDeps } from './deps.js';
 import { reportProgress } from './progress.js';
 

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
-import type { ActionRegistry } from '../activities/actions/registry.js';
-import type { Clock } from '../activities/deps.js';
+import type { ActionRegistry } from '#domain/actions/registry.js';
+import type { Clock } from '#domain/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';

@@ -1,11 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { systemClock } from '../activities/deps.js';
+import { systemClock } from '#domain/clock.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createMetrics } from '../lib/metrics.js';
 import { createTemporalClient } from '../lib/temporal-client.js';
 import { setupTracing } from '../lib/tracing.js';
-import { createCommon } from '../lib/runtime.js';
+import { createCommon } from '#domain/runtime.js';
 import { createApp } from './app.js';
 import { scheduleUploadCleanup } from './services/uploads/index.js';
 

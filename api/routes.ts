@@ -1,4 +1,4 @@
-import type { ActionRegistry } from '../activities/actions/registry.js';
+import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { Routes } from './handler.js';
 import { getAction, listActions, listActionsForMediaType } from './handlers/actions.js';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from './handlers/api-keys.js';

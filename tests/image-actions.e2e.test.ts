@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import analyze from '../activities/actions/image/analyze.js';
-import metadata from '../activities/actions/image/metadata.js';
+import analyze from '#domain/actions/image/analyze/analyze.js';
+import metadata from '#domain/actions/image/metadata/metadata.js';
 import { MediaFileSchema } from '../entities/index.js';
 import { createAjv } from '../lib/ajv.js';
 import { keys } from '../lib/storage.js';

@@ -2,7 +2,7 @@
 // loopback (allowed here through WEBHOOK_ALLOWED_CIDRS, as under `npm start`). Signatures are
 // checked with the `standardwebhooks` reference library.
 import { Webhook } from 'standardwebhooks';
-import { startDelivery } from '../lib/webhooks/start-delivery.js';
+import { startDelivery } from '#domain/webhooks/start-delivery.js';
 import { workflowIdForDelivery } from '../workflows/webhook-types.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';

@@ -1,11 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Tracer } from '@opentelemetry/api';
-import type { ActionRegistry } from '../activities/actions/registry.js';
+import type { ActionRegistry } from '#domain/actions/registry.js';
 import { systemClock } from '../activities/deps.js';
 import type { ImportDeps } from '../activities/import-media.js';
 import type { ApiDeps } from '../api/deps.js';
 import { createJobService } from '../api/services/job-service.js';
-import { inspectorFor } from '../api/services/inspect.js';
+import { inspectorFor } from '#domain/media/inspect.js';
 import { createMediaService } from '../api/services/media-service.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';

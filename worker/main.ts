@@ -11,7 +11,7 @@ import { dataConverter } from '../lib/payload-codec.js';
 import { connectionOptions } from '../lib/temporal-connection.js';
 import { installTemporalLogging } from '../lib/temporal-logging.js';
 import { createMetrics } from '../lib/metrics.js';
-import { actionLimits, createCommon } from '../lib/runtime.js';
+import { actionLimits, createCommon } from '#domain/runtime.js';
 import { setupTracing } from '../lib/tracing.js';
 import { bundleOptions } from './bundle.js';
 import { importDeps } from './import-deps.js';

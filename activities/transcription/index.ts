@@ -5,12 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } from '../actions/ai.js';
-import { AI_NON_RETRYABLE } from '../actions/ai-support.js';
-import { openAudio } from '../actions/audio/audio-io.js';
-import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '../actions/audio/transcription.js';
-import { ActionError, type ActionContext } from '../actions/types.js';
-import { ffmpeg as defaultFfmpeg, type Ffmpeg } from '../media/ffmpeg.js';
+import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } from '#lib/ai/ports.js';
+import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
+import { openAudio } from '#domain/actions/audio/audio-io.js';
+import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '#domain/actions/audio/transcription.js';
+import { ActionError, type ActionContext } from '#domain/actions/types.js';
+import { ffmpeg as defaultFfmpeg, type Ffmpeg } from '#domain/media/ffmpeg.js';
 import { keys } from '../../lib/storage.js';
 import type {
   StepResult,

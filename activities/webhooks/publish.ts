@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ProcessingJobSchema, WebhookEndpointSchema } from '../../entities/index.js';
 import { webhookBody, type WebhookEvent } from '../../lib/webhooks/events.js';
-import { startDelivery } from '../../lib/webhooks/start-delivery.js';
+import { startDelivery } from '#domain/webhooks/start-delivery.js';
 import type { ActivityDeps } from '../deps.js';
 import { webhookConfigOf } from './config.js';
 import { isTerminal } from '../../workflows/job-status.js';

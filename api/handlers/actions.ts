@@ -1,5 +1,5 @@
-import type { ActionDefinition } from '../../activities/actions/types.js';
-import type { ActionRegistry } from '../../activities/actions/registry.js';
+import type { ActionDefinition } from '#domain/actions/types.js';
+import type { ActionRegistry } from '#domain/actions/registry.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { components } from '../generated/openapi.js';
 import { reply, type Route } from '../handler.js';

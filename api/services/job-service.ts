@@ -7,7 +7,7 @@ import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
-import type { ProviderName } from '../../activities/actions/ai.js';
+import type { ProviderName } from '#lib/ai/ports.js';
 import type { AiConfig } from '../../lib/config.js';
 import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';

@@ -3,12 +3,12 @@ import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
 import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
-import { inspectorFor } from './inspect.js';
-import { createMediaStore, type StoreOptions } from './media-store.js';
+import { inspectorFor } from '#domain/media/inspect.js';
+import { createMediaStore, type StoreOptions } from '#domain/media/media-store.js';
 import { hasActiveShare } from './share-access.js';
 
 export type MediaFileRow = MediaFile;
-export { safeFilename, type UploadContext } from './media-store.js';
+export { safeFilename, type UploadContext } from '#domain/media/media-store.js';
 
 export function createMediaService(deps: ApiDeps) {
   const { orm, storage, config, clock } = deps;

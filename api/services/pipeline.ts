@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import type { ProviderName } from '../../activities/actions/ai.js';
-import type { ActionDefinition, MediaKind } from '../../activities/actions/types.js';
-import type { ActionRegistry } from '../../activities/actions/registry.js';
+import type { ProviderName } from '#lib/ai/ports.js';
+import type { ActionDefinition, MediaKind } from '#domain/actions/types.js';
+import type { ActionRegistry } from '#domain/actions/registry.js';
 import { jobQueues, type Config } from '../../lib/config.js';
 import { InvalidActionError, ValidationError } from '../../lib/errors.js';
 import type { FieldError } from '../../lib/ajv.js';

@@ -1,7 +1,7 @@
 import { VERSION } from '../../lib/version.js';
 import type { ApiDeps } from '../deps.js';
 import type { createHealthService } from './health-service.js';
-import { FORMATS } from './media-types.js';
+import { FORMATS } from '#domain/media/media-types.js';
 
 const started = Date.now();
 export const uptimeSeconds = (): number => Math.round((Date.now() - started) / 1000);

@@ -13,7 +13,7 @@ import { createAddressPolicy } from '../../lib/net/address-policy.js';
 import { TEST_EVENT, webhookBody } from '../../lib/webhooks/events.js';
 import { createSecretBox, type SecretBox } from '../../lib/webhooks/secret-box.js';
 import { generateSecret } from '../../lib/webhooks/signing.js';
-import { startDelivery } from '../../lib/webhooks/start-delivery.js';
+import { startDelivery } from '#domain/webhooks/start-delivery.js';
 import { refuseWebhookUrl } from '../../lib/webhooks/url.js';
 import type { ApiDeps } from '../deps.js';
 import { cursorTime, keyset, pageOf, type PageRequest } from './listing.js';

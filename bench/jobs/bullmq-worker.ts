@@ -3,7 +3,7 @@
 // Started by bench/jobs/bullmq.ts with BENCH_QUEUE, BENCH_REDIS_URL and BENCH_CONCURRENCY set.
 import { Worker } from 'bullmq';
 import { loadConfig } from '../../lib/config.js';
-import { createCommon } from '../../lib/runtime.js';
+import { createCommon } from '#domain/runtime.js';
 import { storedRunner, type CaseName } from './workload.js';
 
 const config = loadConfig();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import Anthropic from '@anthropic-ai/sdk';
-import { AI_PROVIDER_ERROR, type AiProvider, type ImageInput, type Usage } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, type AiProvider, type ImageInput, type Usage } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 import type { AiConfig } from '../config.js';
 import { toActionError } from './errors.js';
 import { DESCRIBE_PROMPT, OCR_PROMPT, ocrUserText, parseJsonReply, toDescription, toOcrResult } from './replies.js';

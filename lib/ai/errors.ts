@@ -1,7 +1,7 @@
 import * as AnthropicErrors from '@anthropic-ai/sdk/error';
 import * as OpenAIErrors from 'openai/error';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type ProviderName } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type ProviderName } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 
 type SdkApiError = OpenAIErrors.APIError | AnthropicErrors.APIError;
 

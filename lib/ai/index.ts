@@ -1,4 +1,4 @@
-import type { AiProvider, AiRegistry } from '../../activities/actions/ai.js';
+import type { AiProvider, AiRegistry } from './ports.js';
 import type { AiConfig } from '../config.js';
 import { createAnthropicProvider } from './anthropic.js';
 import { createOpenAiProvider } from './openai.js';

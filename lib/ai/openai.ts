@@ -9,8 +9,8 @@ import {
   type Transcript,
   type TranscriptSegment,
   type Usage,
-} from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+} from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 import type { AiConfig } from '../config.js';
 import { toActionError } from './errors.js';
 import { DESCRIBE_PROMPT, OCR_PROMPT, ocrUserText, parseJsonReply, toDescription, toOcrResult } from './replies.js';

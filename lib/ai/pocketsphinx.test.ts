@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AiProvider } from '../../activities/actions/ai.js';
+import type { AiProvider } from './ports.js';
 import { loadConfig } from '../config.js';
 import { concatAudio, librivoxRecordings, speak, wordErrorRate, type Recording } from '../../tests/support/speech.js';
 import { createLocalSpeechProvider, utteranceParser } from './pocketsphinx.js';

@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type TranscriptSegment, type TranscriptWord } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type TranscriptSegment, type TranscriptWord } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 import type { AiConfig } from '../config.js';
 
 export type LocalSpeechSettings = AiConfig['local'] & { ffmpegPath?: string; timeoutMs: number };

@@ -1,5 +1,5 @@
-import { AI_PROVIDER_ERROR, type AiProvider, type AiRegistry, type ProviderName } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, type AiProvider, type AiRegistry, type ProviderName } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 
 /**
  * Builds the registry from the providers that are configured. A provider asked for by name must

@@ -1,5 +1,5 @@
-import type { AiProvider } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import type { AiProvider } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 import { loadConfig } from '../config.js';
 import { createAiProviders } from './index.js';
 import { createAiRegistry } from './registry.js';

@@ -1,7 +1,7 @@
 // Prompts asking vision models for JSON, and the checks that turn their replies into our shapes.
 // A model's reply is untrusted input: anything missing or mistyped is dropped or defaulted.
-import { AI_PROVIDER_ERROR, type ImageDescription, type ImageInput, type OcrResult, type ProviderName } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, type ImageDescription, type ImageInput, type OcrResult, type ProviderName } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 
 export const OCR_PROMPT = [
   'You are an OCR engine. Read every piece of text in the image.',

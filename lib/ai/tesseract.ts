@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type OcrResult } from '../../activities/actions/ai.js';
-import { ActionError } from '../../activities/actions/types.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type OcrResult } from './ports.js';
+import { ActionError } from '#domain/actions/types.js';
 
 export interface TesseractSettings {
   command: string;

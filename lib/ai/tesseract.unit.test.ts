@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ActionError } from '../../activities/actions/types.js';
-import type { ImageInput } from '../../activities/actions/ai.js';
+import { ActionError } from '#domain/actions/types.js';
+import type { ImageInput } from './ports.js';
 import { renderText } from '../../tests/support/text-image.js';
 import { createTesseractProvider, parseTsv } from './tesseract.js';
 

@@ -3,9 +3,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActionRegistry } from '../../activities/actions/registry.js';
-import type { AiRegistry } from '../../activities/actions/ai.js';
-import type { ActionDefinition, ActionOutput } from '../../activities/actions/types.js';
+import { createActionRegistry } from '#domain/actions/registry.js';
+import type { AiRegistry } from '#lib/ai/ports.js';
+import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiRegistry } from '../../lib/ai/registry.js';
 import { createAjv } from '../../lib/ajv.js';
 

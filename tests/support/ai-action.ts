@@ -4,8 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActionRegistry } from '../../activities/actions/registry.js';
-import type { ActionDefinition, ActionOutput } from '../../activities/actions/types.js';
+import { createActionRegistry } from '#domain/actions/registry.js';
+import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiProviders } from '../../lib/ai/index.js';
 import { createAjv } from '../../lib/ajv.js';
 import { loadConfig } from '../../lib/config.js';

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createActionRegistry } from '../../activities/actions/registry.js';
-import type { ActionDefinition, ActionOutput } from '../../activities/actions/types.js';
+import { createActionRegistry } from '#domain/actions/registry.js';
+import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiRegistry } from '../../lib/ai/registry.js';
 
 const exec = promisify(execFile);

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/metrics.js';
 import { createTemporalClient } from '../../lib/temporal-client.js';
 import { setupTracing } from '../../lib/tracing.js';
-import { createCommon } from '../../lib/runtime.js';
+import { createCommon } from '#domain/runtime.js';
 import { bundleOptions } from '../../worker/bundle.js';
 import { createWorker } from '../../worker/main.js';
 import { createContractChecker } from './contract.js';

@@ -2,7 +2,7 @@
 // its validation agreeing with the API's own (ajv, through the action registry).
 import { renderToStaticMarkup } from 'react-dom/server';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadActionRegistry, type ActionRegistry } from '../../../activities/actions/registry';
+import { loadActionRegistry, type ActionRegistry } from '../../../domain/actions/registry';
 import { describeFields, initialValues, toParameters, type RawValues } from './fields';
 import { SchemaForm } from './SchemaForm';
 import { validate, type JsonSchema } from './validate';

@@ -1,0 +1,101 @@
+import type { Logger } from '#lib/logger.js';
+import type { AiRegistry, ProviderName } from '#lib/ai/ports.js';
+import type { AiUsage } from '#workflows/types.js';
+
+export type MediaKind = 'image' | 'audio';
+export type ActionCategory = 'transcribe' | 'modify' | 'process';
+export type ResultType = 'file' | 'json' | 'files';
+export type JsonSchema = Record<string, unknown>;
+
+export interface ActionLimits {
+  image: { maxResolution: number };
+  audio: { maxDurationSeconds: number };
+}
+
+export interface ActionContext<P> {
+  /** Local path of the input file; the activity downloaded it. */
+  inputPath: string;
+  inputMimeType: string;
+  /** A private directory for outputs, removed after the activity. */
+  workDir: string;
+  /** Parameters already validated against `parametersSchema`, defaults applied. */
+  params: P;
+  limits: ActionLimits;
+  /** Reports progress (0–1); also the activity's heartbeat. */
+  progress(fraction: number): void;
+  /** Aborted when the activity is cancelled. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** AI providers (OpenAI, Anthropic, local Tesseract) for actions that need them. */
+  ai: AiRegistry;
+}
+
+export type ActionOutput =
+  | { type: 'file'; path: string; mimeType: string; extension: string; data?: Record<string, unknown> }
+  | { type: 'json'; data: Record<string, unknown>; usage?: AiUsage };
+
+export interface RetryPolicy {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+/** One action plugin: everything the API, the workflow and the worker need to know about it. */
+export interface ActionDefinition<P = Record<string, unknown>> {
+  actionId: string;
+  displayName: string;
+  buttonLabel: string;
+  description: string;
+  icon: string;
+  mediaType: MediaKind;
+  category: ActionCategory;
+  parametersSchema: JsonSchema;
+  outputSchema: JsonSchema;
+  resultType: ResultType;
+  /** Media type of a file result when it differs from `mediaType` (a pipeline's next step gets it). */
+  outputMediaType?: MediaKind;
+  timeouts: { startToCloseMs: number; heartbeatMs: number };
+  retry: RetryPolicy;
+  /** Error types (ActionError.type) that retrying cannot fix. */
+  nonRetryableErrors: string[];
+  /**
+   * Long input audio is cut at silences and its pieces transcribed in parallel by the job's
+   * workflow (activities/transcription/): for actions whose parameters are aud_transcribe's.
+   */
+  runsInPieces?: boolean;
+  /**
+   * Checks valid parameters against what this submission can reach (the providers with a key,
+   * configured, stored for the organization or sent with the request): a parameter that names
+   * something unavailable is refused at submission, not when the job runs. Returns one message
+   * per parameter, keyed by its name.
+   */
+  checkAvailability?(params: P, providers: readonly ProviderName[]): Record<string, string>;
+  run(ctx: ActionContext<P>): Promise<ActionOutput>;
+}
+
+/** Raised by actions for failures caused by the input, not by infrastructure. */
+export class ActionError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    /** retryAfterMs: when the failure says how long to wait (a provider's Retry-After). */
+    readonly opts: { retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
+
+export const INVALID_INPUT = 'INVALID_INPUT';
+
+export const defaultRetry: RetryPolicy = {
+  maximumAttempts: 5,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 30_000,
+};
+
+export function defineAction<P>(action: ActionDefinition<P>): ActionDefinition<P> {
+  return action;
+}
