@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { HashingStream } from '../lib/hashing.js';
 import { keys } from '../lib/storage.js';
 import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/types.js';
-import { ActionError } from '#domain/actions/types.js';
+import { ActionError, asActionError } from '#domain/actions/types.js';
 import type { ActivityDeps } from './deps.js';
 import { reportProgress } from './progress.js';
 
@@ -72,7 +72,8 @@ export function createActionExecutor(deps: ActivityDeps) {
           logger,
           ai: input.providerKeys ? aiWithRequestKeys(deps, input.providerKeys) : deps.ai,
         });
-      } catch (err) {
+      } catch (thrown) {
+        const err = asActionError(thrown);
         deps.metrics.actionFailures.inc({ action_id: input.actionId, error: err instanceof ActionError ? err.type : 'INTERNAL' });
         if (err instanceof ActionError) {
           throw ApplicationFailure.create({

@@ -9,7 +9,7 @@ import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } fr
 import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
 import { openAudio } from '#domain/actions/audio/audio-io.js';
 import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '#domain/actions/audio/transcription.js';
-import { ActionError, type ActionContext } from '#domain/actions/types.js';
+import { ActionError, asActionError, type ActionContext } from '#domain/actions/types.js';
 import { ffmpeg as defaultFfmpeg, type Ffmpeg } from '#domain/media/ffmpeg.js';
 import { keys } from '../../lib/storage.js';
 import type {
@@ -222,7 +222,8 @@ function actionContext(deps: ActivityDeps, inputPath: string, inputMimeType: str
 }
 
 /** Bad input and provider errors as the activity failures runAction makes of them. */
-function toFailure(err: unknown): unknown {
+function toFailure(thrown: unknown): unknown {
+  const err = asActionError(thrown);
   if (!(err instanceof ActionError)) return err;
   return ApplicationFailure.create({
     type: err.type,

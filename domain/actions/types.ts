@@ -1,5 +1,5 @@
 import type { Logger } from '#lib/logger.js';
-import type { AiRegistry, ProviderName } from '#lib/ai/ports.js';
+import { ProviderError, type AiRegistry, type ProviderName } from '#lib/ai/ports.js';
 import type { AiUsage } from '#workflows/types.js';
 
 export type MediaKind = 'image' | 'audio';
@@ -85,6 +85,14 @@ export class ActionError extends Error {
     super(message);
     this.name = 'ActionError';
   }
+}
+
+/**
+ * What an action's failure is to the workflow: a provider's known failure (lib/ai's ProviderError)
+ * becomes the ActionError of the same type, message and retry hint; anything else stays as it is.
+ */
+export function asActionError(err: unknown): unknown {
+  return err instanceof ProviderError ? new ActionError(err.type, err.message, err.opts) : err;
 }
 
 export const INVALID_INPUT = 'INVALID_INPUT';

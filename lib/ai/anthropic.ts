@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import Anthropic from '@anthropic-ai/sdk';
-import { AI_PROVIDER_ERROR, type AiProvider, type ImageInput, type Usage } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { AI_PROVIDER_ERROR, type AiProvider, type ImageInput, type Usage, ProviderError } from './ports.js';
 import type { AiConfig } from '../config.js';
-import { toActionError } from './errors.js';
+import { toProviderError } from './errors.js';
 import { DESCRIBE_PROMPT, OCR_PROMPT, ocrUserText, parseJsonReply, toDescription, toOcrResult } from './replies.js';
 
 const MAX_TOKENS = 2048;
@@ -45,10 +44,10 @@ export function createAnthropicProvider(s: AnthropicSettings, client = createAnt
         { signal },
       );
     } catch (err) {
-      throw toActionError('anthropic', err, signal);
+      throw toProviderError('anthropic', err, signal);
     }
-    if (res.stop_reason === 'max_tokens') throw new ActionError(AI_PROVIDER_ERROR, 'anthropic cut its reply short (max_tokens)');
-    if (res.stop_reason === 'refusal') throw new ActionError(AI_PROVIDER_ERROR, 'anthropic declined to describe this image');
+    if (res.stop_reason === 'max_tokens') throw new ProviderError(AI_PROVIDER_ERROR, 'anthropic cut its reply short (max_tokens)');
+    if (res.stop_reason === 'refusal') throw new ProviderError(AI_PROVIDER_ERROR, 'anthropic declined to describe this image');
     const text = res.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
     const usage: Usage = {
       provider: 'anthropic',

@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ActionError } from '#domain/actions/types.js';
-import type { ImageInput } from './ports.js';
+import { ProviderError, type ImageInput } from './ports.js';
 import { ANTHROPIC_KEY, FAKE_DESCRIPTION, FAKE_OCR, presentedKey, startFakeAiServer, type FakeAiServer } from '../../tests/support/fake-ai-server.js';
 import { createAnthropicProvider, type AnthropicSettings } from './anthropic.js';
 
@@ -63,7 +62,7 @@ test.each([
 ] as const)('%s → %s, with one request only', async (kind, type, status) => {
   fake.failNext('anthropic', kind);
   const err = await createAnthropicProvider(settings()).describeImage!(image, { signal }).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(ActionError);
+  expect(err).toBeInstanceOf(ProviderError);
   expect(err).toMatchObject({ type, message: expect.stringContaining(`anthropic replied ${status}`) });
   expect(fake.requests).toHaveLength(1);
 });

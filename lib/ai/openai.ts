@@ -9,10 +9,10 @@ import {
   type Transcript,
   type TranscriptSegment,
   type Usage,
+  ProviderError,
 } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
 import type { AiConfig } from '../config.js';
-import { toActionError } from './errors.js';
+import { toProviderError } from './errors.js';
 import { DESCRIBE_PROMPT, OCR_PROMPT, ocrUserText, parseJsonReply, toDescription, toOcrResult } from './replies.js';
 
 /** The audio endpoints refuse larger uploads. */
@@ -42,7 +42,7 @@ export function createOpenAiProvider(s: OpenAiSettings, client = createOpenAiCli
     try {
       return await fn();
     } catch (err) {
-      throw toActionError('openai', err, signal);
+      throw toProviderError('openai', err, signal);
     }
   };
 
@@ -68,7 +68,7 @@ export function createOpenAiProvider(s: OpenAiSettings, client = createOpenAiCli
       ),
     );
     const choice = res.choices[0];
-    if (choice?.finish_reason === 'length') throw new ActionError(AI_PROVIDER_ERROR, 'openai cut its reply short (output token limit)');
+    if (choice?.finish_reason === 'length') throw new ProviderError(AI_PROVIDER_ERROR, 'openai cut its reply short (output token limit)');
     return { raw: parseJsonReply('openai', choice?.message.content), usage: chatUsage(res.model || s.visionModel, res.usage) };
   }
 
@@ -76,7 +76,7 @@ export function createOpenAiProvider(s: OpenAiSettings, client = createOpenAiCli
     const { size } = await stat(audio.path);
     const max = s.maxAudioBytes;
     if (size > max) {
-      throw new ActionError(AI_PROVIDER_ERROR, `openai accepts audio up to ${(max / 1048576).toFixed(1)} MB; this file is ${(size / 1048576).toFixed(1)} MB`);
+      throw new ProviderError(AI_PROVIDER_ERROR, `openai accepts audio up to ${(max / 1048576).toFixed(1)} MB; this file is ${(size / 1048576).toFixed(1)} MB`);
     }
     return toFile(createReadStream(audio.path), audio.filename, { type: audio.mimeType });
   }
@@ -150,7 +150,7 @@ export function createOpenAiProvider(s: OpenAiSettings, client = createOpenAiCli
       );
       const raw = parseJsonReply('openai', res.choices[0]?.message.content);
       const out = Array.isArray(raw.translations) ? raw.translations.map((t) => (typeof t === 'string' ? t : '')) : [];
-      if (!out.length && texts.length) throw new ActionError(AI_PROVIDER_ERROR, 'openai returned no translation');
+      if (!out.length && texts.length) throw new ProviderError(AI_PROVIDER_ERROR, 'openai returned no translation');
       return { texts: out, usage: chatUsage(res.model || s.chatModel, res.usage) };
     },
   };

@@ -2,8 +2,7 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ActionError } from '#domain/actions/types.js';
-import type { AiProvider, AudioInput, ImageInput } from './ports.js';
+import { ProviderError, type AiProvider, type AudioInput, type ImageInput } from './ports.js';
 import { FAKE_DESCRIPTION, FAKE_OCR, FAKE_SPEECH, OPENAI_KEY, startFakeAiServer, type FakeAiServer } from '../../tests/support/fake-ai-server.js';
 import { makeWav } from '../../tests/support/wav.js';
 import { createOpenAiProvider, type OpenAiSettings } from './openai.js';
@@ -78,7 +77,7 @@ describe('vision', () => {
 
   test('a reply that is not JSON is a non-retryable provider error', async () => {
     fake.enqueueContent('openai', 'Sorry, I cannot help with that.');
-    await expect(openai.ocr!(image, { signal })).rejects.toMatchObject({ constructor: ActionError, type: 'AI_PROVIDER_ERROR' });
+    await expect(openai.ocr!(image, { signal })).rejects.toMatchObject({ constructor: ProviderError, type: 'AI_PROVIDER_ERROR' });
   });
 
   test('describe returns caption, tags, objects and safety flags', async () => {
@@ -156,7 +155,7 @@ describe('errors are retryable or not, and the SDK does not retry on its own', (
   ] as const)('%s → %s', async (kind, type, status) => {
     fake.failNext('openai', kind);
     const err = await openai.ocr!(image, { signal }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ActionError);
+    expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ type, message: expect.stringContaining(`openai replied ${status}`) });
     expect(fake.requests).toHaveLength(1);
   });
@@ -169,7 +168,7 @@ describe('errors are retryable or not, and the SDK does not retry on its own', (
   test('a wrong key is not retryable and the key never appears in the message', async () => {
     const wrongKey = 'sk-wrong-key-abcdefghijklmnop';
     const bad = createOpenAiProvider(settings({ apiKey: wrongKey }));
-    const err = (await bad.transcribe!(audio, { signal }).catch((e: unknown) => e)) as ActionError;
+    const err = (await bad.transcribe!(audio, { signal }).catch((e: unknown) => e)) as ProviderError;
     expect(err).toMatchObject({ type: 'AI_PROVIDER_ERROR', message: expect.stringContaining('openai replied 401') });
     expect(err.message).not.toContain(wrongKey.slice(0, 8));
     expect(only().headers.authorization).toBe(`Bearer ${wrongKey}`);
@@ -190,7 +189,7 @@ describe('errors are retryable or not, and the SDK does not retry on its own', (
     const pending = openai.ocr!(image, { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     const err = await pending.catch((e: unknown) => e);
-    expect(err).not.toBeInstanceOf(ActionError);
+    expect(err).not.toBeInstanceOf(ProviderError);
     expect(err).toBeInstanceOf(Error);
   });
 });

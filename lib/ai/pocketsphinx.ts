@@ -1,8 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type TranscriptSegment, type TranscriptWord } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type TranscriptSegment, type TranscriptWord, ProviderError } from './ports.js';
 import type { AiConfig } from '../config.js';
 
 export type LocalSpeechSettings = AiConfig['local'] & { ffmpegPath?: string; timeoutMs: number };
@@ -28,9 +27,9 @@ export function createLocalSpeechProvider(s: LocalSpeechSettings): AiProvider {
     name: 'local',
     async transcribe(audio, { language, diarize, signal, onProgress }) {
       if (language && language !== LOCAL_LANGUAGE) {
-        throw new ActionError('INVALID_INPUT', `the local speech engine recognises English only (language "${LOCAL_LANGUAGE}"), not "${language}"`);
+        throw new ProviderError('INVALID_INPUT', `the local speech engine recognises English only (language "${LOCAL_LANGUAGE}"), not "${language}"`);
       }
-      if (diarize) throw new ActionError('INVALID_INPUT', 'the local speech engine cannot tell speakers apart; diarization needs the openai provider');
+      if (diarize) throw new ProviderError('INVALID_INPUT', 'the local speech engine cannot tell speakers apart; diarization needs the openai provider');
       const wav = `${audio.path}.16k.wav`;
       await toDecoderWav(s.ffmpegPath ?? 'ffmpeg', audio.path, wav, signal);
       const duration = Math.max(0, ((await stat(wav)).size - 44) / BYTES_PER_SECOND);
@@ -54,7 +53,7 @@ function toDecoderWav(ffmpeg: string, input: string, output: string, signal: Abo
     execFile(ffmpeg, args, { signal, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
       if (!err) return resolve();
       if (signal.aborted) return reject(err);
-      reject(new ActionError('INVALID_INPUT', `the audio could not be decoded: ${stderr.trim().split('\n').pop() ?? err.message}`));
+      reject(new ProviderError('INVALID_INPUT', `the audio could not be decoded: ${stderr.trim().split('\n').pop() ?? err.message}`));
     });
   });
 }
@@ -92,7 +91,7 @@ function decode(s: LocalSpeechSettings, wav: string, duration: number, signal: A
     };
     const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new Error('transcription cancelled'));
     const timer = setTimeout(
-      () => finish(new ActionError(AI_PROVIDER_UNAVAILABLE, `the local speech engine did not finish within ${Math.round(limitMs / 1000)} s`)),
+      () => finish(new ProviderError(AI_PROVIDER_UNAVAILABLE, `the local speech engine did not finish within ${Math.round(limitMs / 1000)} s`)),
       limitMs,
     );
     signal.addEventListener('abort', onAbort, { once: true });
@@ -107,14 +106,14 @@ function decode(s: LocalSpeechSettings, wav: string, duration: number, signal: A
     child.on('error', (err: NodeJS.ErrnoException) => {
       finish(
         err.code === 'ENOENT'
-          ? new ActionError(AI_PROVIDER_ERROR, `the local speech engine is not installed (stdbuf or ${s.command} not found)`)
+          ? new ProviderError(AI_PROVIDER_ERROR, `the local speech engine is not installed (stdbuf or ${s.command} not found)`)
           : err,
       );
     });
     child.on('close', (code) => {
       if (code === 0) return finish();
       const why = stderr.trim().split('\n').filter((l) => !l.startsWith('INFO:')).pop() ?? `exit code ${code}`;
-      finish(new ActionError(AI_PROVIDER_ERROR, `the local speech engine failed: ${why}`));
+      finish(new ProviderError(AI_PROVIDER_ERROR, `the local speech engine failed: ${why}`));
     });
   });
 }

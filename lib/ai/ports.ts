@@ -1,6 +1,7 @@
 // What actions may ask of AI providers. Implementations live in lib/ai/ (OpenAI, Anthropic,
 // local Tesseract); the worker hands a registry in, tests aim the real SDKs at a local server.
-// Providers throw ActionError: AI_PROVIDER_UNAVAILABLE (worth retrying) or AI_PROVIDER_ERROR (not).
+// Providers throw ProviderError: AI_PROVIDER_UNAVAILABLE (worth retrying), AI_PROVIDER_ERROR (not)
+// or INVALID_INPUT (the input itself cannot be used); the domain maps it to its ActionError.
 
 export type ProviderName = 'openai' | 'anthropic' | 'tesseract' | 'local';
 export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', 'tesseract', 'local'];
@@ -9,6 +10,19 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'anthropic', '
 export const AI_PROVIDER_UNAVAILABLE = 'AI_PROVIDER_UNAVAILABLE';
 /** Retrying cannot help: bad key, refused request, unusable reply, no provider configured. */
 export const AI_PROVIDER_ERROR = 'AI_PROVIDER_ERROR';
+
+/** A failure the provider knows the cause of; any other error is a crash, retried as such. */
+export class ProviderError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    /** retryAfterMs: when the provider says how long to wait (Retry-After). */
+    readonly opts: { retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
 
 export interface Usage {
   provider: ProviderName;
@@ -115,7 +129,7 @@ export interface AiRegistry {
   /**
    * The provider serving `capability` for an action: the one requested (which must be configured),
    * else the configured mapping, else any configured provider that has the capability.
-   * Throws a non-retryable AI_PROVIDER_ERROR ActionError when none can.
+   * Throws a non-retryable AI_PROVIDER_ERROR ProviderError when none can.
    */
   forAction(actionId: string, capability: Capability, requested?: ProviderName): AiProvider;
   /** Configured providers only (those with a key, or local ones). */

@@ -1,5 +1,4 @@
-import { AI_PROVIDER_ERROR, type AiProvider, type AiRegistry, type ProviderName } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { AI_PROVIDER_ERROR, type AiProvider, type AiRegistry, type ProviderName, ProviderError } from './ports.js';
 
 /**
  * Builds the registry from the providers that are configured. A provider asked for by name must
@@ -13,15 +12,15 @@ export function createAiRegistry(providers: AiProvider[], mapping: Record<string
     forAction(actionId, capability, requested) {
       if (requested) {
         const provider = byName.get(requested);
-        if (!provider) throw new ActionError(AI_PROVIDER_ERROR, `AI provider ${requested} is not configured`);
-        if (!provider[capability]) throw new ActionError(AI_PROVIDER_ERROR, `AI provider ${requested} cannot serve ${actionId}`);
+        if (!provider) throw new ProviderError(AI_PROVIDER_ERROR, `AI provider ${requested} is not configured`);
+        if (!provider[capability]) throw new ProviderError(AI_PROVIDER_ERROR, `AI provider ${requested} cannot serve ${actionId}`);
         return provider;
       }
       const mapped = mapping[actionId] ? byName.get(mapping[actionId]) : undefined;
       const provider = mapped?.[capability] ? mapped : providers.find((p) => p[capability]);
       if (!provider) {
         const wanted = mapping[actionId] ? ` (mapped to ${mapping[actionId]}, which is not configured)` : '';
-        throw new ActionError(AI_PROVIDER_ERROR, `No configured AI provider can serve ${actionId}${wanted}`);
+        throw new ProviderError(AI_PROVIDER_ERROR, `No configured AI provider can serve ${actionId}${wanted}`);
       }
       return provider;
     },

@@ -1,5 +1,4 @@
-import type { AiProvider } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { ProviderError, type AiProvider } from './ports.js';
 import { loadConfig } from '../config.js';
 import { createAiProviders } from './index.js';
 import { createAiRegistry } from './registry.js';
@@ -14,7 +13,7 @@ const tesseract = provider('tesseract', ['ocr']);
 test('a requested provider wins, and must be configured and capable', () => {
   const reg = createAiRegistry([openai, tesseract], { img_ocr: 'openai' });
   expect(reg.forAction('img_ocr', 'ocr', 'tesseract')).toBe(tesseract);
-  expect(() => reg.forAction('img_ocr', 'ocr', 'anthropic')).toThrow(expect.objectContaining({ constructor: ActionError, type: 'AI_PROVIDER_ERROR' }));
+  expect(() => reg.forAction('img_ocr', 'ocr', 'anthropic')).toThrow(expect.objectContaining({ constructor: ProviderError, type: 'AI_PROVIDER_ERROR' }));
   expect(() => reg.forAction('img_describe', 'describeImage', 'tesseract')).toThrow(/cannot serve img_describe/);
 });
 

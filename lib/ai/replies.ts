@@ -1,7 +1,6 @@
 // Prompts asking vision models for JSON, and the checks that turn their replies into our shapes.
 // A model's reply is untrusted input: anything missing or mistyped is dropped or defaulted.
-import { AI_PROVIDER_ERROR, type ImageDescription, type ImageInput, type OcrResult, type ProviderName } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { AI_PROVIDER_ERROR, type ImageDescription, type ImageInput, type OcrResult, type ProviderName, ProviderError } from './ports.js';
 
 export const OCR_PROMPT = [
   'You are an OCR engine. Read every piece of text in the image.',
@@ -29,7 +28,7 @@ export function parseJsonReply(provider: ProviderName, text: string | null | und
   } catch {
     // fall through
   }
-  throw new ActionError(AI_PROVIDER_ERROR, `${provider} did not reply with the JSON asked for`);
+  throw new ProviderError(AI_PROVIDER_ERROR, `${provider} did not reply with the JSON asked for`);
 }
 
 const num = (v: unknown, fallback = 0) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type OcrResult } from './ports.js';
-import { ActionError } from '#domain/actions/types.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE, type AiProvider, type OcrResult, ProviderError } from './ports.js';
 
 export interface TesseractSettings {
   command: string;
@@ -30,14 +29,14 @@ function run(s: TesseractSettings, args: string[], signal: AbortSignal): Promise
         if (!err) return resolve(stdout);
         if (signal.aborted) return reject(err);
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        if (e.code === 'ENOENT') return reject(new ActionError(AI_PROVIDER_ERROR, `tesseract is not installed (${s.command} not found)`));
-        if (e.killed) return reject(new ActionError(AI_PROVIDER_UNAVAILABLE, `tesseract did not finish within ${s.timeoutMs} ms`));
+        if (e.code === 'ENOENT') return reject(new ProviderError(AI_PROVIDER_ERROR, `tesseract is not installed (${s.command} not found)`));
+        if (e.killed) return reject(new ProviderError(AI_PROVIDER_UNAVAILABLE, `tesseract did not finish within ${s.timeoutMs} ms`));
         if (/Failed loading language|Could not initialize tesseract/i.test(stderr)) {
-          return reject(new ActionError(AI_PROVIDER_ERROR, `tesseract has no data for language "${args[3]}"`));
+          return reject(new ProviderError(AI_PROVIDER_ERROR, `tesseract has no data for language "${args[3]}"`));
         }
         // Tesseract and execFile name the image by its path in the worker's temporary directory.
         const detail = stderr.trim().split('\n').filter(Boolean).pop() ?? 'it exited with an error';
-        reject(new ActionError(AI_PROVIDER_ERROR, `tesseract failed: ${withoutPaths(detail.slice(0, 300), args[0]!)}`));
+        reject(new ProviderError(AI_PROVIDER_ERROR, `tesseract failed: ${withoutPaths(detail.slice(0, 300), args[0]!)}`));
       },
     );
   });

@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ActionError } from '#domain/actions/types.js';
-import type { ImageInput } from './ports.js';
+import { ProviderError, type ImageInput } from './ports.js';
 import { renderText } from '../../tests/support/text-image.js';
 import { createTesseractProvider, parseTsv } from './tesseract.js';
 
@@ -49,7 +48,7 @@ test('an image without text gives no text', async () => {
 test('a language without data, and a missing binary, are not retryable', async () => {
   const image = await imageOf(['HELLO']);
   await expect(tesseract.ocr!(image, { language: 'xyz', signal })).rejects.toMatchObject({
-    constructor: ActionError,
+    constructor: ProviderError,
     type: 'AI_PROVIDER_ERROR',
     message: expect.stringContaining('"xyz"'),
   });
@@ -61,7 +60,7 @@ test('cancellation stops tesseract', async () => {
   const image = await imageOf(['CANCEL ME']);
   const ac = new AbortController();
   ac.abort();
-  await expect(tesseract.ocr!(image, { signal: ac.signal })).rejects.not.toBeInstanceOf(ActionError);
+  await expect(tesseract.ocr!(image, { signal: ac.signal })).rejects.not.toBeInstanceOf(ProviderError);
 });
 
 test('TSV parsing keeps lines and paragraphs and skips non-words', () => {
@@ -78,9 +77,9 @@ test('TSV parsing keeps lines and paragraphs and skips non-words', () => {
 test('a failure names no path of the worker\'s temporary directory', async () => {
   const missing: ImageInput = { path: join(dir, 'gone', 'ai-input.png'), mimeType: 'image/png', width: 10, height: 10 };
   const failure = await tesseract.ocr!(missing, { language: 'eng', signal }).catch((err: unknown) => err);
-  expect(failure).toBeInstanceOf(ActionError);
-  expect((failure as ActionError).message).toMatch(/^tesseract failed: /);
-  expect((failure as ActionError).message).not.toContain(dir);
-  expect((failure as ActionError).message).not.toContain(tmpdir());
-  expect((failure as ActionError).message).not.toContain('ai-input.png');
+  expect(failure).toBeInstanceOf(ProviderError);
+  expect((failure as ProviderError).message).toMatch(/^tesseract failed: /);
+  expect((failure as ProviderError).message).not.toContain(dir);
+  expect((failure as ProviderError).message).not.toContain(tmpdir());
+  expect((failure as ProviderError).message).not.toContain('ai-input.png');
 });

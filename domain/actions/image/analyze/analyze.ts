@@ -1,7 +1,7 @@
 import type { Sharp } from 'sharp';
 import { AI_PROVIDER_ERROR, type AiProvider, type Usage } from '#lib/ai/ports.js';
 import { stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
-import { ActionError, defaultRetry, defineAction, INVALID_INPUT, type ActionContext } from '../../types.js';
+import { ActionError, asActionError, defaultRetry, defineAction, INVALID_INPUT, type ActionContext } from '../../types.js';
 import { prepareImage } from '../ai-image.js';
 import { dominantColors } from '../colors.js';
 import { decodeImage, render } from '../../../media/sharp-io.js';
@@ -181,7 +181,8 @@ async function describe(ctx: ActionContext<AnalyzeParams>): Promise<{ data: Reco
   let provider: AiProvider;
   try {
     provider = ctx.ai.forAction('img_analyze', 'describeImage');
-  } catch (err) {
+  } catch (thrown) {
+    const err = asActionError(thrown);
     if (err instanceof ActionError && err.type === AI_PROVIDER_ERROR) return undefined;
     throw err;
   }
