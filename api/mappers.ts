@@ -1,6 +1,6 @@
 import type { components } from './generated/openapi.js';
 import type { JobStep } from '../entities/index.js';
-import type { JobRow } from './services/job-service.js';
+import type { JobFields, StepFields } from './services/job-view.js';
 import type { MediaFileRow } from './services/media-service.js';
 
 type Schemas = components['schemas'];
@@ -23,7 +23,7 @@ export function toMediaFile(m: MediaFileRow, baseUrl: string): Schemas['MediaFil
   };
 }
 
-export function toJob(j: JobRow, baseUrl: string, steps?: JobStep[], now: Date = new Date()): Schemas['Job'] {
+export function toJob(j: JobFields, baseUrl: string, steps?: StepFields[], now: Date = new Date()): Schemas['Job'] {
   const job: Schemas['Job'] = {
     id: j.id,
     status: j.status,
@@ -62,14 +62,14 @@ export function toJob(j: JobRow, baseUrl: string, steps?: JobStep[], now: Date =
 }
 
 /** Time left, extrapolated from the time elapsed and the progress so far; none before 1 % or outside processing. */
-function etaSeconds(j: JobRow, now: Date): number | null {
+function etaSeconds(j: JobFields, now: Date): number | null {
   const progress = Number(j.progress);
   if (j.status !== 'processing' || !j.startedAt || progress < 0.01 || progress >= 1) return null;
   const elapsed = (now.getTime() - j.startedAt.getTime()) / 1000;
   return Math.max(0, Math.round((elapsed * (1 - progress)) / progress));
 }
 
-function stepResult(s: JobStep, jobId: string, baseUrl: string): Schemas['JobResult'] | undefined {
+function stepResult(s: StepFields, jobId: string, baseUrl: string): Schemas['JobResult'] | undefined {
   if (s.status !== 'completed' || !s.resultType) return undefined;
   const data = (s.resultData ?? {}) as { mime_type?: string; file_size_bytes?: number; data?: Record<string, unknown> };
   return {
@@ -81,7 +81,7 @@ function stepResult(s: JobStep, jobId: string, baseUrl: string): Schemas['JobRes
   };
 }
 
-export function toJobStep(s: JobStep, jobId: string, baseUrl: string): Schemas['JobStep'] {
+export function toJobStep(s: StepFields, jobId: string, baseUrl: string): Schemas['JobStep'] {
   const result = stepResult(s, jobId, baseUrl);
   return {
     index: s.stepIndex,

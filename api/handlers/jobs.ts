@@ -36,8 +36,8 @@ function providerKeysOf(ctx: AppContext): ProviderKeys | undefined {
 
 export const getJob = (s: Services, baseUrl: string): Route<'getJob'> => ({
   async handle(ctx, { path }) {
-    const job = await s.jobs.get(await s.shares.jobScope(ctx.state.principal!, path.id), path.id);
-    reply(ctx, 'getJob', 200, toJob(job, baseUrl, await s.jobLifecycle.steps(job.id)));
+    const { job, steps } = await s.jobView(ctx.state.principal!, path.id);
+    reply(ctx, 'getJob', 200, toJob(job, baseUrl, steps));
   },
 });
 

@@ -8,6 +8,7 @@ import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createJobListing } from './job-listing.js';
+import { createJobView } from './job-view.js';
 import { createMediaDeletion } from './media-deletion.js';
 import { createMediaListing } from './media-listing.js';
 import { createUsageService } from './usage-service.js';
@@ -40,6 +41,7 @@ export function createServices(deps: ApiDeps) {
     media,
     jobs,
     jobLifecycle: createJobLifecycleService(deps, jobs),
+    jobView: createJobView(deps),
     thumbnails: createThumbnailService(deps, media),
     health,
     metrics: createMetricsService(deps),

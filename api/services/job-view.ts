@@ -1,0 +1,104 @@
+import type { JobStep, ProcessingJob } from '../../entities/index.js';
+import { NotFoundError } from '../../lib/errors.js';
+import type { Principal } from '../auth/principal.js';
+import type { ApiDeps } from '../deps.js';
+
+/** The job's fields a reply shows (an entity or a row read here both have them). */
+export type JobFields = Pick<
+  ProcessingJob,
+  | 'id' | 'status' | 'actionId' | 'parameters' | 'progress' | 'retryCount' | 'maxRetries' | 'createdAt' | 'queuedAt' | 'startedAt' | 'completedAt'
+  | 'processingTimeMs' | 'workflowId' | 'currentStep' | 'totalSteps' | 'cancelledAt' | 'cancelledBy' | 'cancelReason' | 'errorCode' | 'errorMessage'
+  | 'resultType' | 'resultData'
+> & { inputMedia: { id: string } };
+
+/** A step's fields a reply shows. */
+export type StepFields = Pick<
+  JobStep,
+  'id' | 'stepIndex' | 'actionId' | 'parameters' | 'status' | 'attempts' | 'progress' | 'startedAt' | 'completedAt' | 'processingTimeMs' | 'errorCode' | 'errorMessage' | 'resultType' | 'resultData'
+>;
+
+// One round trip for the hottest read: the share check (the caller's organization, or an active
+// share of the job's input with the caller), the job and its steps (as one JSON column).
+const VIEW_SQL = `
+select j."id", j."status", j."action_id", j."input_media_id", j."parameters", j."progress", j."retry_count", j."max_retries",
+       j."created_at", j."queued_at", j."started_at", j."completed_at", j."processing_time_ms", j."workflow_id", j."current_step",
+       j."total_steps", j."cancelled_at", j."cancelled_by", j."cancel_reason", j."error_code", j."error_message", j."result_type",
+       j."result_data",
+       (select coalesce(json_agg(json_build_object(
+                 'id', s."id", 'stepIndex', s."step_index", 'actionId', s."action_id", 'parameters', s."parameters", 'status', s."status",
+                 'attempts', s."attempts", 'progress', s."progress", 'startedAt', s."started_at", 'completedAt', s."completed_at",
+                 'processingTimeMs', s."processing_time_ms", 'errorCode', s."error_code", 'errorMessage', s."error_message",
+                 'resultType', s."result_type", 'resultData', s."result_data") order by s."step_index"), '[]'::json)
+        from "job_steps" s where s."job_id" = j."id") as "steps"
+from "processing_jobs" j
+where j."id" = ? and (j."organization_id" = ? or exists (
+  select 1 from "media_shares" m
+  where m."media_id" = j."input_media_id" and (m."grantee_user_id" = ? or m."grantee_organization_id" = ?)
+    and (m."expires_at" is null or m."expires_at" > ?)))`;
+
+interface ViewRow {
+  id: string;
+  status: ProcessingJob['status'];
+  action_id: string;
+  input_media_id: string;
+  parameters: Record<string, unknown>;
+  progress: number;
+  retry_count: number;
+  max_retries: number;
+  created_at: string;
+  queued_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  processing_time_ms: number | null;
+  workflow_id: string | null;
+  current_step: number | null;
+  total_steps: number;
+  cancelled_at: string | null;
+  cancelled_by: string | null;
+  cancel_reason: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  result_type: ProcessingJob['resultType'];
+  result_data: ProcessingJob['resultData'];
+  steps: (Omit<StepFields, 'startedAt' | 'completedAt'> & { startedAt: string | null; completedAt: string | null })[];
+}
+
+// The ORM's driver keeps timestamps as strings; JSON has them in ISO form.
+const date = (v: string | null) => (v === null ? null : new Date(v));
+
+/** GET /jobs/{id}: the job (with its steps) the caller may read, or NOT_FOUND. */
+export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
+  return async function view(principal: Principal, id: string): Promise<{ job: JobFields; steps: StepFields[] }> {
+    const [row] = await deps.orm.em
+      .getConnection()
+      .execute<ViewRow[]>(VIEW_SQL, [id, principal.organizationId, principal.userId, principal.organizationId, deps.clock.now()]);
+    if (!row) throw new NotFoundError('Job', id);
+    const job: JobFields = {
+      id: row.id,
+      status: row.status,
+      actionId: row.action_id,
+      inputMedia: { id: row.input_media_id },
+      parameters: row.parameters,
+      progress: row.progress,
+      retryCount: row.retry_count,
+      maxRetries: row.max_retries,
+      createdAt: new Date(row.created_at),
+      queuedAt: date(row.queued_at),
+      startedAt: date(row.started_at),
+      completedAt: date(row.completed_at),
+      processingTimeMs: row.processing_time_ms,
+      workflowId: row.workflow_id,
+      currentStep: row.current_step,
+      totalSteps: row.total_steps,
+      cancelledAt: date(row.cancelled_at),
+      cancelledBy: row.cancelled_by,
+      cancelReason: row.cancel_reason,
+      errorCode: row.error_code,
+      errorMessage: row.error_message,
+      resultType: row.result_type,
+      resultData: row.result_data,
+    };
+    const steps = row.steps.map((s) => ({ ...s, startedAt: date(s.startedAt), completedAt: date(s.completedAt) }));
+    return { job, steps };
+  };
+}
