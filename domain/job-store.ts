@@ -2,9 +2,10 @@ import { LockMode, ref } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { JobStepSchema, MediaFileSchema, ProcessingJobSchema, type ProcessingJob } from '../entities/index.js';
 import type { Clock } from './clock.js';
+import { recordStepOutput, resultFilename } from './job-step-record.js';
 import { recordStepUsage } from './usage.js';
 import type { JobError, StepResult } from '../workflows/types.js';
-import { isTerminal, type JobStatus, type TerminalJobStatus } from '../workflows/job-status.js';
+import { isTerminal, TERMINAL_JOB_STATUSES, type JobStatus, type TerminalJobStatus } from '../workflows/job-status.js';
 
 /**
  * The job store: the only writer of processing_jobs, job_steps and job_events. Submission (API),
@@ -77,12 +78,11 @@ async function appendEvent(em: EntityManager, jobId: string, type: 'status' | 'p
   await em.execute(`insert into "job_events" ("job_id", "type", "data") values (?, ?, ?)`, [jobId, type, JSON.stringify(data)]);
 }
 
+// The terminal statuses as an SQL list (they are fixed identifiers, not input).
+const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((st) => `'${st}'`).join(', ');
+
 const mediaTypeOf = (mimeType: string) => (mimeType.startsWith('audio/') ? 'audio' : 'image');
 
-function resultFilename(original: string, extension: string): string {
-  const base = original.replace(/\.[^.]*$/, '') || 'result';
-  return `${base}.${extension}`.slice(0, 255);
-}
 
 export function createJobStore(deps: JobStoreDeps) {
   const inTx = <T>(fn: (tx: EntityManager) => Promise<T>) => deps.orm.em.fork().transactional((tx) => fn(tx as EntityManager));
@@ -284,31 +284,45 @@ export function createJobStore(deps: JobStoreDeps) {
     /**
      * A step's activity starts: the job becomes processing, the step processing with one more
      * attempt. Returns the step's stored output instead when an earlier attempt recorded one, and
-     * the job's status when it is terminal (then nothing runs).
+     * the job's status when it is terminal (then nothing runs). One statement (it sits on every
+     * step's path): the job row is locked first, as in every transition (s0 depends on j0), then
+     * the step's; both are updated and their events appended only when neither answer applies.
      */
     async startStep(input: { jobId: string; stepIndex: number; countAttempt?: boolean }): Promise<StepStart> {
-      return inTx(async (tx): Promise<StepStart> => {
-        const job = await lockJob(tx, input.jobId);
-        if (isTerminal(job.status)) return { run: false, terminal: job.status };
-        const step = await tx.findOneOrFail(JobStepSchema, { job: input.jobId, stepIndex: input.stepIndex });
-        if (step.status === 'completed' && step.result) return { run: false, result: step.result as unknown as StepResult };
-        await markProcessing(tx, job);
-        if (input.countAttempt !== false) step.attempts += 1;
-        const restarted = step.status !== 'processing';
-        if (restarted) {
-          step.status = 'processing';
-          step.startedAt = deps.clock.now();
-          step.completedAt = null;
-          step.progress = 0;
-        }
-        job.currentStep = input.stepIndex;
-        job.progress = Math.max(Number(job.progress), input.stepIndex / job.totalSteps);
-        await tx.flush();
-        if (restarted) {
-          await appendEvent(tx, input.jobId, 'progress', { progress: Number(job.progress), current_step: input.stepIndex, total_steps: job.totalSteps, step_progress: 0 });
-        }
-        return { run: true, attempts: step.attempts };
-      });
+      const now = deps.clock.now();
+      const [row] = await deps.orm.em.fork().execute<{ job_status: JobStatus; step_status: string | null; result: StepResult | null; attempts: number | null }[]>(
+        `with j0 as (select "id", "status" from "processing_jobs" where "id" = ? for update),
+         s0 as (select "id", "status", "result" from "job_steps" where "job_id" = (select "id" from j0) and "step_index" = ? for update),
+         go as (select j0."status" as "job_status", s0."status" as "step_status" from j0 join s0 on true
+                where j0."status" not in (${TERMINAL_SQL}) and not (s0."status" = 'completed' and s0."result" is not null)),
+         ju as (update "processing_jobs" j set
+                  "status" = 'processing', "started_at" = coalesce(j."started_at", ?), "current_step" = ?,
+                  "progress" = greatest(j."progress", ?::float8 / j."total_steps"), "updated_at" = now()
+                from go where j."id" = ?
+                returning j."id", j."progress", j."current_step", j."total_steps", j."retry_count", go."job_status" as "was"),
+         su as (update "job_steps" s set
+                  "attempts" = s."attempts" + ?,
+                  "status" = 'processing',
+                  "started_at" = case when go."step_status" = 'processing' then s."started_at" else ? end,
+                  "completed_at" = case when go."step_status" = 'processing' then s."completed_at" else null end,
+                  "progress" = case when go."step_status" = 'processing' then s."progress" else 0 end,
+                  "updated_at" = now()
+                from go where s."job_id" = ? and s."step_index" = ?
+                returning s."attempts", go."step_status" as "was"),
+         ev as (insert into "job_events" ("job_id", "type", "data")
+                select "id", 'status', jsonb_build_object('status', 'processing', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
+                from ju where "was" <> 'processing'
+                union all
+                select ju."id", 'progress', jsonb_build_object('progress', ju."progress", 'current_step', ju."current_step", 'total_steps', ju."total_steps", 'step_progress', 0)
+                from ju join su on su."was" <> 'processing')
+         select j0."status" as "job_status", s0."status" as "step_status", s0."result", (select "attempts" from su) as "attempts"
+         from j0 left join s0 on true`,
+        [input.jobId, input.stepIndex, now, input.stepIndex, input.stepIndex, input.jobId, input.countAttempt === false ? 0 : 1, now, input.jobId, input.stepIndex],
+      );
+      if (!row || row.step_status === null) throw new Error(`job ${input.jobId} has no step ${input.stepIndex}`);
+      if (isTerminal(row.job_status)) return { run: false, terminal: row.job_status };
+      if (row.attempts === null) return { run: false, result: row.result! };
+      return { run: true, attempts: row.attempts };
     },
 
     /** One more attempt of a step's activity (the first workflow version counts them apart from starting the step). */
@@ -346,15 +360,24 @@ export function createJobStore(deps: JobStoreDeps) {
      * job was already terminal (nothing recorded, nothing billed).
      */
     async finishStep(input: StepOutcome & { complete?: boolean }): Promise<{ recorded: boolean; status: JobStatus }> {
-      let done: ProcessingJob | undefined;
+      let done: Parameters<NonNullable<JobStoreDeps['onFinished']>>[0] | undefined;
       const out = await inTx(async (tx) => {
+        if (input.result) {
+          const fast = await recordStepOutput(tx, { now: deps.clock.now(), retentionDays: deps.retentionDays, actions: deps.actions }, { ...input, result: input.result, complete: input.complete ?? false });
+          if (fast.kind === 'terminal') return { recorded: false, status: fast.status };
+          if (fast.kind === 'recorded') {
+            done = fast.finished;
+            return { recorded: true, status: fast.status };
+          }
+        }
+        // An error outcome (the first workflow version), or a step already recorded: the general path.
         const job = await lockJob(tx, input.jobId, true);
         if (isTerminal(job.status)) return { recorded: false, status: job.status };
         const recorded = await recordStep(tx, job, input);
         if (input.complete && input.result && (await complete(tx, job))) done = job;
         return { recorded, status: job.status };
       });
-      finished(done);
+      if (done) deps.onFinished?.(done);
       return out;
     },
 
