@@ -253,19 +253,22 @@ export function createJobStore(deps: JobStoreDeps) {
 
     /**
      * Its workflow started: a pending job becomes queued (the workflow may already have moved it on).
-     * One statement: it sits on the submission's path.
+     * One statement: it sits on the submission's path. Returns the time it was queued at, or
+     * undefined when the job was no longer pending.
      */
-    async markQueued(jobId: string): Promise<void> {
-      await deps.orm.em.fork().execute(
+    async markQueued(jobId: string): Promise<Date | undefined> {
+      const now = deps.clock.now();
+      const rows = await deps.orm.em.fork().execute<{ id: string }[]>(
         `with j as (
            update "processing_jobs" set "status" = 'queued', "queued_at" = ?, "updated_at" = now()
            where "id" = ? and "status" = 'pending'
            returning "id", "progress", "current_step", "total_steps", "retry_count")
          insert into "job_events" ("job_id", "type", "data")
          select "id", 'status', jsonb_build_object('status', 'queued', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
-         from j`,
-        [deps.clock.now(), jobId],
+         from j returning "job_id"`,
+        [now, jobId],
       );
+      return rows.length ? now : undefined;
     },
 
     /** Its workflow could not be started: the job fails rather than stay pending. */

@@ -58,9 +58,13 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
           fields: [{ field: req.steps ? 'action_id' : 'action_id', location: 'body', message: 'exactly one of action_id and steps is required' }],
         });
       }
-      const input = await media.get(organizationId, req.mediaId);
-      // Before the job is recorded: a stored key that cannot be decrypted refuses the submission.
-      const providerKeys = { ...(await storedKeys.forJob(organizationId)), ...req.providerKeys };
+      // Both read before the job is recorded, side by side: a missing input answers 404 (first), a stored
+      // key that cannot be decrypted refuses the submission.
+      const [media_, keys_] = await Promise.allSettled([media.get(organizationId, req.mediaId), storedKeys.forJob(organizationId)]);
+      if (media_.status === 'rejected') throw media_.reason;
+      if (keys_.status === 'rejected') throw keys_.reason;
+      const [input, stored] = [media_.value, keys_.value];
+      const providerKeys = { ...stored, ...req.providerKeys };
       const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys));
       const first = actions.get(steps[0]!.actionId)!;
 
@@ -106,8 +110,14 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
           throw new ServiceUnavailableError('The job could not be queued; try again later', { job_id: id });
         }
       }
-      await store.markQueued(id);
-      await em.refresh(job);
+      const queuedAt = await store.markQueued(id);
+      if (queuedAt) {
+        // The reply shows what the statement just wrote; a job the workflow already moved on is read again.
+        job.status = 'queued';
+        job.queuedAt = queuedAt;
+      } else {
+        await em.refresh(job);
+      }
       return job;
     },
 
