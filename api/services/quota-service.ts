@@ -11,16 +11,19 @@ const UNFINISHED = ['pending', 'queued', 'processing'];
 
 /**
  * The concurrent-jobs quota, enforced where a job is recorded or put back in the queue: inside the
- * caller's transaction, the organization row is locked (so concurrent submissions of one organization
+ * caller's transaction, the organization row is locked when the quota applies (so concurrent submissions of one organization
  * take turns) and its unfinished jobs counted. The caller inserts or requeues its job in the same
  * transaction; the lock is held until it commits, so no two callers can both take the last slot.
  */
 export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<void> {
-  // FOR NO KEY UPDATE: serialises the submitters without blocking the foreign-key checks of other writes.
-  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(
-    `select settings from ${OrganizationSchema.meta.tableName} where id = ? for no key update`,
-    [organizationId],
-  );
+  const table = OrganizationSchema.meta.tableName;
+  // An organization without the quota takes no lock: its submissions do not wait for each other.
+  const [seen] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${table} where id = ?`, [organizationId]);
+  if (!seen) throw new NotFoundError('Organization');
+  if (quotasOf(seen.settings ?? {}, config).concurrent_jobs === 0) return;
+  // FOR NO KEY UPDATE: serialises the submitters without blocking the foreign-key checks of other
+  // writes. The settings are read again under the lock: the limit that holds is the current one.
+  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${table} where id = ? for no key update`, [organizationId]);
   if (!org) throw new NotFoundError('Organization');
   const limit = quotasOf(org.settings ?? {}, config).concurrent_jobs;
   if (limit === 0) return;
