@@ -56,7 +56,6 @@ export interface Config {
     audio: { maxFileSizeBytes: number; maxDurationMinutes: number };
     retentionDays: number;
   };
-  jobs: { activityTimeoutMs: number; maxAttempts: number };
   /** The Temporal Schedule that deletes expired media (created by the worker at start-up). */
   retention: { scheduleId: string; sweepIntervalSeconds: number; batchSize: number };
   /** Pipelines, cancel, retry, queue routing and reconciliation of jobs (see lifecycleConfig). */
@@ -248,10 +247,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     actions: {
       enabled: env.ACTIONS_ENABLED ? env.ACTIONS_ENABLED.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
-    },
-    jobs: {
-      activityTimeoutMs: int('JOB_TIMEOUT_MS', 300_000, 1000),
-      maxAttempts: int('JOB_MAX_ATTEMPTS', 5, 1, 100),
     },
     retention: {
       scheduleId: str('RETENTION_SCHEDULE_ID', 'mediaflow-retention'),
