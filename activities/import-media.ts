@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MediaFileSchema, MediaImportSchema } from '../entities/index.js';
 import { AppError, InvalidFileTypeError } from '../lib/errors.js';
 import { createAddressPolicy } from '../lib/net/address-policy.js';
-import { BlockedAddressError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
+import { BlockedAddressError, RequestFailedError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
 import type { MediaInspector } from '#domain/media/inspect.js';
 import { createMediaStore } from '#domain/media/media-store.js';
 import type { ImportMediaInput } from '../workflows/import-media.js';
@@ -85,7 +85,7 @@ export function createImportActivities(deps: ActivityDeps) {
         });
         return { mediaId: media.id };
       } catch (err) {
-        throw asFailure(err, deadline.aborted, input.timeoutMs);
+        throw asFailure(err, deadline.aborted, input.timeoutMs, deps);
       } finally {
         res?.body.destroy();
       }
@@ -150,12 +150,18 @@ function checkResponse(res: SafeResponse, cap: number): void {
   }
 }
 
-function asFailure(err: unknown, timedOut: boolean, timeoutMs: number): unknown {
+/**
+ * What the import's record (and so the tenant) is told. Messages of errors that are not ours could
+ * name an internal address (the storage's, a resolved one): they are logged and replaced.
+ */
+function asFailure(err: unknown, timedOut: boolean, timeoutMs: number, deps: ActivityDeps): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof BlockedAddressError) return ApplicationFailure.nonRetryable(err.message, 'BLOCKED_ADDRESS');
   if (timedOut) return ApplicationFailure.nonRetryable(`the download did not finish within ${timeoutMs} ms`, 'IMPORT_TIMEOUT');
   if (err instanceof AppError && err.status < 500) return ApplicationFailure.nonRetryable(err.message, err.code);
-  return err;
+  if (err instanceof RequestFailedError) return ApplicationFailure.retryable(err.message, 'IMPORT_FAILED');
+  deps.logger.warn({ err }, 'URL import attempt failed');
+  return ApplicationFailure.retryable('the file could not be downloaded and stored', 'IMPORT_FAILED');
 }
 
 function nameFromUrl(url: string): string {

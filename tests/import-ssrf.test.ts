@@ -40,6 +40,11 @@ test.each([
   'http://0x7f.1/x.jpg',
   'http://[fe80::1]/x.jpg',
   'http://192.168.1.1/x.jpg',
+  'http://[fec0::1]/x.jpg', // site-local
+  'http://[2002:7f00:1::]/x.jpg', // 6to4 of 127.0.0.1
+  'http://[64:ff9b:1::a9fe:a9fe]/x.jpg', // local-use NAT64
+  'http://[::7f00:1]/x.jpg', // IPv4-compatible
+  'http://[::ffff:0:a9fe:a9fe]/x.jpg', // IPv4-translated
 ])('%s is refused at submission, nothing recorded', async (raw) => {
   const before = await imports();
   const res = await h.post('/api/v1/media/import', { url: raw.replace('PORT', String(port)) });
@@ -58,6 +63,9 @@ test('a name resolving to a loopback address fails the import with BLOCKED_ADDRE
     return r.status === 'failed' || r.status === 'completed' ? r : undefined;
   });
   expect(done).toMatchObject({ status: 'failed', media_id: null, error: { code: 'BLOCKED_ADDRESS' } });
+  // The reason names the caller's host, never the address it resolved to.
+  expect(done.error.message).toContain('localhost');
+  expect(done.error.message).not.toMatch(/127\.0\.0\.1|::1|::ffff/);
   expect(await h.common.orm.em.fork().count(MediaFileSchema, { id })).toBe(0);
   expect(hits).toBe(0);
 });

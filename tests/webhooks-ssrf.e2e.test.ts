@@ -23,6 +23,10 @@ test.each([
   'http://[::ffff:127.0.0.1]:8080/hook',
   'http://[::1]/hook',
   'http://127.0.0.1/hook',
+  'http://[fec0::1]/hook',
+  'http://[2002:a9fe:a9fe::]/hook',
+  'http://[64:ff9b:1::a00:5]/hook',
+  'http://[::a00:5]/hook',
 ])('%s is refused at registration with 400 VALIDATION_ERROR', async (url) => {
   const res = await h.post('/api/v1/webhooks', { url, events: ['job.completed'] });
   expect(res.status).toBe(400);
@@ -54,6 +58,8 @@ test('a name resolving to loopback is refused at delivery: failed with the reaso
   });
   expect(delivery).toMatchObject({ status: 'failed', attempt_count: 1, last_status_code: null, last_error: expect.stringMatching(/refused.*loopback/) });
   expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: null, succeeded: false, error: expect.stringContaining('refused') })]);
+  // The reason says the name was refused, never what it resolved to.
+  for (const text of [delivery.last_error, delivery.attempts[0].error]) expect(text).not.toMatch(/127\.0\.0\.1|::1|::ffff/);
   await new Promise((r) => setTimeout(r, 600));
   expect((await json(await h.fetch(`/api/v1/webhooks/${ep.id}/deliveries`))).data[0].attempt_count).toBe(1);
   expect(rx.received).toEqual([]);

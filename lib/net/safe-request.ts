@@ -9,6 +9,22 @@ export class BlockedAddressError extends Error {
   override name = 'BlockedAddressError';
 }
 
+/**
+ * The request failed on the network. The message names what happened and never the address it
+ * happened at: Node's own messages do (`connect ECONNREFUSED 10.0.0.5:80`), and they reach tenants
+ * as webhook and import errors. `detail` keeps Node's message for logs.
+ */
+export class RequestFailedError extends Error {
+  override name = 'RequestFailedError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface SafeRequestOptions {
   policy: AddressPolicy;
   method?: string;
@@ -65,7 +81,7 @@ function requestOnce(url: URL, opts: SafeRequestOptions): Promise<SafeResponse> 
       const usable = addresses.find((a) => !opts.policy.refuse(a.address));
       if (!usable) {
         const why = addresses.map((a) => opts.policy.refuse(a.address)).find(Boolean) ?? 'no address';
-        return callback(new BlockedAddressError(`${hostname}: ${why}`), '', 4);
+        return callback(new BlockedAddressError(`${hostname} resolves to a refused address: ${why}`), '', 4);
       }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof addresses) => void)(null, [usable]);
       callback(null, usable.address, usable.family);
@@ -92,10 +108,38 @@ function requestOnce(url: URL, opts: SafeRequestOptions): Promise<SafeResponse> 
       else socket.once('connect', check);
     });
     req.on('timeout', () => req.destroy(new Error(`no response within ${opts.timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err) => reject(publicError(err)));
     req.on('response', (res: IncomingMessage) => {
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: url.href, remoteAddress });
     });
     req.end(opts.body);
   });
+}
+
+/** What a failed request may tell the caller: ours as they are, Node's without the address. */
+function publicError(err: Error): Error {
+  if (err instanceof BlockedAddressError || err.name === 'AbortError' || err.message.startsWith('no response within')) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new RequestFailedError(`${describeNetworkError(code)}${code ? ` (${code})` : ''}`, code, err.message);
+}
+
+function describeNetworkError(code: string | undefined): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'the connection was reset';
+    case 'ETIMEDOUT':
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return 'the server could not be reached';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return 'the host name does not resolve';
+    default:
+      if (code && /CERT|TLS|SSL/.test(code)) return 'the TLS handshake failed';
+      return 'the request failed';
+  }
 }

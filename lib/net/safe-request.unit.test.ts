@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAddressPolicy, unmapIpv4 } from './address-policy.js';
-import { BlockedAddressError, safeRequest } from './safe-request.js';
+import { BlockedAddressError, RequestFailedError, safeRequest } from './safe-request.js';
 
 let server: Server;
 let port: number;
@@ -31,17 +31,56 @@ test.each([
   '::ffff:7f00:1',
   'fe80::1',
   'fd00::1',
+  // Special-purpose IPv6 ranges, several of which carry an IPv4 address a relay would reach.
+  'fec0::1', // site-local
+  '2002:7f00:1::1', // 6to4 of 127.0.0.1
+  '2002:a9fe:a9fe::', // 6to4 of 169.254.169.254
+  '64:ff9b::a9fe:a9fe', // NAT64 of 169.254.169.254
+  '64:ff9b:1::a00:1', // local-use NAT64
+  '::7f00:1', // IPv4-compatible 127.0.0.1
+  '::a9fe:a9fe',
+  '::',
+  '2001::1', // Teredo
+  '2001:2::1', // benchmarking
+  '2001:db8::1',
+  '3fff::1',
+  '5f00::1',
+  '100::1',
+  'ff02::1',
+  'fe80::1%eth0',
+  // IPv4 in IPv6 clothing, in every spelling: judged as the IPv4 address.
+  '::ffff:10.0.0.1',
+  '::ffff:a00:1',
+  '0:0:0:0:0:ffff:a9fe:a9fe',
+  '0000:0000:0000:0000:0000:ffff:7f00:0001',
+  '::FFFF:C0A8:0101',
+  '::ffff:0:7f00:1', // IPv4-translated
+  '::ffff:0:0',
+  '192.88.99.1',
+  '255.255.255.255',
 ])('%s is refused by default', (address) => {
   expect(strict.refuse(address)).toMatch(/private|loopback|reserved/);
 });
 
-test.each(['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111'])('%s is allowed', (address) => {
+test('a refusal never names the address', () => {
+  for (const address of ['10.1.2.3', '::ffff:a9fe:a9fe', 'fd12:3456::1']) {
+    const why = strict.refuse(address)!;
+    expect(why).not.toContain(address);
+    expect(why).not.toMatch(/\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:/i);
+  }
+});
+
+test.each(['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111', '::ffff:93.184.216.34', '::ffff:0:5db8:d822', '2001:4860:4860::8888'])('%s is allowed', (address) => {
   expect(strict.refuse(address)).toBeNull();
 });
 
-test('IPv4-mapped IPv6 addresses are unmapped in both notations', () => {
+test('IPv4-mapped and -translated IPv6 addresses are unmapped in every notation', () => {
   expect(unmapIpv4('::ffff:169.254.169.254')).toBe('169.254.169.254');
   expect(unmapIpv4('::FFFF:a9fe:a9fe')).toBe('169.254.169.254');
+  expect(unmapIpv4('0:0:0:0:0:ffff:a9fe:a9fe')).toBe('169.254.169.254');
+  expect(unmapIpv4('::ffff:0:169.254.169.254')).toBe('169.254.169.254');
+  expect(unmapIpv4('2606:4700:4700:0:0:0:0:1111')).toBe('2606:4700:4700::1111');
+  expect(unmapIpv4('example.com')).toBe('example.com');
 });
 
 test.each([
@@ -60,6 +99,22 @@ test('an allow-list lets an on-premises receiver through, and the peer address i
   expect(res.status).toBe(200);
   expect(res.remoteAddress).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
   res.body.resume();
+});
+
+test('a failed connection says what happened, never where', async () => {
+  // A port nothing listens on: Node's own message would be "connect ECONNREFUSED 127.0.0.1:<port>".
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const unused = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const err = (await safeRequest(`http://localhost:${unused}/`, { policy: loopbackAllowed, timeoutMs: 2000 }).catch((e: unknown) => e)) as Error;
+  expect(err).toBeInstanceOf(RequestFailedError);
+  expect(err.message).toBe('the connection was refused (ECONNREFUSED)');
+  expect((err as RequestFailedError).detail).toContain(String(unused));
+  // A name resolving to a refused address: the name is the caller's, the address is not said.
+  const blocked = (await safeRequest(`http://localhost:${port}/ok`, { policy: strict, timeoutMs: 2000 }).catch((e: unknown) => e)) as Error;
+  expect(blocked).toBeInstanceOf(BlockedAddressError);
+  expect(blocked.message).not.toMatch(/127\.0\.0\.1|::1/);
 });
 
 test('redirects are not followed unless asked, and every hop is checked when they are', async () => {
