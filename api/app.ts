@@ -11,6 +11,7 @@ import { usage } from './middleware/usage.js';
 import { errorHandler } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { inputHygiene } from './middleware/input-hygiene.js';
+import { opsPort } from './middleware/ops-port.js';
 import { tracing } from './middleware/tracing.js';
 import { requestId } from './middleware/request-id.js';
 import { loadSpec, type JsonObject } from './openapi/document.js';
@@ -23,7 +24,9 @@ export type ApiApp = Koa<AppState> & { close(): Promise<void> };
 
 /** The Koa application; everything with side effects comes in through `deps`. */
 export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
-  const app = new Koa<AppState>({ proxy: deps.config.http.trustProxy });
+  // X-Forwarded-For is trusted for as many hops as there are proxies of ours, counted from the right.
+  const proxies = deps.config.http.trustedProxyCount;
+  const app = new Koa<AppState>({ proxy: proxies > 0, maxIpsCount: proxies });
   const services = createServices(deps);
   const routes = createRoutes(services, doc, {
     baseUrl: deps.config.http.publicUrl,
@@ -45,6 +48,7 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
   // Outside errorHandler, so error replies are metered with their final status.
   app.use(usage(services.usage.recordRequest, deps.logger));
   app.use(errorHandler(deps.logger));
+  app.use(opsPort(deps.config.http.opsPort));
   app.use(inputHygiene());
   app.use(docs('/api/v1/openapi.json'));
   if (deps.config.console.enabled) app.use(webConsole(deps.config.console.dir));

@@ -18,16 +18,27 @@ export async function startApi(config: Config) {
   const metrics = createMetrics('api');
   const app = createApp({ config, logger, orm, storage, temporal, actions, clock: systemClock, metrics, tracer: tracing.tracer });
   const server = app.listen(config.http.port, config.http.host);
+  // /metrics and health on their own port when OPS_PORT is set (api/middleware/ops-port.ts).
+  const ops = config.http.opsPort > 0 ? app.listen(config.http.opsPort, config.http.host) : undefined;
   const stopUploadCleanup = scheduleUploadCleanup({ orm, config, logger });
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  logger.info({ port: config.http.port }, 'API listening');
+  await Promise.all(
+    [server, ops].filter((s) => s !== undefined).map((s) => new Promise<void>((resolve, reject) => s.once('listening', resolve).once('error', reject))),
+  );
+  logger.info({ port: config.http.port, opsPort: config.http.opsPort || undefined }, 'API listening');
   const stop = async () => {
     stopUploadCleanup();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs).unref();
-      server.closeIdleConnections();
-    });
+    await Promise.all(
+      [server, ops]
+        .filter((s) => s !== undefined)
+        .map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              setTimeout(() => s.closeAllConnections(), config.http.shutdownGraceMs).unref();
+              s.closeIdleConnections();
+            }),
+        ),
+    );
     // Every request has finished: what they metered is written before the database goes.
     await app.close();
     await temporal.connection.close();

@@ -5,6 +5,8 @@
 #   migrate  -> apply DB migrations (node dist/entities/migrate.js), then exit
 #   rewrap   -> rewrap stored objects under the primary STORAGE_MASTER_KEYS key
 #               (node dist/scripts/storage-rewrap.js [--prefix orgs/<id>/]), then exit
+#   admin    -> grant, revoke or list platform administration
+#               (node dist/scripts/platform-admin.js grant|revoke <email or user id> | list), then exit
 # Anything else is exec'd as given, e.g. `docker run --rm mediaflow:latest node -v`.
 # `exec` replaces this shell so signals from tini reach node directly.
 set -eu
@@ -33,6 +35,10 @@ case "$1" in
   rewrap)
     shift
     exec node dist/scripts/storage-rewrap.js "$@"
+    ;;
+  admin)
+    shift
+    exec node dist/scripts/platform-admin.js "$@"
     ;;
   *)
     exec "$@"

@@ -17,7 +17,7 @@ export const NOTIFY_CREDENTIALS_FUNCTION = `
 // Table, payload kind, column naming the cached entries to drop, columns whose change matters.
 const WATCHED = {
   api_keys: ['key', 'id', 'status, key_hash, previous_key_hash, previous_key_expires_at, permissions, rate_limits, expires_at, revoked_at, organization_id, created_by_id'],
-  users: ['user', 'id', 'role, status, email, organization_id'],
+  users: ['user', 'id', 'role, status, email, organization_id, platform_admin'],
   organizations: ['org', 'id', 'settings, deleted_at'],
   refresh_tokens: ['session', 'family_id', 'used_at, revoked_at, expires_at'],
 } as const;

@@ -26,6 +26,8 @@ import { Migration20261121060000 } from './migrations/Migration20261121060000.js
 import { Migration20261121070000 } from './migrations/Migration20261121070000.js';
 import { Migration20261201100000 } from './migrations/Migration20261201100000.js';
 import { Migration20261201203000 } from './migrations/Migration20261201203000.js';
+import { Migration20261202000000 } from './migrations/Migration20261202000000.js';
+import { Migration20261202001000 } from './migrations/Migration20261202001000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
@@ -45,6 +47,8 @@ export const migrationsList = [
   { name: 'Migration20261121070000', class: Migration20261121070000 },
   { name: 'Migration20261201100000', class: Migration20261201100000 },
   { name: 'Migration20261201203000', class: Migration20261201203000 },
+  { name: 'Migration20261202000000', class: Migration20261202000000 },
+  { name: 'Migration20261202001000', class: Migration20261202001000 },
 ];
 
 export interface CreateOrmOptions {

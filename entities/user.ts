@@ -24,6 +24,11 @@ export const UserSchema = defineEntity({
     passwordHash: p.text().nullable().lazy(),
     name: p.string().length(100),
     role: p.enum(USER_ROLES).default('member'),
+    /**
+     * Operator of the whole platform (/admin/*, the payload codec). Set only out of band
+     * (`npm run admin:grant`, or PLATFORM_ADMIN_USER_IDS), never through the API nor by an email.
+     */
+    platformAdmin: p.boolean().default(false),
     status: p.enum(USER_STATUSES).default('active'),
     /** SHA-256 of the pending invitation token (the token itself is shown once to the inviter). */
     invitationTokenHash: p.string().length(64).nullable().unique('users_invitation_token_hash_unique').lazy(),

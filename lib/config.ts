@@ -10,9 +10,21 @@ export interface Config {
   http: {
     host: string;
     port: number;
+    /**
+     * Where /metrics and the health checks are answered (OPS_PORT; 0, the default: on PORT with
+     * everything else). When set, PORT no longer answers them, so only what reaches this port —
+     * probes, Prometheus — sees them; the Helm chart routes its Ingress to PORT only.
+     */
+    opsPort: number;
     publicUrl: string;
     bodyLimitKb: number;
-    trustProxy: boolean;
+    /**
+     * Reverse proxies in front of the API (TRUSTED_PROXY_COUNT, default 0): the client's address is
+     * the one this many hops from the right of X-Forwarded-For, the last hop a proxy of ours saw.
+     * 0: the socket's peer, and X-Forwarded-* are ignored — anything further left is the client's
+     * own say, so trusting it lets anyone pick the address rate limits and lockouts count by.
+     */
+    trustedProxyCount: number;
     shutdownGraceMs: number;
     /** Browser origins besides the API's own that may call it (CORS_ALLOWED_ORIGINS); none by default. */
     corsAllowedOrigins: string[];
@@ -166,8 +178,12 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const port = int('PORT', 3000, 0, 65535);
+  const opsPortNumber = int('OPS_PORT', 0, 0, 65535);
+  if (opsPortNumber > 0 && opsPortNumber === port) problems.push('OPS_PORT must differ from PORT (or be 0 to answer /metrics and health on PORT)');
   const databaseUrl = str('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/mediaflow');
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+  // Its "true" trusted every X-Forwarded-For hop; say so instead of silently counting by the socket.
+  if (env.TRUST_PROXY) problems.push('TRUST_PROXY is replaced by TRUSTED_PROXY_COUNT: the number of reverse proxies in front of the API (0 when none)');
   const mb = 1024 * 1024;
 
   const config: Config = {
@@ -176,9 +192,10 @@ export function loadConfig(env: Env = process.env): Config {
       // Loopback unless told otherwise: the production image and chart set HOST=0.0.0.0 themselves.
       host: str('HOST', '127.0.0.1'),
       port,
+      opsPort: opsPortNumber,
       publicUrl: str('API_BASE_URL', `http://localhost:${port}`).replace(/\/$/, ''),
       bodyLimitKb: int('JSON_BODY_LIMIT_KB', 1024, 1),
-      trustProxy: oneOf('TRUST_PROXY', ['true', 'false'] as const, 'false') === 'true',
+      trustedProxyCount: int('TRUSTED_PROXY_COUNT', 0, 0, 10),
       shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
       corsAllowedOrigins: corsOrigins(str('CORS_ALLOWED_ORIGINS', ''), problems),
     },
@@ -500,8 +517,12 @@ export interface AuthConfig {
    * LISTEN/NOTIFY; the TTL only bounds how stale an entry can be if a notification were missed.
    */
   credentialCacheMs: number;
-  /** Emails of the platform's operators (lower case): they may call the /admin endpoints. */
-  platformAdmins: string[];
+  /**
+   * User ids of platform operators besides those flagged in the database (PLATFORM_ADMIN_USER_IDS,
+   * for deployments configured as code): they may call /admin/* and the payload codec with a bearer
+   * token. Ids, never emails: an address proves nothing about who registered it.
+   */
+  platformAdminUserIds: string[];
 }
 export interface RateLimitConfig {
   /** Requests per minute for each route class (per API key, per user, or per IP when anonymous). */
@@ -560,10 +581,7 @@ function identityConfig(
       },
       apiKeyLastUsedResolutionMs: duration('API_KEY_LAST_USED_RESOLUTION', '5m') * 1000,
       credentialCacheMs: int('AUTH_CACHE_TTL_MS', 5000, 0, 60_000),
-      platformAdmins: (env.PLATFORM_ADMIN_EMAILS ?? '')
-        .split(',')
-        .map((e) => e.trim().toLowerCase())
-        .filter(Boolean),
+      platformAdminUserIds: platformAdminUserIds(env, problems),
     },
     rateLimits: {
       perMinute: {
@@ -588,6 +606,17 @@ function identityConfig(
       concurrentJobs: int('ORG_CONCURRENT_JOBS', 10, 0),
     },
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function platformAdminUserIds(env: Env, problems: string[]): string[] {
+  if (env.PLATFORM_ADMIN_EMAILS) {
+    problems.push('PLATFORM_ADMIN_EMAILS is removed: grant platform administration with `npm run admin:grant -- <email or user id>`, or list user ids in PLATFORM_ADMIN_USER_IDS');
+  }
+  const ids = (env.PLATFORM_ADMIN_USER_IDS ?? '').split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
+  for (const id of ids) if (!UUID.test(id)) problems.push(`PLATFORM_ADMIN_USER_IDS entries are user ids (UUIDs), not emails or names (got "${id}")`);
+  return ids;
 }
 
 // "https://app.example.com,http://localhost:5173": exact origins (scheme, host, port), no paths or wildcards.

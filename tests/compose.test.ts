@@ -38,8 +38,8 @@ type AppRole = keyof typeof APP_SERVICES;
 const APP_ROLES = Object.keys(APP_SERVICES) as AppRole[];
 
 // Entrypoint commands beyond the compose services: `rewrap` rewraps stored objects under the primary
-// STORAGE_MASTER_KEYS key (deploy/RUNBOOK.md).
-const ENTRYPOINT_COMMANDS = { ...APP_SERVICES, rewrap: 'dist/scripts/storage-rewrap.js' } as const;
+// STORAGE_MASTER_KEYS key (deploy/RUNBOOK.md); `admin` grants, revokes and lists platform administration.
+const ENTRYPOINT_COMMANDS = { ...APP_SERVICES, rewrap: 'dist/scripts/storage-rewrap.js', admin: 'dist/scripts/platform-admin.js' } as const;
 
 // Configuration the application reads: every quoted or env.X name in lib/config.ts (the only place that
 // reads the environment); anything else in the app environment is a typo.

@@ -8,6 +8,7 @@ import { createLogger } from '../lib/logger.js';
 import { createPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../lib/payload-codec.js';
 import { FAKE_SPEECH, OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { platformAdmin } from './support/platform-admin.js';
 import { registerTenant } from './support/tenants.js';
 import { makeWav } from './support/wav.js';
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const logger = createLogger('trace', 'test', { write: (line: string) => void logLines.push(line) });
   // The platform's configured key is one the fake provider refuses; it accepts only OPENAI_KEY,
   // which the tests bring as the request's own key: a completed job proves whose key was used.
-  const env = { ...fake.env, OPENAI_API_KEY: PLATFORM_KEY, PLATFORM_ADMIN_EMAILS: adminEmail };
+  const env = { ...fake.env, OPENAI_API_KEY: PLATFORM_KEY };
   h = await startHarness({ worker: true, env, logger });
   const res = await h.upload(await makeWav(2), 'speech.wav');
   expect(res.status).toBe(201);
@@ -134,6 +135,7 @@ describe('codec server for the Temporal Web UI', () => {
 
   test('a platform operator encodes and decodes payloads; others are refused', async () => {
     const admin = await registerTenant(h.url, { email: adminEmail });
+    expect((await platformAdmin(h.config.database.url, ['grant', admin.userId])).code).toBe(0);
     const encoded = await admin.bearer.post('/api/v1/codec/encode', { payloads: [sample()] });
     expect(encoded.status).toBe(200);
     const { payloads } = await json(encoded);

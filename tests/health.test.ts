@@ -31,11 +31,16 @@ test('health is 503 in the error format, naming the dependency that is down', as
   const server = createServer(app.callback()).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/health`);
-    expect(res.status).toBe(503);
-    const body = (await res.json()) as { error: { code: string; details: { checks: Record<string, { status: string }> } } };
-    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
-    expect(body.error.details.checks).toMatchObject({ database: { status: 'up' }, temporal: { status: 'up' }, storage: { status: 'down' } });
+    for (const path of ['/api/v1/health', '/api/v1/health/ready']) {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      const body = JSON.parse(text) as { error: { code: string; details: { checks: Record<string, { status: string }> } } };
+      expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(body.error.details.checks).toMatchObject({ database: { status: 'up' }, temporal: { status: 'up' }, storage: { status: 'down', error: 'unavailable' } });
+      // Public replies: nothing of the driver's message (host, port, error code) gets out.
+      expect(text).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED|connect/i);
+    }
   } finally {
     server.close();
   }

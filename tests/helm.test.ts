@@ -133,12 +133,12 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
     }
     const api = byKind(manifests, 'Deployment').find((d) => component(d) === 'api')!;
     const container = (api.spec.template.spec.containers as Json[])[0]!;
-    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/api/v1/health/live', port: 'http' });
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/api/v1/health/ready', port: 'http' });
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/api/v1/health/live', port: 'ops' });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/api/v1/health/ready', port: 'ops' });
     const spec = readFileSync(path.join(root, 'openapi', 'openapi.yaml'), 'utf8');
     expect(spec).toMatch(/^ {2}\/api\/v1\/health\/live:/m);
     expect(spec).toMatch(/^ {2}\/api\/v1\/health\/ready:/m);
-    expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 3000 })]);
+    expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 3000 }), expect.objectContaining({ name: 'ops', containerPort: 9090 })]);
     expect(container.args).toEqual(['api']);
   });
 
@@ -153,7 +153,7 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
     }
   });
 
-  test('ServiceMonitors scrape /metrics of the API (http port) and of the workers (metrics port) through Services that exist', () => {
+  test('ServiceMonitors scrape /metrics of the API (ops port) and of the workers (metrics port) through Services that exist', () => {
     const services = byKind(manifests, 'Service');
     for (const sm of byKind(manifests, 'ServiceMonitor')) {
       const target = services.find((svc) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v));
@@ -161,10 +161,40 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
       const endpoint = sm.spec.endpoints[0];
       expect(endpoint.path).toBe('/metrics');
       expect((target!.spec.ports as Json[]).map((p) => p.name)).toContain(endpoint.port);
-      expect(endpoint.port).toBe(component(sm) === 'worker' ? 'metrics' : 'http');
+      expect(endpoint.port).toBe(component(sm) === 'worker' ? 'metrics' : 'ops');
       // The Service must select pods of the component the monitor names.
       expect(target!.spec.selector['app.kubernetes.io/component']).toBe(component(sm));
     }
+  });
+
+  test('/metrics and health are not public: served on the ops port, which no Ingress or public Service routes', () => {
+    const config = Object.assign({}, ...byKind(manifests, 'ConfigMap').map((cm) => cm.data ?? {})) as Record<string, string>;
+    const api = byKind(manifests, 'Deployment').find((d) => component(d) === 'api')!;
+    const ports = (podSpec(api).containers as Json[])[0]!.ports as Json[];
+    const portOf = (name: string) => ports.find((p) => p.name === name)!.containerPort;
+    expect([config.OPS_PORT, config.PORT]).toEqual([String(portOf('ops')), String(portOf('http'))]);
+    // Everything an Ingress can reach: the Services it names, on the ports it names.
+    const services = byKind(manifests, 'Service');
+    for (const ing of byKind(manifests, 'Ingress')) {
+      for (const rule of ing.spec.rules as Json[]) {
+        for (const p of rule.http.paths as Json[]) {
+          const svc = services.find((s) => s.metadata.name === p.backend.service.name)!;
+          const port = (svc.spec.ports as Json[]).find((sp) => sp.port === p.backend.service.port.number)!;
+          expect([p.path, port.targetPort]).toEqual([p.path, 'http']);
+        }
+      }
+    }
+    // Only headless Services (discovery for Prometheus) expose the ops port.
+    for (const svc of services) {
+      if ((svc.spec.ports as Json[]).some((p) => p.targetPort === 'ops')) expect([svc.metadata.name, svc.spec.clusterIP]).toEqual([svc.metadata.name, 'None']);
+    }
+  });
+
+  test('client addresses: one trusted proxy behind the chart\'s Ingress, none without; no setting trusts every hop', () => {
+    const config = Object.assign({}, ...byKind(manifests, 'ConfigMap').map((cm) => cm.data ?? {})) as Record<string, string>;
+    const ingress = byKind(manifests, 'Ingress').length > 0;
+    expect(config.TRUSTED_PROXY_COUNT).toBe(ingress ? '1' : '0');
+    for (const gone of ['TRUST_PROXY', 'PLATFORM_ADMIN_EMAILS']) expect(config[gone]).toBeUndefined();
   });
 
   test('the migrations Job is a pre-install/pre-upgrade hook whose Secret exists before it runs', () => {
@@ -357,6 +387,18 @@ describe('values.schema.json and required values', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/schema/i);
     expect(r.stderr).toMatch(message);
+  });
+
+  test('trustedProxyCount: explicit numbers win, anything but a small number is refused', () => {
+    const count = (extra: string[]) =>
+      byKind(render([EXAMPLES[0]!], extra), 'ConfigMap').map((cm) => cm.data?.TRUSTED_PROXY_COUNT).find((v) => v !== undefined);
+    expect(count(['--set', 'config.trustedProxyCount=2'])).toBe('2');
+    expect(count(['--set', 'config.trustedProxyCount=0'])).toBe('0');
+    expect(count(['--set', 'api.ingress.enabled=false'])).toBe('0');
+    for (const bad of ['config.trustedProxyCount=true', 'config.trustProxy=true', 'config.trustedProxyCount=-1']) expect([bad, template([EXAMPLES[0]!], ['--set', bad]).status]).not.toEqual([bad, 0]);
+    expect(template([EXAMPLES[0]!], ['--set', 'config.platformAdminEmails=ops@example.com']).status).not.toBe(0);
+    expect(template([EXAMPLES[0]!], ['--set', 'config.platformAdminUserIds=ops@example.com']).status).not.toBe(0);
+    expect(template([EXAMPLES[0]!], ['--set', 'api.opsPort=3000']).status).not.toBe(0);
   });
 
   test('the same values file with valid overrides renders (the rejections above are about the values)', () => {

@@ -1,4 +1,5 @@
 // Sharing a media file with a user or another organization, and time-limited signed download links.
+import { randomUUID } from 'node:crypto';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { client, type ApiClient, type Tenant } from './support/tenants.js';
@@ -105,12 +106,29 @@ test('only the uploader or an admin shares; bad grants are 400', async () => {
     { user_id: b.userId, organization_id: b.organizationId },
     { organization_id: a.organizationId },
     { user_id: a.userId },
-    { user_id: '00000000-0000-4000-8000-0000000000ff' },
     { organization_id: b.organizationId, expires_at: new Date(Date.now() - 1000).toISOString() },
   ]) {
     const r = await a.post(`/api/v1/media/${mediaId}/shares`, bad);
     expect({ bad, status: r.status, code: (await json(r)).error?.code }).toEqual({ bad, status: 400, code: 'VALIDATION_ERROR' });
   }
+});
+
+test('a share does not tell whether its grantee exists: an unknown id is answered like a real one', async () => {
+  const answer = async (body: Record<string, string>) => {
+    const res = await a.post(`/api/v1/media/${mediaId}/shares`, body);
+    const share = await json(res);
+    // Everything but the ids that differ by construction.
+    return { status: res.status, keys: Object.keys(share).sort(), expires_at: share.expires_at, grantee: share.user_id ?? share.organization_id };
+  };
+  const unknownUser = randomUUID();
+  const unknownOrg = randomUUID();
+  expect(await answer({ user_id: b.userId })).toEqual({ ...(await answer({ user_id: unknownUser })), grantee: b.userId });
+  expect(await answer({ organization_id: b.organizationId })).toEqual({ ...(await answer({ organization_id: unknownOrg })), grantee: b.organizationId });
+  // Listed alike, and reaching no one.
+  const listed = (await json(await a.fetch(`/api/v1/media/${mediaId}/shares`))).shares.map((s: Record<string, string>) => s.user_id ?? s.organization_id);
+  expect(listed).toEqual(expect.arrayContaining([b.userId, unknownUser, b.organizationId, unknownOrg]));
+  for (const s of (await json(await a.fetch(`/api/v1/media/${mediaId}/shares`))).shares) await del(a, `/api/v1/media/${mediaId}/shares/${s.id}`);
+  expect(await reads(b)).toEqual(none);
 });
 
 function form(bytes: Buffer): FormData {
@@ -145,15 +163,20 @@ describe('signed download links', () => {
   test('a tampered token is refused', async () => {
     const path = await link(600);
     const token = path.split('/').pop()!;
-    const [v, kid, id, exp, sig] = token.split('.') as [string, string, string, string, string];
+    const [v, kid, id, exp, issuer, sig, bound] = token.split('.') as [string, string, string, string, string, string, string];
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
     const otherMedia = (await json(await a.upload(jpeg, 'other.jpg', 'image/jpeg'))).id;
     for (const bad of [
-      [v, kid, id, exp, flip(sig)],
-      [v, kid, otherMedia, exp, sig],
-      [v, kid, id, String(Number(exp) + 86_400), sig],
-      [v, flip(kid), id, exp, sig],
-      [v, kid, id, exp],
+      [v, kid, id, exp, issuer, flip(sig), bound],
+      [v, kid, id, exp, issuer, sig, flip(bound)],
+      [v, kid, otherMedia, exp, issuer, sig, bound],
+      [v, kid, id, String(Number(exp) + 86_400), issuer, sig, bound],
+      [v, flip(kid), id, exp, issuer, sig, bound],
+      // Another issuer of the same organization (its owner instead of the key).
+      [v, kid, id, exp, `u-${a.userId}`, sig, bound],
+      [v, kid, 'not-a-uuid', exp, issuer, sig, bound],
+      ['v1', kid, id, exp, sig],
+      [v, kid, id, exp, issuer, sig],
       ['nonsense'],
     ]) {
       const res = await anonymous().fetch(`/api/v1/shared/${bad.join('.')}`);
@@ -167,4 +190,65 @@ describe('signed download links', () => {
     expect((await a.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 0 })).status).toBe(400);
     expect((await h.as({}).post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 60 })).status).toBe(401);
   });
+
+  test('an API key mints links of at most a day, never past its own expiry; a user up to the configured maximum', async () => {
+    const reader = await key(['media:read']);
+    const tooLong = await reader.client.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 86_401 });
+    expect({ status: tooLong.status, code: (await json(tooLong)).error?.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
+    expect((await reader.client.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 86_400 })).status).toBe(201);
+    expect((await a.bearer.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 604_800 })).status).toBe(201);
+    const shortLived = await key(['media:read'], new Date(Date.now() + 3_600_000).toISOString());
+    expect((await shortLived.client.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 7200 })).status).toBe(400);
+    expect((await shortLived.client.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 1800 })).status).toBe(201);
+  });
+
+  test("a key's links stop when it is revoked, rotated, or loses media:read", async () => {
+    const mint = async (c: ApiClient) => (await json(await c.post(`/api/v1/media/${mediaId}/download-link`, { expires_in: 3600 }))).url.slice(h.url.length) as string;
+    const opens = async (path: string) => (await anonymous().fetch(path)).status;
+
+    const revoked = await key(['media:read']);
+    const viaRevoked = await mint(revoked.client);
+    expect(await opens(viaRevoked)).toBe(200);
+    expect((await del(a, `/api/v1/api-keys/${revoked.id}`)).status).toBe(204);
+    expect(await opens(viaRevoked)).toBe(404);
+
+    const rotated = await key(['media:read', 'keys:manage']);
+    const viaRotated = await mint(rotated.client);
+    const rotation = await rotated.client.post(`/api/v1/api-keys/${rotated.id}/rotate`, { grace_period_seconds: 0 });
+    expect(rotation.status).toBe(200);
+    expect(await opens(viaRotated)).toBe(404);
+    // The new secret mints links that work.
+    expect(await opens(await mint(client(h.url, { apiKey: (await json(rotation)).api_key })))).toBe(200);
+
+    const narrowed = await key(['media:read', 'jobs:read']);
+    const viaNarrowed = await mint(narrowed.client);
+    expect((await a.fetch(`/api/v1/api-keys/${narrowed.id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissions: ['jobs:read'] }) })).status).toBe(200);
+    expect(await opens(viaNarrowed)).toBe(404);
+  });
+
+  test("a user's links stop when the user is removed; every link stops when the organization is deleted", async () => {
+    const t = await h.newTenant({ name: 'Short-lived org' });
+    const own = (await json(await t.upload(jpeg, 'gone.jpg', 'image/jpeg'))).id;
+    const inv = await json(await t.bearer.post(`/api/v1/organizations/${t.organizationId}/users`, { email: `l-${Date.now()}@example.test`, name: 'm', role: 'member' }));
+    const session = await json(await h.as({}).post('/api/v1/auth/accept-invitation', { invitation_token: inv.invitation_token, password: 'member password 123' }));
+    const member = client(h.url, { accessToken: session.access_token });
+    const mint = async (c: ApiClient) => (await json(await c.post(`/api/v1/media/${own}/download-link`, { expires_in: 3600 }))).url.slice(h.url.length) as string;
+    const byMember = await mint(member);
+    const byOwner = await mint(t.bearer);
+    const byKey = await mint(t);
+    for (const path of [byMember, byOwner, byKey]) expect((await anonymous().fetch(path)).status).toBe(200);
+
+    expect((await del(t.bearer, `/api/v1/organizations/${t.organizationId}/users/${session.user.id}`)).status).toBe(204);
+    expect((await anonymous().fetch(byMember)).status).toBe(404);
+    expect((await anonymous().fetch(byOwner)).status).toBe(200);
+
+    expect((await del(t.bearer, `/api/v1/organizations/${t.organizationId}`)).status).toBe(204);
+    for (const path of [byOwner, byKey]) expect((await anonymous().fetch(path)).status).toBe(404);
+  });
+
+  /** A new key of A's owner with these scopes. */
+  async function key(permissions: string[], expiresAt?: string): Promise<{ id: string; client: ApiClient }> {
+    const created = await json(await a.post('/api/v1/api-keys', { name: 'links', permissions, ...(expiresAt ? { expires_at: expiresAt } : {}) }));
+    return { id: created.key_id, client: client(h.url, { apiKey: created.api_key }) };
+  }
 });

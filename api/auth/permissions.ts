@@ -6,8 +6,9 @@ export type Scope = (typeof SCOPES)[number];
 
 /**
  * What an operation's `x-permission` may name: a scope, owner-only `org:delete`, any valid
- * credential, or `platform:admin` — operators of the whole platform (PLATFORM_ADMIN_EMAILS),
- * signed in with a bearer token; no role or API key grants it.
+ * credential, or `platform:admin` — operators of the whole platform (the users.platform_admin flag
+ * set by `npm run admin:grant`, or PLATFORM_ADMIN_USER_IDS), signed in with a bearer token; no
+ * role, API key, email or request grants it.
  */
 export const PERMISSIONS = [...SCOPES, 'org:delete', 'authenticated', 'platform:admin'] as const;
 export type Permission = (typeof PERMISSIONS)[number];

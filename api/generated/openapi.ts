@@ -32,7 +32,9 @@ export interface paths {
          * State of the API and the services it depends on
          * @description Checks the database, Temporal and object storage, each with a short timeout.
          *     `200` when all answer; otherwise `503 SERVICE_UNAVAILABLE` whose `details.checks`
-         *     has the same shape as the healthy reply's `checks`.
+         *     has the same shape as the healthy reply's `checks` (a dependency that is down says only
+         *     `unavailable`; why is in the API's log). With `OPS_PORT` set, the health checks are
+         *     answered on that port only (see `GET /metrics`).
          */
         get: operations["getHealth"];
         put?: never;
@@ -355,9 +357,15 @@ export interface paths {
         /**
          * A time-limited download link
          * @description A URL anyone holding it can download the file from, without credentials, for `expires_in`
-         *     seconds (at most 7 days). The link carries the media id and its expiry, signed with the
-         *     server's key; it cannot be revoked one by one (rotating `DOWNLOAD_LINK_SECRETS` or deleting
-         *     the file ends it). Only for the organization's own files.
+         *     seconds: at most 7 days (`DOWNLOAD_LINK_MAX_TTL_SECONDS`) when a user mints it with a bearer
+         *     token, at most 24 hours (86400) — and never past the key's own `expires_at` — when an API
+         *     key does; longer is `400 VALIDATION_ERROR`. The link carries the media id, its expiry and
+         *     who minted it, signed with the server's key, and lives no longer than its minter: it stops
+         *     working (`404`) when its organization is deleted; for a user's link, when the user is
+         *     removed or suspended; for an API key's link, when the key is revoked, expires, loses
+         *     `media:read` (or its creator does), or is rotated (after the rotation's grace period).
+         *     Links cannot be revoked one by one otherwise (rotating `DOWNLOAD_LINK_SECRETS` or deleting
+         *     the file ends them). Only for the organization's own files.
          */
         post: operations["createDownloadLink"];
         delete?: never;
@@ -378,7 +386,9 @@ export interface paths {
         };
         /**
          * Download through a signed link
-         * @description The file, as an attachment. An expired, tampered or unknown link, or a deleted file, is `404 NOT_FOUND`.
+         * @description The file, as an attachment. An expired, tampered or unknown link, a deleted file, or a link
+         *     whose organization, user or API key no longer stands (see `createDownloadLink`) is
+         *     `404 NOT_FOUND`.
          */
         get: operations["downloadSharedMedia"];
         put?: never;
@@ -1081,6 +1091,8 @@ export interface paths {
          *     job queue size, stored bytes and database connections (read at scrape time), plus Node.js
          *     process metrics. The worker serves its own `/metrics` (action durations and failures,
          *     retries, job processing time, and the Temporal SDK's worker metrics) on `WORKER_METRICS_PORT`.
+         *     With `OPS_PORT` set (the Helm chart sets it), this and the health checks are answered on
+         *     that port only, and `404` on the API's port, so what fronts the API cannot expose them.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -1765,8 +1777,10 @@ export interface paths {
         };
         /**
          * Platform health, for operators
-         * @description Every dependency's state and the platform's load. Only platform operators (whose email is in
-         *     `PLATFORM_ADMIN_EMAILS`, signed in with a bearer token) may call it; anyone else gets `403 FORBIDDEN`.
+         * @description Every dependency's state and the platform's load. Only platform operators may call it,
+         *     signed in with a bearer token: users flagged out of band (`npm run admin:grant -- <email or
+         *     user id>`) or listed by id in `PLATFORM_ADMIN_USER_IDS`; no role, API key or email grants it.
+         *     Anyone else gets `403 FORBIDDEN`.
          */
         get: operations["getAdminHealth"];
         put?: never;
@@ -1811,7 +1825,7 @@ export interface paths {
          * @description The encode half of Temporal's codec server protocol: each payload comes back encrypted with
          *     the primary `TEMPORAL_CODEC_KEYS` key, as the workers and the API store them in workflow
          *     history. With `/api/v1/codec/decode`, this lets the Temporal Web UI and CLI show histories in
-         *     clear to platform operators (`PLATFORM_ADMIN_EMAILS`, bearer token): point the UI's codec
+         *     clear to platform operators (`npm run admin:grant`, bearer token): point the UI's codec
          *     endpoint at `<API base URL>/api/v1/codec` (see docs/security.md). Browsers may call it from
          *     the origins in `TEMPORAL_CODEC_CORS_ORIGINS`.
          */
@@ -2828,7 +2842,12 @@ export interface components {
             /** @enum {string} */
             status: "up" | "down";
             latency_ms: number;
-            error?: string;
+            /**
+             * @description Present when `down`, and always `unavailable`: these replies are public, so why a
+             *     dependency failed (host names, driver messages) is written to the API's log only.
+             * @enum {string}
+             */
+            error?: "unavailable";
         };
         Health: {
             /** @enum {string} */

@@ -33,8 +33,8 @@ function toMediaShare(share: MediaShare): components['schemas']['MediaShare'] {
   return {
     id: share.id,
     media_id: share.media.id,
-    ...(share.granteeUser ? { user_id: share.granteeUser.id } : {}),
-    ...(share.granteeOrganization ? { organization_id: share.granteeOrganization.id } : {}),
+    ...(share.granteeUserId ? { user_id: share.granteeUserId } : {}),
+    ...(share.granteeOrganizationId ? { organization_id: share.granteeOrganizationId } : {}),
     expires_at: share.expiresAt ? share.expiresAt.toISOString() : null,
     created_at: share.createdAt.toISOString(),
   };

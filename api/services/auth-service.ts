@@ -201,7 +201,8 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, c
         role: user.role as UserRole,
         permissions: [
           ...ROLE_PERMISSIONS[user.role as UserRole],
-          ...(config.auth.platformAdmins.includes(user.email.toLowerCase()) ? (['platform:admin'] as const) : []),
+          // Only the flag set out of band, or an id in the configuration; never the email.
+          ...(user.platformAdmin || config.auth.platformAdminUserIds.includes(user.id) ? (['platform:admin'] as const) : []),
         ],
         limits: { perMinute: capLimits(rateLimitsOf(settings, config), undefined), requestsPerDay: quotasOf(settings, config).requests_per_day },
       };

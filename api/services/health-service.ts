@@ -3,7 +3,8 @@ import type { ApiDeps } from '../deps.js';
 export interface CheckResult {
   status: 'up' | 'down';
   latency_ms: number;
-  error?: string;
+  /** Always the same word: health replies are public, and a driver's message names hosts and ports. */
+  error?: 'unavailable';
 }
 export type Checks = Record<'database' | 'temporal' | 'storage', CheckResult>;
 
@@ -19,10 +20,10 @@ export function createHealthService(deps: ApiDeps) {
     storage: () => deps.storage.ping(),
   };
   return {
-    /** Every dependency probed in parallel, each bounded by a short timeout. */
+    /** Every dependency probed in parallel, each bounded by a short timeout; why one is down goes to the log only. */
     async check(): Promise<{ healthy: boolean; checks: Checks }> {
       const entries = await Promise.all(
-        Object.entries(probes).map(async ([name, probe]) => [name, await timed(probe)] as const),
+        Object.entries(probes).map(async ([name, probe]) => [name, await timed(probe, (err) => deps.logger.warn({ err, dependency: name }, 'health check failed'))] as const),
       );
       const checks = Object.fromEntries(entries) as Checks;
       return { healthy: entries.every(([, c]) => c.status === 'up'), checks };
@@ -30,7 +31,7 @@ export function createHealthService(deps: ApiDeps) {
   };
 }
 
-async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
+async function timed(probe: () => Promise<unknown>, failed: (err: unknown) => void): Promise<CheckResult> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -42,7 +43,8 @@ async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
     ]);
     return { status: 'up', latency_ms: Math.round(performance.now() - started) };
   } catch (err) {
-    return { status: 'down', latency_ms: Math.round(performance.now() - started), error: (err as Error).message };
+    failed(err);
+    return { status: 'down', latency_ms: Math.round(performance.now() - started), error: 'unavailable' };
   } finally {
     clearTimeout(timer);
   }

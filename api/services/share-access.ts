@@ -10,7 +10,7 @@ export async function hasActiveShare(em: EntityManager, principal: Principal, me
   const count = await em.count(MediaShareSchema, {
     media: mediaId,
     $and: [
-      { $or: [{ granteeUser: principal.userId }, { granteeOrganization: principal.organizationId }] },
+      { $or: [{ granteeUserId: principal.userId }, { granteeOrganizationId: principal.organizationId }] },
       { $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
     ],
   });

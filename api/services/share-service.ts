@@ -1,4 +1,4 @@
-import { MediaShareSchema, OrganizationSchema, ProcessingJobSchema, UserSchema, type MediaShare } from '../../entities/index.js';
+import { MediaShareSchema, ProcessingJobSchema, type MediaShare } from '../../entities/index.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { can, type Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
@@ -33,22 +33,17 @@ export function createShareService(deps: ApiDeps, media: MediaService) {
       if (grant.expiresAt && grant.expiresAt.getTime() <= clock.now().getTime()) {
         throw new ValidationError('expires_at must be in the future', { fields: [{ field: 'expires_at', location: 'body', message: 'must be in the future' }] });
       }
-      if (grant.userId) {
-        if (grant.userId === principal.userId) {
-          throw new ValidationError('You cannot share a file with yourself', { fields: [{ field: 'user_id', location: 'body', message: 'is the caller' }] });
-        }
-        const user = await em.findOne(UserSchema, { id: grant.userId, status: { $in: ['active', 'invited'] } });
-        if (!user) throw new ValidationError('No such user', { fields: [{ field: 'user_id', location: 'body', message: 'no such user' }] });
-      } else if (grant.organizationId) {
-        if (grant.organizationId === principal.organizationId) {
-          throw new ValidationError('The file already belongs to this organization', {
-            fields: [{ field: 'organization_id', location: 'body', message: 'is the owning organization' }],
-          });
-        }
-        const org = await em.findOne(OrganizationSchema, { id: grant.organizationId, deletedAt: null });
-        if (!org) throw new ValidationError('No such organization', { fields: [{ field: 'organization_id', location: 'body', message: 'no such organization' }] });
+      // Whether the grantee exists is never looked up: any answer would tell the caller which ids
+      // name someone. A share to an id that names nobody reaches nobody.
+      if (grant.userId && grant.userId === principal.userId) {
+        throw new ValidationError('You cannot share a file with yourself', { fields: [{ field: 'user_id', location: 'body', message: 'is the caller' }] });
       }
-      const grantee = grant.userId ? { granteeUser: grant.userId } : { granteeOrganization: grant.organizationId! };
+      if (grant.organizationId && grant.organizationId === principal.organizationId) {
+        throw new ValidationError('The file already belongs to this organization', {
+          fields: [{ field: 'organization_id', location: 'body', message: 'is the owning organization' }],
+        });
+      }
+      const grantee = grant.userId ? { granteeUserId: grant.userId } : { granteeOrganizationId: grant.organizationId! };
       const existing = await em.findOne(MediaShareSchema, { media: mediaId, ...grantee });
       if (existing) {
         existing.expiresAt = grant.expiresAt ?? null;
@@ -58,8 +53,8 @@ export function createShareService(deps: ApiDeps, media: MediaService) {
       const share = em.create(MediaShareSchema, {
         media: mediaId,
         organization: principal.organizationId,
-        granteeUser: grant.userId ?? null,
-        granteeOrganization: grant.organizationId ?? null,
+        granteeUserId: grant.userId ?? null,
+        granteeOrganizationId: grant.organizationId ?? null,
         createdByUserId: principal.userId,
         expiresAt: grant.expiresAt ?? null,
       });
