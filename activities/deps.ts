@@ -35,6 +35,8 @@ export interface ActivityDeps {
   webhooks?: WebhookActivityConfig;
   /** Long audio: the largest file OpenAI takes and the longest piece the local engine gets (defaults: 25 MB, 300 s). */
   transcription?: { openaiMaxAudioBytes: number; localMaxPieceSeconds: number };
+  /** The thumbnail box (THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT, THUMBNAIL_QUALITY); 200x200 at quality 80 when absent. */
+  thumbnail?: { width: number; height: number; quality: number };
   /** URL imports: limits, address policy, and job submission (the worker always sets it). */
   imports?: ImportDeps;
 }

@@ -8,6 +8,7 @@ import { createAddressPolicy } from '../lib/net/address-policy.js';
 import { BlockedAddressError, RequestFailedError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
 import type { MediaInspector } from '#domain/media/inspect.js';
 import { createMediaStore } from '#domain/media/media-store.js';
+import { startThumbnail } from '#domain/thumbnails.js';
 import type { ImportMediaInput } from '../workflows/import-media.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -70,6 +71,12 @@ export function createImportActivities(deps: ActivityDeps) {
           clock: deps.clock,
           limits: { ...imports.mediaLimits, retentionDays: input.retentionDays },
           inspect: imports.inspect,
+          // The worker's own client: the thumbnail runs on the queue this import runs on.
+          onImageStored: (m) =>
+            startThumbnail(ctx.client, ctx.info.taskQueue, { mediaId: m.id, organizationId: m.organization.id }).then(
+              () => undefined,
+              (err: unknown) => deps.logger.warn({ err, mediaId: m.id }, 'thumbnail not started; it starts when first requested'),
+            ),
         });
         const media = await store.store(input.organizationId, res.body as Readable, input.filename ?? nameFromUrl(res.url), {
           id: input.importId,

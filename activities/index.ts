@@ -4,6 +4,7 @@ import { createImportActivities } from './import-media.js';
 import { createRetentionActivities } from './retention.js';
 import { createRunAction } from './run-action.js';
 import { createRunJobStep } from './run-step.js';
+import { createThumbnailActivities } from './thumbnail.js';
 import { createTranscriptionActivities } from './transcription/index.js';
 import { createWebhookActivities } from './webhooks/index.js';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createImportActivities(deps),
     ...createTranscriptionActivities(deps),
+    ...createThumbnailActivities(deps),
   };
 }
 

@@ -20,6 +20,7 @@ export function toMediaFile(m: MediaFileRow, baseUrl: string): Schemas['MediaFil
     created_at: m.createdAt.toISOString(),
     expires_at: m.expiresAt.toISOString(),
     download_url: `${baseUrl}/api/v1/media/${m.id}/download`,
+    ...(m.mediaType === 'image' ? { thumbnail_status: m.thumbnailStatus ?? 'pending' } : {}),
   };
 }
 

@@ -5,6 +5,9 @@ import { OrganizationSchema } from './organization.js';
 export const MEDIA_TYPES = ['image', 'audio'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];
 
+export const THUMBNAIL_STATUSES = ['pending', 'ready', 'failed'] as const;
+export type ThumbnailStatus = (typeof THUMBNAIL_STATUSES)[number];
+
 export const MEDIA_STATUSES = ['processing', 'ready', 'failed', 'deleted'] as const;
 export type MediaStatus = (typeof MEDIA_STATUSES)[number];
 
@@ -26,6 +29,10 @@ export const MediaFileSchema = defineEntity({
     fileSizeBytes: p.bigint('number'),
     storagePath: p.string().length(500),
     thumbnailPath: p.string().length(500).nullable(),
+    /** Images only: made by the worker when the upload completes (null: never asked for). */
+    thumbnailStatus: p.enum(THUMBNAIL_STATUSES).nullable(),
+    /** Why the thumbnail could not be made (the image does not decode), when it failed. */
+    thumbnailError: p.string().length(500).nullable(),
     metadata: p.json<Record<string, unknown>>().columnType('jsonb').onCreate(() => ({})).defaultRaw(`'{}'`),
     checksumMd5: p.string().length(32),
     checksumSha256: p.string().length(64),

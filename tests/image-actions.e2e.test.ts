@@ -1,12 +1,9 @@
 import sharp from 'sharp';
 import analyze from '#domain/actions/image/analyze/analyze.js';
 import metadata from '#domain/actions/image/metadata/metadata.js';
-import { MediaFileSchema } from '../entities/index.js';
 import { createAjv } from '../lib/ajv.js';
-import { keys } from '../lib/storage.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
-import { makeWav } from './support/wav.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -119,74 +116,3 @@ describe('image actions through the API', () => {
     expect(data.entropy).toBeGreaterThan(1);
   });
 });
-
-describe('thumbnails', () => {
-  test('made on first request, then streamed from storage', async () => {
-    const media = await upload(await makeJpeg(640, 480), 'wide.jpg');
-    const first = await h.fetch(`/api/v1/media/${media.id}/thumbnail`);
-    expect(first.status).toBe(200);
-    expect(first.headers.get('content-type')).toBe('image/jpeg');
-    const bytes = Buffer.from(await first.arrayBuffer());
-    expect(Number(first.headers.get('content-length'))).toBe(bytes.length);
-    const meta = await sharp(bytes).metadata();
-    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 200, 150]);
-
-    const key = keys.thumbnail(await orgOf(media.id), media.id);
-    const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: media.id });
-    expect(row.thumbnailPath).toBe(key);
-    expect(await h.common.storage.stat(key)).toMatchObject({ size: bytes.length, contentType: 'image/jpeg' });
-
-    // Replace the stored object: a second request that returns it was served from storage.
-    const marker = await sharp({ create: { width: 7, height: 5, channels: 3, background: '#00ff00' } }).jpeg().toBuffer();
-    await h.common.storage.put(key, marker, 'image/jpeg');
-    const second = await h.fetch(`/api/v1/media/${media.id}/thumbnail`);
-    expect(second.status).toBe(200);
-    expect(Buffer.from(await second.arrayBuffer()).equals(marker)).toBe(true);
-  });
-
-  test('small, tall and transparent images: never enlarged, upright, flattened', async () => {
-    const small = await upload(await makeJpeg(120, 90), 'small.jpg');
-    const smallMeta = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${small.id}/thumbnail`)).arrayBuffer())).metadata();
-    expect([smallMeta.width, smallMeta.height]).toEqual([120, 90]);
-
-    const rotated = await sharp(await makeJpeg(600, 300)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
-    const tall = await upload(rotated, 'tall.jpg');
-    const tallMeta = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${tall.id}/thumbnail`)).arrayBuffer())).metadata();
-    expect([tallMeta.width, tallMeta.height]).toEqual([100, 200]);
-
-    const png = await sharp({ create: { width: 400, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
-    const clear = await upload(png, 'clear.png');
-    const { data } = await sharp(Buffer.from(await (await h.fetch(`/api/v1/media/${clear.id}/thumbnail`)).arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
-    expect(Math.min(...data)).toBeGreaterThan(245);
-  });
-
-  test('audio has no thumbnail; a corrupt image is INVALID_FILE_TYPE; unknown media is 404', async () => {
-    const audio = await upload(await makeWav(1), 'tone.wav');
-    expect(audio.media_type).toBe('audio');
-    const none = await h.fetch(`/api/v1/media/${audio.id}/thumbnail`);
-    expect(none.status).toBe(404);
-    expect((await json(none)).error).toMatchObject({ code: 'NOT_FOUND', message: 'Thumbnail not found' });
-
-    const jpeg = await makeJpeg(320, 240);
-    // A header that cannot be read is refused at upload; one cut short in its pixel data is accepted
-    // (the upload reads headers only) and fails when a thumbnail decodes it.
-    const unreadable = await h.upload(Buffer.concat([jpeg.subarray(0, 400), Buffer.alloc(4000, 0x41)]), 'garbled.jpg');
-    expect(unreadable.status).toBe(400);
-    expect((await json(unreadable)).error).toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'unreadable' } });
-    const sos = jpeg.indexOf(Buffer.from([0xff, 0xda]));
-    const corrupt = await upload(jpeg.subarray(0, sos + 40), 'broken.jpg');
-    const bad = await h.fetch(`/api/v1/media/${corrupt.id}/thumbnail`);
-    expect(bad.status).toBe(400);
-    expect((await json(bad)).error).toMatchObject({ code: 'INVALID_FILE_TYPE' });
-    const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: corrupt.id });
-    expect(row.thumbnailPath).toBeNull();
-
-    const unknown = await h.fetch('/api/v1/media/3f0e7a1c-9b7e-4c1a-8a8e-2d6f1b0c9e55/thumbnail');
-    expect(unknown.status).toBe(404);
-  });
-});
-
-async function orgOf(mediaId: string): Promise<string> {
-  const row = await h.common.orm.em.fork().findOneOrFail(MediaFileSchema, { id: mediaId });
-  return row.organization.id;
-}

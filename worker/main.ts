@@ -80,6 +80,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
       tmpDir: config.worker.tmpDir,
       retentionDays: config.media.retentionDays,
       metrics,
+      thumbnail: config.media.image.thumbnail,
       transcription: { openaiMaxAudioBytes: config.ai.openai.maxAudioBytes, localMaxPieceSeconds: config.ai.local.maxPieceSeconds },
       webhooks: { ...config.webhooks, taskQueue: config.temporal.taskQueue, apiBaseUrl: config.http.publicUrl },
       imports: importDeps(config, { orm, storage, actions, logger, metrics, tracer: tracing.tracer }),

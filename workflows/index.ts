@@ -3,3 +3,4 @@ export { processJob, getStateQuery, cancelSignal, retrySignal, cancelUpdate, ret
 export { retentionSweep } from './retention.js';
 export { deliverWebhook } from './deliver-webhook.js';
 export { importMedia } from './import-media.js';
+export { thumbnail } from './thumbnail.js';

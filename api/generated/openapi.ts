@@ -157,12 +157,16 @@ export interface paths {
          * A small JPEG preview of an image
          * @description A JPEG that fits inside the configured thumbnail box (by default 200 x 200 pixels, quality 80),
          *     keeping the aspect ratio, upright (EXIF orientation applied), never larger than the original;
-         *     transparent areas are white. It is made from the original on the first request, stored next
-         *     to it, and served from storage afterwards.
+         *     transparent areas are white. The worker makes it once, when the upload completes, and stores
+         *     it next to the original; this operation serves the stored object. The media file's
+         *     `thumbnail_status` tells where it stands.
          *
-         *     Audio media have no thumbnail: `404 NOT_FOUND`, as for an unknown media id. An original that
-         *     cannot be decoded as an image (corrupt, truncated, or over the resolution limit) is
-         *     `400 INVALID_FILE_TYPE`.
+         *     While it is still being made (`pending`) the request waits a few seconds for it, then answers
+         *     `409 CONFLICT` with `details.thumbnail_status: pending` and a `Retry-After` header. An
+         *     original that cannot be decoded as an image (corrupt, truncated) has no thumbnail: it is
+         *     recorded once as `failed` and answered `404 NOT_FOUND` with `details.thumbnail_status: failed`
+         *     and the `reason`, without trying again. Audio media have no thumbnail: `404 NOT_FOUND`, as
+         *     for an unknown media id.
          */
         get: operations["getMediaThumbnail"];
         put?: never;
@@ -2367,6 +2371,13 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             download_url?: string;
+            /**
+             * @description Images only: their 200 x 200 thumbnail, made by the worker when the upload completes —
+             *     `pending` until it is made, `ready`, or `failed` when the image could not be decoded
+             *     (not tried again). See `GET /api/v1/media/{id}/thumbnail`.
+             * @enum {string}
+             */
+            thumbnail_status?: "pending" | "ready" | "failed";
         };
         PresignRequest: {
             filename: string;
@@ -3326,6 +3337,18 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            /** @description The thumbnail is still being made. */
+            409: {
+                headers: {
+                    "X-Request-Id"?: string;
+                    /** @description Seconds after which to ask again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

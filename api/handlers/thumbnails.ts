@@ -1,9 +1,13 @@
 import type { Route } from '../handler.js';
 import type { Services } from '../services/index.js';
+import { THUMBNAIL_RETRY_AFTER_S, ThumbnailPendingError } from '../services/thumbnail-service.js';
 
 export const getMediaThumbnail = (s: Services): Route<'getMediaThumbnail'> => ({
   async handle(ctx, { path }) {
-    const thumbnail = await s.thumbnails.open(ctx.state.principal!, path.id);
+    const thumbnail = await s.thumbnails.open(ctx.state.principal!, path.id).catch((err: unknown) => {
+      if (err instanceof ThumbnailPendingError) ctx.set('Retry-After', String(THUMBNAIL_RETRY_AFTER_S));
+      throw err;
+    });
     ctx.type = thumbnail.mimeType;
     ctx.length = thumbnail.size;
     // The original never changes, so neither does its thumbnail.

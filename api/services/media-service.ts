@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
+import { startThumbnail } from '#domain/thumbnails.js';
 import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
@@ -10,6 +12,8 @@ import { hasActiveShare } from './share-access.js';
 export type MediaFileRow = MediaFile;
 export { safeFilename, type UploadContext } from '#domain/media/media-store.js';
 
+const THUMBNAIL_START_WAIT_MS = 2_000;
+
 export function createMediaService(deps: ApiDeps) {
   const { orm, storage, config, clock } = deps;
   const mediaStore = createMediaStore({
@@ -18,11 +22,25 @@ export function createMediaService(deps: ApiDeps) {
     clock,
     limits: { imageMaxBytes: config.media.image.maxFileSizeBytes, audioMaxBytes: config.media.audio.maxFileSizeBytes, retentionDays: config.media.retentionDays },
     inspect: inspectorFor(config),
+    onImageStored: (media) => requestThumbnail(media.id, media.organization.id),
   });
+  /**
+   * Starts the worker's thumbnail of a stored image. The upload never waits long for Temporal, nor
+   * fails for it: a thumbnail not started here is started when it is first requested.
+   */
+  async function requestThumbnail(mediaId: string, organizationId: string, mode: 'first' | 'redo' = 'first'): Promise<void> {
+    const started = startThumbnail(deps.temporal, config.temporal.taskQueue, { mediaId, organizationId }, mode).catch((err: unknown) => {
+      deps.logger.warn({ err, mediaId }, 'thumbnail not started; it starts when first requested');
+    });
+    await Promise.race([started, sleep(THUMBNAIL_START_WAIT_MS)]);
+  }
+
   const store = (organizationId: string, stream: Readable, originalFilename: string, by: StoreOptions = {}) =>
     mediaStore.store(organizationId, stream, originalFilename, by);
 
   return {
+    requestThumbnail,
+
     async upload(organizationId: string, stream: Readable, originalFilename: string, by: StoreOptions = {}): Promise<MediaFileRow> {
       const done = deps.metrics.uploadDuration.startTimer();
       try {

@@ -36,6 +36,11 @@ export interface MediaStoreDeps {
   limits: { imageMaxBytes: number; audioMaxBytes: number; retentionDays: number };
   /** Reads dimensions, duration and codec before the file is recorded, refusing what breaks a limit. */
   inspect?: MediaInspector;
+  /**
+   * Called once an image is recorded (its thumbnail pending): starts the worker's thumbnail.
+   * It must not throw: the upload has succeeded whatever happens to its thumbnail.
+   */
+  onImageStored?: (media: MediaFile) => Promise<void>;
 }
 
 /**
@@ -44,7 +49,7 @@ export interface MediaStoreDeps {
  * URL imports, so every file arrives the same way.
  */
 export function createMediaStore(deps: MediaStoreDeps) {
-  const { orm, storage, clock, limits, inspect } = deps;
+  const { orm, storage, clock, limits, inspect, onImageStored } = deps;
   return {
     /** Streams a file to storage, inspects and records it; the object is removed if a check or the record fails. */
     async store(organizationId: string, stream: Readable, originalFilename: string, by: StoreOptions = {}): Promise<MediaFile> {
@@ -60,12 +65,13 @@ export function createMediaStore(deps: MediaStoreDeps) {
           accept: by.accept,
           spoolPath,
         });
+        let media: MediaFile;
         try {
           by.verify?.(type, digest);
           const metadata = inspect && spoolPath ? await inspect(spoolPath, type) : {};
           const em = orm.em.fork();
           const now = clock.now();
-          const media = em.create(MediaFileSchema, {
+          media = em.create(MediaFileSchema, {
             id,
             organization: organizationId,
             uploadedByUserId: by.userId ?? null,
@@ -79,15 +85,17 @@ export function createMediaStore(deps: MediaStoreDeps) {
             checksumMd5: digest.md5,
             checksumSha256: digest.sha256,
             status: 'ready',
+            thumbnailStatus: type.mediaType === 'image' ? 'pending' : null,
             metadata,
             expiresAt: new Date(now.getTime() + (by.retentionDays ?? limits.retentionDays) * 86_400_000),
           });
           await em.flush();
-          return media;
         } catch (err) {
           await storage.remove(key).catch(() => undefined);
           throw err;
         }
+        if (media.mediaType === 'image') await onImageStored?.(media);
+        return media;
       } finally {
         if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
       }
