@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Config } from './config.js';
+import { isNotFound } from './s3.js';
 import { createS3Client } from './storage.js';
 
 export interface PresignedPost {
@@ -44,8 +45,7 @@ export function createDirectUploadStorage(s3: Config['s3'], publicEndpoint: URL)
       try {
         return (await internal.statObject(bucket, key)).size;
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'NotFound' || code === 'NoSuchKey') return null;
+        if (isNotFound(err)) return null;
         throw err;
       }
     },

@@ -16,6 +16,7 @@ import {
 } from './envelope.js';
 import { NotFoundError } from './errors.js';
 import { createKeyring, type Keyring } from './keyring.js';
+import { isNotFound } from './s3.js';
 
 export interface ObjectInfo {
   /** Size of the content as callers put it (the plaintext), not of what is stored. */
@@ -55,7 +56,6 @@ export function createS3Client(s3: Config['s3'], endpoint: URL = s3.endpoint): C
 export const storageKeyring = (s3: Config['s3']): Keyring => createKeyring(s3.masterKeys, 'STORAGE_MASTER_KEYS');
 
 const noop = () => undefined;
-const isNoSuchKey = (err: unknown) => ['NotFound', 'NoSuchKey'].includes((err as { code?: string }).code ?? '');
 
 /** The object is not (or no longer) in the store: a 404 to a client, never a 500, and no key in the reply. */
 export class ObjectNotFoundError extends NotFoundError {
@@ -101,7 +101,7 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
       try {
         res = (await client.getObject(bucket, key)) as IncomingMessage;
       } catch (err) {
-        throw isNoSuchKey(err) ? new ObjectNotFoundError(key) : err;
+        throw isNotFound(err) ? new ObjectNotFoundError(key) : err;
       }
       const raw = res.headers?.[`x-amz-meta-${ENVELOPE_META}`];
       if (typeof raw !== 'string') {
@@ -127,7 +127,7 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
         const size = typeof raw === 'string' ? plaintextSize(s.size, parseEnvelope(raw).segmentSize) : s.size;
         return { size, contentType: String(s.metaData?.['content-type'] ?? 'application/octet-stream') };
       } catch (err) {
-        if (isNoSuchKey(err)) return null;
+        if (isNotFound(err)) return null;
         throw err;
       }
     },

@@ -9,24 +9,14 @@ import {
   ListObjectsV2Command,
   S3Client,
   UploadPartCommand,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { Config } from '../../../lib/config.js';
+import type { Config } from '#lib/config.js';
+import { isNotFound, s3ClientConfig } from '#lib/s3.js';
 
 /** Where upload parts wait until they become a media file. Not encrypted at rest: see docs in openapi.yaml (Uploads). */
 export const UPLOADS_PREFIX = 'uploads/';
 export const tusKey = (id: string) => `${UPLOADS_PREFIX}tus/${id}`;
 export const chunkedKey = (id: string) => `${UPLOADS_PREFIX}chunked/${id}`;
-
-export const s3ClientConfig = (s3: Config['s3']): S3ClientConfig => ({
-  endpoint: s3.endpoint.href.replace(/\/$/, ''),
-  region: s3.region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-  // MinIO and most S3-compatible stores do not implement the newer default checksums.
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
 
 /**
  * Temporary upload objects under `uploads/`: S3 multipart uploads whose parts are the chunks of a
@@ -59,7 +49,7 @@ export function createTempStore(s3: Config['s3']) {
       try {
         await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
       } catch (err) {
-        if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+        if (!isNotFound(err)) throw err;
       }
     },
     async open(key: string): Promise<Readable> {

@@ -10,7 +10,8 @@ import type { ApiDeps } from '../../deps.js';
 import { progressMeter } from './progress.js';
 import type { UploadSessions } from './sessions.js';
 import { spool, SpoolLimitError } from './spool.js';
-import { s3ClientConfig, tusKey, UPLOADS_PREFIX, type TempStore } from './temp-store.js';
+import { s3ClientConfig } from '#lib/s3.js';
+import { tusKey, UPLOADS_PREFIX, type TempStore } from './temp-store.js';
 
 export const TUS_PATH = '/api/v1/uploads';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
