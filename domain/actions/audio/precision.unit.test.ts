@@ -1,6 +1,6 @@
 // Results that used to be wrong: WAV precision, and loudness of clips shorter than one R128 block.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,7 +47,7 @@ test.each([
   ['24-bit FLAC', 'in24.flac', 'flac', 'pcm_s24le'],
   ['16-bit WAV', 'in16.wav', 'pcm_s16le', 'pcm_s16le'],
   ['MP3 (lossy: no bit depth to keep)', 'in.mp3', 'libmp3lame', 'pcm_s16le'],
-])('a %s converted to WAV is written as %s', async (_name, file, inputCodec, expected) => {
+])('%s (%s, %s) converted to WAV is written as %s', async (_name, file, inputCodec, expected) => {
   const extra = file === 'in24.flac' ? ['-sample_fmt', 's32', '-bits_per_raw_sample', '24'] : [];
   const input = await encoded(file, inputCodec, tone(1), extra);
   const out = await convert.run(input, { format: 'wav' });
@@ -106,4 +106,14 @@ test('where one gain would break the true-peak limit, loudnorm limits: loud and 
   const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)![1]);
   expect(integrated).toBeGreaterThan(-13.8);
   expect(Math.abs((out.data!.output_lufs as number) - integrated)).toBeLessThan(0.7);
+});
+
+test('a chained Ogg (two recordings end to end) is analyzed whole, not by its header\'s length', async () => {
+  const first = await encoded('first.ogg', 'libvorbis', 'sine=frequency=440:duration=3');
+  const second = await encoded('second.ogg', 'libvorbis', 'sine=frequency=880:duration=4');
+  const chained = join(dir, 'chained.ogg');
+  await writeFile(chained, Buffer.concat([await readFile(first), await readFile(second)]));
+  const out = await analyzer.run(chained, {});
+  if (out.type !== 'json') throw new Error('expected json');
+  expect((out.data as { duration_seconds: number }).duration_seconds).toBeCloseTo(7, 0);
 });

@@ -66,7 +66,7 @@ export default defineAction<AnalyzeParams>({
     const silence = silenceCollector();
     // silencedetect passes the audio through untouched, so ebur128 measures the original.
     const filter = `silencedetect=noise=${params.silence_threshold_db}dB:d=${params.min_silence_duration},${MEASURE_FILTERS}`;
-    await runOnInput(ctx, audio, {
+    const { processedSeconds } = await runOnInput(ctx, audio, {
       outputOptions: ['-map', '0:a:0', '-af', filter, '-f', 'null'],
       output: null,
       durationSeconds: audio.durationSeconds,
@@ -76,10 +76,13 @@ export default defineAction<AnalyzeParams>({
       },
     });
     const l = loudness.result();
+    // What was decoded, when it is more than the header said: a chained Ogg's header gives only its
+    // last part's length, yet every part is decoded and measured.
+    const duration = Math.max(audio.durationSeconds, processedSeconds);
     return {
       type: 'json',
       data: {
-        duration_seconds: round(audio.durationSeconds),
+        duration_seconds: round(duration),
         container: audio.container,
         codec: audio.codec,
         bitrate: audio.bitRate ?? null,
@@ -87,7 +90,7 @@ export default defineAction<AnalyzeParams>({
         channels: audio.channels,
         channel_layout: audio.channelLayout ?? null,
         loudness: { integrated_lufs: l.integratedLufs, true_peak_dbtp: l.truePeakDbtp, loudness_range_lu: l.loudnessRangeLu, rms_dbfs: l.rmsDbfs },
-        silence: silence.result(audio.durationSeconds),
+        silence: silence.result(duration),
         tags: await readTags(ctx.inputPath, ctx.logger),
       },
     };
