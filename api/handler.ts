@@ -13,6 +13,10 @@ export interface AppState {
   /** Set by job handlers so the access log can name them. */
   jobId?: string;
   workflowId?: string;
+  /** Set by the idempotency middleware when the request repeats a stored one: the handler only receives, for comparison. */
+  idempotentRepeat?: boolean;
+  /** POST /api/v1/jobs: the file received and the text fields, for the idempotency fingerprint. */
+  uploaded?: { media: { id: string; checksum_sha256: string; original_filename: string }; fields: Record<string, unknown> };
   input: { path: Record<string, unknown>; query: Record<string, unknown>; header: Record<string, unknown>; body: unknown };
 }
 export type AppContext = Context & { state: AppState };

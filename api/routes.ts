@@ -7,6 +7,7 @@ import { acceptInvitation, changePassword, getMe, login, logout, refreshSession,
 import { listExportFormats } from './handlers/export.js';
 import { getTranscription, searchTranscripts } from './handlers/transcriptions.js';
 import { getJob, getJobResult, submitJob } from './handlers/jobs.js';
+import { uploadAndProcess } from './handlers/upload-and-process.js';
 import { cancelJob, deleteJob, getJobArtifact, listJobArtifacts, retryJob, streamJobEvents } from './handlers/job-lifecycle.js';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './handlers/media.js';
 import { listJobs, listMedia } from './handlers/lists.js';
@@ -101,6 +102,7 @@ export function createRoutes(
     downloadMedia: downloadMedia(s),
     getMediaThumbnail: getMediaThumbnail(s),
     submitJob: submitJob(s, baseUrl, bodyLimitKb),
+    uploadAndProcess: uploadAndProcess(s, baseUrl),
     getJob: getJob(s, baseUrl),
     listExportFormats: listExportFormats(),
     getTranscription: getTranscription(s),

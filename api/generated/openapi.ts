@@ -690,7 +690,28 @@ export interface paths {
          */
         get: operations["listJobs"];
         put?: never;
-        post?: never;
+        /**
+         * Upload a file and process it, in one request
+         * @description `POST /api/v1/media/upload` and `POST /api/v1/process` in one multipart request: the `file`
+         *     part is received exactly as an upload is (type from its magic bytes, size, resolution and
+         *     duration limits, the organization's storage and file size quotas), then a job runs
+         *     `action_id` (or `action`) with `parameters`, or the pipeline `steps`, on it. Needs
+         *     `media:write` as well as `jobs:create`. The reply (`202`) carries both the new media file
+         *     and the job.
+         *
+         *     The text fields may come before or after the file. `parameters` and `steps` are JSON text
+         *     (`parameters={"width":320}`, `steps=[{"action_id":"img_resize","parameters":{"width":320}}]`);
+         *     a form field that is not one of these is `400 VALIDATION_ERROR`. Everything `process`
+         *     refuses (unknown or inapplicable action `400 INVALID_ACTION`, bad parameters
+         *     `400 VALIDATION_ERROR`, `concurrent_jobs` `429 QUOTA_EXCEEDED`) is refused here too, and
+         *     then nothing is kept: the received file is removed.
+         *
+         *     `X-OpenAI-API-Key` / `X-Anthropic-API-Key` work as for `process` (never stored or logged).
+         *     With `Idempotency-Key`, two requests are the same when their files have the same SHA-256
+         *     and name and their action fields are equal; a repeat is received, compared and discarded,
+         *     and the first reply is replayed (no second job).
+         */
+        post: operations["uploadAndProcess"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2948,6 +2969,11 @@ export interface components {
                 };
             };
         };
+        /** @description What `POST /api/v1/jobs` created. */
+        UploadedJob: {
+            media: components["schemas"]["MediaFile"];
+            job: components["schemas"]["Job"];
+        };
         FinalizedUpload: {
             /** Format: uuid */
             upload_id: string;
@@ -4206,6 +4232,72 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadAndProcess: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (see "Idempotency" above). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
+                 *     It is never stored in the database or logged; it reaches the worker inside the job's
+                 *     encrypted workflow input and is gone when the workflow history's retention ends. It wins over
+                 *     the organization's stored key (`PUT /api/v1/organizations/{id}/provider-keys`). A retry of
+                 *     the job after its workflow closed runs with the organization's stored key, else the
+                 *     platform's. A malformed key is `400 VALIDATION_ERROR`.
+                 */
+                "X-OpenAI-API-Key"?: components["parameters"]["OpenAiApiKey"];
+                /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
+                "X-Anthropic-API-Key"?: components["parameters"]["AnthropicApiKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The media file. Only the first `file` part is read.
+                     */
+                    file: string;
+                    /** @description The action to run (exactly one of `action_id`, `action` or `steps`). */
+                    action_id?: string;
+                    /** @description Another name for `action_id`. */
+                    action?: string;
+                    /** @description The action's parameters as a JSON object (default `{}`). Only with `action_id`. */
+                    parameters?: string;
+                    /** @description A pipeline as a JSON array of `{"action_id", "parameters"}` (see `process`). */
+                    steps?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored and accepted; the job will reach a terminal state. */
+            202: {
+                headers: {
+                    /** @description URL of the job. */
+                    Location?: string;
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedJob"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            422: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

@@ -28,7 +28,7 @@ export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
 });
 
 // Already checked against the spec's patterns; they go to the workflow only, never to the database.
-function providerKeysOf(ctx: AppContext): ProviderKeys | undefined {
+export function providerKeysOf(ctx: AppContext): ProviderKeys | undefined {
   const openai = ctx.get('x-openai-api-key') || undefined;
   const anthropic = ctx.get('x-anthropic-api-key') || undefined;
   return openai || anthropic ? { ...(openai ? { openai } : {}), ...(anthropic ? { anthropic } : {}) } : undefined;

@@ -68,7 +68,25 @@ export const downloadMedia = (s: Services): Route<'downloadMedia'> => ({
  * so the file is in storage and recorded by the time multer returns.
  */
 async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: UploadContext, meter?: Transform): Promise<MediaFileRow> {
+  return (await receiveMultipart(s, ctx, by, { meter })).media;
+}
+
+export interface ReceiveOptions {
+  meter?: Transform;
+  /** Sees the text fields that came before the file part, and may refuse the request unread. */
+  beforeFile?: (fields: Record<string, unknown>) => void;
+}
+
+/** The `file` part stored as a media file, with the multipart body's text fields. */
+export async function receiveMultipart(
+  s: Services,
+  ctx: Parameters<AppMiddleware>[0],
+  by: UploadContext,
+  opts: ReceiveOptions = {},
+): Promise<{ media: MediaFileRow; fields: Record<string, unknown> }> {
+  const { meter } = opts;
   let media: MediaFileRow | undefined;
+  let fields: Record<string, unknown>;
   // multer 2 hands the engine a streaming file; @types/koa__multer still describes multer 1.
   const storage = {
     _handleFile(req: { body?: Record<string, unknown> }, file: { stream: Readable; originalname: string; fieldname: string }, cb: (err: unknown, info?: object) => void) {
@@ -76,6 +94,12 @@ async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: U
       const named = [file.fieldname, file.originalname, ...Object.keys(req.body ?? {}), ...Object.values(req.body ?? {}).filter((v) => typeof v === 'string')];
       if (named.some(hasNul)) {
         cb(new ValidationError('Request validation failed', { fields: [{ field: file.fieldname, location: 'body', message: 'field names and filenames must not contain NUL bytes' }] }));
+        return;
+      }
+      try {
+        opts.beforeFile?.({ ...(req.body ?? {}) });
+      } catch (err) {
+        cb(err);
         return;
       }
       s.media.upload(ctx.state.organizationId, meter ? file.stream.pipe(meter) : file.stream, file.originalname, by).then((m) => {
@@ -90,11 +114,14 @@ async function receiveFile(s: Services, ctx: Parameters<AppMiddleware>[0], by: U
   const upload = multer({ storage, limits: { files: 1, fields: 20, parts: 30, fieldSize: 64 * 1024 } }).single('file');
   try {
     await upload(ctx as never, async () => undefined);
+    fields = { ...(((ctx.request as { body?: unknown }).body ?? {}) as Record<string, unknown>) };
   } catch (err) {
+    // A file stored before a later part failed (a field over its limit) is not kept.
+    if (media) await s.mediaDeletion.discard(ctx.state.organizationId, media.id).catch(() => undefined);
     throw asClientError(err);
   }
   if (!media) throw new ValidationError('A file is required in the multipart field "file"', { fields: [{ field: 'file', location: 'body', message: 'is required' }] });
-  return media;
+  return { media, fields };
 }
 
 // Multer and busboy report malformed multipart bodies with their own errors.

@@ -65,6 +65,7 @@ export function idempotency(opts: IdempotencyOptions): AppMiddleware {
       if (row.state === 'running') throw new ConflictError('A request with this Idempotency-Key is still in progress; retry later', { idempotency_key: key });
       if (before === null) {
         // The first upload's digest is compared with this one's once it has been received.
+        c.state.idempotentRepeat = true;
         await next();
         if (ctx.status < 200 || ctx.status >= 300) return;
         const after = sha256Hex(`${operation}\n${opts.fingerprintAfter!(c)}`);
