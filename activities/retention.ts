@@ -1,5 +1,6 @@
 import { IdempotencyKeySchema, JobStepSchema, MediaFileSchema, ProcessingJobSchema } from '../entities/index.js';
 import { removeMediaObjects } from '../lib/media-objects.js';
+import { deleteEndedJobs } from '../domain/job-deletion.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SweepResult {
@@ -15,7 +16,7 @@ export interface SweepResult {
  * `deleted` so the job keeps its history. Rows are locked with SKIP LOCKED so overlapping sweeps
  * share the work.
  */
-export function createRetentionActivities(deps: Pick<ActivityDeps, 'orm' | 'storage' | 'clock' | 'logger'>) {
+export function createRetentionActivities(deps: Pick<ActivityDeps, 'orm' | 'storage' | 'clock' | 'logger' | 'retentionDays'>) {
   const media = MediaFileSchema.meta.tableName;
   const jobs = ProcessingJobSchema.meta.tableName;
   const steps = JobStepSchema.meta.tableName;
@@ -40,6 +41,28 @@ export function createRetentionActivities(deps: Pick<ActivityDeps, 'orm' | 'stor
         if (rows.length) deps.logger.info({ removed: rows.length }, 'retention: expired media removed');
         return { removed: rows.length, more: rows.length === batchSize };
       });
+    },
+
+    /**
+     * Ended jobs past their retention (their organization's, fixed at submission; the server default
+     * from creation for jobs recorded without one) are deleted with their steps, results, artifacts,
+     * transcripts and events (domain/job-deletion.ts). A job still running is left until it ends.
+     */
+    async sweepExpiredJobs(batchSize: number): Promise<SweepResult> {
+      const em = deps.orm.em.fork();
+      const now = deps.clock.now();
+      const fallback = new Date(now.getTime() - deps.retentionDays * 86_400_000);
+      const rows = await em.execute<{ id: string }[]>(
+        `select id from ${jobs}
+          where status in ('completed', 'failed', 'cancelled')
+            and (expires_at <= ? or (expires_at is null and created_at <= ?))
+          order by coalesce(expires_at, created_at)
+          limit ?`,
+        [now, fallback, batchSize],
+      );
+      const deleted = await deleteEndedJobs(em, deps.storage, rows.map((r) => r.id));
+      if (deleted.length) deps.logger.info({ removed: deleted.length }, 'retention: expired jobs deleted');
+      return { removed: deleted.length, more: rows.length === batchSize };
     },
 
     /**

@@ -129,7 +129,8 @@ export function createJobStore(deps: JobStoreDeps) {
         checksumSha256: result.checksumSha256,
         status: 'ready',
         metadata: result.data ?? {},
-        expiresAt: new Date(now.getTime() + deps.retentionDays * 86_400_000),
+        // A result goes with its job (the organization's retention from submission).
+        expiresAt: job.expiresAt ?? new Date(now.getTime() + deps.retentionDays * 86_400_000),
       });
       step.resultMedia = ref(media);
       step.resultType = 'file';
@@ -212,9 +213,11 @@ export function createJobStore(deps: JobStoreDeps) {
      * Submission: the job (pending) and its steps, in one transaction that `admit` runs in first
      * (the concurrent-jobs quota: it throws to refuse the job).
      */
-    async create(em: EntityManager, admit: (tx: EntityManager) => Promise<void>, input: NewJob): Promise<ProcessingJob> {
+    /** `admit` may name the organization's retention: the job is deleted that long after its submission. */
+    async create(em: EntityManager, admit: (tx: EntityManager) => Promise<{ retentionHours?: number } | void>, input: NewJob): Promise<ProcessingJob> {
       await em.transactional(async (tx) => {
-        await admit(tx as EntityManager);
+        const admitted = await admit(tx as EntityManager);
+        const hours = admitted ? admitted.retentionHours : undefined;
         const job = tx.create(ProcessingJobSchema, {
           id: input.id,
           organization: input.organizationId,
@@ -228,6 +231,7 @@ export function createJobStore(deps: JobStoreDeps) {
           workflowId: input.workflowId,
           totalSteps: input.steps.length,
           maxRetries: input.maxRetries,
+          expiresAt: hours ? new Date(deps.clock.now().getTime() + hours * 3_600_000) : null,
         });
         input.steps.forEach((step, stepIndex) => tx.create(JobStepSchema, { job, stepIndex, actionId: step.actionId, parameters: step.parameters }));
       });
@@ -239,7 +243,7 @@ export function createJobStore(deps: JobStoreDeps) {
      * failed job is claimed (queued, completed_at kept until beginRetry requeues it), so neither a
      * concurrent retry of it nor another submission takes the same slot. False: already claimed.
      */
-    async claimRetry(jobId: string, retryCount: number, admit: (tx: EntityManager) => Promise<void>): Promise<boolean> {
+    async claimRetry(jobId: string, retryCount: number, admit: (tx: EntityManager) => Promise<unknown>): Promise<boolean> {
       return deps.orm.em.fork().transactional(async (tx) => {
         await admit(tx as EntityManager);
         return (await tx.nativeUpdate(ProcessingJobSchema, { id: jobId, status: 'failed', retryCount }, { status: 'queued' })) > 0;

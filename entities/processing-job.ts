@@ -52,6 +52,8 @@ export const ProcessingJobSchema = defineEntity({
     cancelledAt: p.datetime().nullable(),
     cancelledBy: p.string().length(255).nullable(),
     cancelReason: p.text().nullable(),
+    /** When the retention sweep deletes the job with everything it produced (the organization's retention from submission). */
+    expiresAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()).defaultRaw('now()'),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),
   },
@@ -59,6 +61,7 @@ export const ProcessingJobSchema = defineEntity({
     { name: 'processing_jobs_organization_id_index', properties: ['organization'] },
     { name: 'processing_jobs_organization_id_status_index', properties: ['organization', 'status'] },
     { name: 'processing_jobs_status_priority_index', properties: ['status', 'priority'] },
+    { name: 'processing_jobs_expires_at_index', properties: ['expiresAt'] },
   ],
 });
 

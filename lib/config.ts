@@ -544,6 +544,8 @@ export interface OrganizationDefaults {
   requestsPerDay: number;
   maxFileSizeMb: number;
   retentionDays: number;
+  /** ORG_RETENTION_HOURS, for retention shorter than a day: wins over retentionDays when set (0: retentionDays). */
+  retentionHours: number;
   concurrentJobs: number;
 }
 
@@ -603,6 +605,7 @@ function identityConfig(
       // 0: only the per-media-type limits (MAX_IMAGE_FILE_SIZE_MB, MAX_AUDIO_FILE_SIZE_MB) apply.
       maxFileSizeMb: int('ORG_MAX_FILE_SIZE_MB', 0, 0),
       retentionDays: int('ORG_RETENTION_DAYS', int('DEFAULT_RETENTION_DAYS', 30, 1), 1),
+      retentionHours: int('ORG_RETENTION_HOURS', 0, 0),
       concurrentJobs: int('ORG_CONCURRENT_JOBS', 10, 0),
     },
   };

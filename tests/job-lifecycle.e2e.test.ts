@@ -199,7 +199,9 @@ describe('cancel', () => {
     const again = await h.post(`/api/v1/jobs/${job.id}/cancel`, {});
     expect(again.status).toBe(409);
     expect((await json(again)).error.code).toBe('CONFLICT');
-    expect((await h.fetch(`/api/v1/jobs/${job.id}`, { method: 'DELETE' })).status).toBe(409);
+    // Ended now: DELETE deletes it (tests/job-deletion.e2e.test.ts).
+    expect((await h.fetch(`/api/v1/jobs/${job.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await h.fetch(`/api/v1/jobs/${job.id}`)).status).toBe(404);
   }, 120_000);
 
   test('a cancel from Temporal (an operator in the Web UI) also ends the job cancelled', async () => {
@@ -212,11 +214,11 @@ describe('cancel', () => {
     expect((await h.temporal.workflow.getHandle(`job-${job.id}`).describe()).status.name).toBe('CANCELLED');
   }, 120_000);
 
-  test('cancelling a completed job, by DELETE too, is 409', async () => {
+  test('cancelling a completed job is 409 (DELETE deletes it instead)', async () => {
     const media = await uploadImage(64, 64);
     const job = await json(await h.post('/api/v1/process', { media_id: media.id, action_id: 'img_metadata' }));
     await settled(job.id);
-    const res = await h.fetch(`/api/v1/jobs/${job.id}`, { method: 'DELETE' });
+    const res = await h.post(`/api/v1/jobs/${job.id}/cancel`, {});
     expect(res.status).toBe(409);
     // With the spec's body too: read, not refused as a body the route does not take.
     const withReason = await h.fetch(`/api/v1/jobs/${job.id}`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'too late' }) });

@@ -8,27 +8,42 @@ export interface Quotas {
   storage_gb: number;
   requests_per_day: number;
   max_file_size_mb: number;
+  /** `retention_hours / 24`, rounded up. */
   retention_days: number;
+  /** How long uploads, jobs and their results are kept (never 0). */
+  retention_hours: number;
   concurrent_jobs: number;
 }
 
 const nonNegativeInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const positiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+
+/** The platform's retention for organizations that do not set their own, in hours. */
+export const defaultRetentionHours = (config: Config): number =>
+  config.organizationDefaults.retentionHours || config.organizationDefaults.retentionDays * 24;
 
 /**
  * An organization's quotas: `settings.quotas` (written by operators, never through the API)
- * over the configured defaults. 0 means unlimited.
+ * over the configured defaults. 0 means unlimited. Retention is in hours (`retention_hours`,
+ * else `retention_days` × 24).
  */
 export function quotasOf(settings: Record<string, unknown>, config: Config): Quotas {
   const d = config.organizationDefaults;
   const own = (settings.quotas ?? {}) as Record<string, unknown>;
   const pick = (name: keyof Quotas, fallback: number) => (nonNegativeInt(own[name]) ? own[name] : fallback);
+  const retentionHours = positiveInt(own.retention_hours)
+    ? own.retention_hours
+    : positiveInt(own.retention_days)
+      ? own.retention_days * 24
+      : defaultRetentionHours(config);
   return {
     max_users: pick('max_users', d.maxUsers),
     max_api_keys: pick('max_api_keys', d.maxApiKeys),
     storage_gb: pick('storage_gb', d.storageGb),
     requests_per_day: pick('requests_per_day', d.requestsPerDay),
     max_file_size_mb: pick('max_file_size_mb', d.maxFileSizeMb),
-    retention_days: pick('retention_days', d.retentionDays) || d.retentionDays,
+    retention_days: Math.ceil(retentionHours / 24),
+    retention_hours: retentionHours,
     concurrent_jobs: pick('concurrent_jobs', d.concurrentJobs),
   };
 }

@@ -782,8 +782,17 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Cancel a job
-         * @description The same as `POST /api/v1/jobs/{id}/cancel` (the job and its outputs are kept).
+         * Delete an ended job, or cancel a running one
+         * @description A job that has ended (`completed`, `failed`, `cancelled`) is deleted for good: `204`, and
+         *     the job, its steps, its result and artifact files (their stored objects), its transcript
+         *     or OCR text (so it is no longer found by `POST /api/v1/search`), its events and its
+         *     workflow history in Temporal are gone; the job's id is `404` from then on. The input media
+         *     file is not deleted (`DELETE /api/v1/media/{id}` does that); usage already counted stays.
+         *     A result file another job took as its input is kept as a `deleted` row for that job's
+         *     history.
+         *
+         *     A job that has not ended is cancelled, exactly as `POST /api/v1/jobs/{id}/cancel` does
+         *     (`200` with the job, which is kept with its outputs); delete it once it is `cancelled`.
          */
         delete: operations["deleteJob"];
         options?: never;
@@ -1979,7 +1988,14 @@ export interface components {
             storage_gb: number;
             requests_per_day: number;
             max_file_size_mb: number;
+            /** @description `retention_hours / 24`, rounded up. */
             retention_days: number;
+            /**
+             * @description How long the organization's uploads, jobs (with their steps, results, artifacts,
+             *     transcripts and events) are kept, from their upload or submission; then the retention
+             *     sweep deletes them. Shorter than a day is fine (e.g. `2`).
+             */
+            retention_hours: number;
             concurrent_jobs: number;
         };
         /** @description Requests per minute for each route class. */
@@ -4423,7 +4439,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The job, normally `cancelled` with `cancelled_at`. */
+            /** @description The job was running and is now cancelled (normally `cancelled` with `cancelled_at`). */
             200: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -4436,6 +4452,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Job"];
                 };
+            };
+            /** @description The ended job was deleted with everything it produced. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];

@@ -25,6 +25,11 @@ export const cancelJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
 export const deleteJob = (s: Services, baseUrl: string, bodyLimitKb: number): Route<'deleteJob'> => ({
   before: [jsonBody(bodyLimitKb)],
   async handle(ctx, { path, body }) {
+    ctx.state.jobId = path.id;
+    if (await s.jobLifecycle.remove(ctx.state.organizationId, path.id)) {
+      ctx.status = 204;
+      return;
+    }
     const job = await cancel(s, ctx, path.id, body?.reason);
     reply(ctx, 'deleteJob', 200, toJob(job, baseUrl, await s.jobLifecycle.steps(job.id)));
   },

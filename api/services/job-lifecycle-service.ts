@@ -12,6 +12,7 @@ import { jobStoreOf, type JobRow, type JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 import { holdJobSlot } from './quota-service.js';
+import { deleteEndedJobs } from '../../domain/job-deletion.js';
 
 /** Why the workflow refused an update (the validator's failure type), if it did. */
 const rejection = (err: unknown): string | undefined =>
@@ -149,6 +150,29 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
       // The new run requeues the job too (idempotently); doing it here answers with it queued.
       await store.beginRetry({ jobId: job.id, by });
       return jobs.get(organizationId, id);
+    },
+
+    /**
+     * DELETE of an ended job: its rows, results, artifacts, transcript and events (see
+     * domain/job-deletion.ts), then its workflow execution and history in Temporal (a failed job's
+     * run may still be waiting for a retry: deleting it ends it). False when the job is not ended.
+     */
+    async remove(organizationId: string, id: string): Promise<boolean> {
+      const job = await jobs.get(organizationId, id);
+      if (!isTerminal(job.status)) return false;
+      const deleted = await deleteEndedJobs(orm.em.fork(), deps.storage, [job.id]);
+      // Locked by a concurrent delete or retry, or no longer ended: as it stands now.
+      if (!deleted.length) {
+        const now = await orm.em.fork().findOne(ProcessingJobSchema, { id: job.id, organization: organizationId });
+        if (!now) throw new NotFoundError('Job', id);
+        throw new ConflictError(`Job is ${now.status}; try again`, { status: now.status });
+      }
+      if (job.workflowId) {
+        await temporal.workflowService
+          .deleteWorkflowExecution({ namespace: config.temporal.namespace, workflowExecution: { workflowId: job.workflowId } })
+          .catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'could not delete the job workflow execution; it ends with the namespace retention'));
+      }
+      return true;
     },
 
     /** The outputs of the job's completed steps. */

@@ -15,23 +15,27 @@ const UNFINISHED = ['pending', 'queued', 'processing'];
  * take turns) and its unfinished jobs counted. The caller inserts or requeues its job in the same
  * transaction; the lock is held until it commits, so no two callers can both take the last slot.
  */
-export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<void> {
+export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<{ retentionHours: number }> {
   const table = OrganizationSchema.meta.tableName;
   // An organization without the quota takes no lock: its submissions do not wait for each other.
   const [seen] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${table} where id = ?`, [organizationId]);
   if (!seen) throw new NotFoundError('Organization');
-  if (quotasOf(seen.settings ?? {}, config).concurrent_jobs === 0) return;
+  const seenQuotas = quotasOf(seen.settings ?? {}, config);
+  if (seenQuotas.concurrent_jobs === 0) return { retentionHours: seenQuotas.retention_hours };
   // FOR NO KEY UPDATE: serialises the submitters without blocking the foreign-key checks of other
   // writes. The settings are read again under the lock: the limit that holds is the current one.
   const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${table} where id = ? for no key update`, [organizationId]);
   if (!org) throw new NotFoundError('Organization');
-  const limit = quotasOf(org.settings ?? {}, config).concurrent_jobs;
-  if (limit === 0) return;
+  const quotas = quotasOf(org.settings ?? {}, config);
+  const limit = quotas.concurrent_jobs;
+  const admitted = { retentionHours: quotas.retention_hours };
+  if (limit === 0) return admitted;
   const [row] = await em.execute<{ n: string }[]>(
     `select count(*) as n from ${ProcessingJobSchema.meta.tableName} where organization_id = ? and status in (${UNFINISHED.map(() => '?').join(', ')})`,
     [organizationId, ...UNFINISHED],
   );
   if (Number(row?.n ?? 0) >= limit) throw new QuotaExceededError('concurrent_jobs', limit, 5);
+  return admitted;
 }
 
 /** The organization quotas checked before work starts (0 = unlimited). */
@@ -56,7 +60,8 @@ export function createQuotaService(deps: ApiDeps) {
           );
         if (Number(row?.total ?? 0) >= q.storage_gb * GIB) throw new LimitExceededError('storage_gb', q.storage_gb);
       }
-      return { maxFileSizeBytes: q.max_file_size_mb > 0 ? q.max_file_size_mb * MIB : undefined, retentionDays: q.retention_days };
+      // In days, fractional when the organization keeps things for hours.
+      return { maxFileSizeBytes: q.max_file_size_mb > 0 ? q.max_file_size_mb * MIB : undefined, retentionDays: q.retention_hours / 24 };
     },
 
     /**
@@ -64,7 +69,7 @@ export function createQuotaService(deps: ApiDeps) {
      * unfinished jobs per organization. Only advisory: the job itself is admitted by holdJobSlot.
      */
     async assertCanSubmitJob(organizationId: string): Promise<void> {
-      await orm.em.fork().transactional((em) => holdJobSlot(em, config, organizationId));
+      await orm.em.fork().transactional(async (em) => void (await holdJobSlot(em, config, organizationId)));
     },
   };
 }
