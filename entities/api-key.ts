@@ -25,10 +25,12 @@ export const ApiKeySchema = defineEntity({
     previousKeyHash: p.string().length(64).nullable().index('api_keys_previous_key_hash_index').lazy(),
     previousKeyExpiresAt: p.datetime().nullable(),
     permissions: p.json<string[]>().columnType('jsonb').onCreate(() => []).defaultRaw(`'[]'`),
-    rateLimits: p.json<{ requests_per_minute?: number }>().columnType('jsonb').onCreate(() => ({})).defaultRaw(`'{}'`),
+    rateLimits: p.json<{ requests_per_minute?: number; daily_quota?: number }>().columnType('jsonb').onCreate(() => ({})).defaultRaw(`'{}'`),
     status: p.enum(API_KEY_STATUSES).default('active'),
     expiresAt: p.datetime().nullable(),
     lastUsedAt: p.datetime().nullable(),
+    /** Requests made with the key, counted with the usage rows (in batches, see api/services/usage-buffer.ts). */
+    usageCount: p.bigint('number').default(0),
     revokedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()).defaultRaw('now()'),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),

@@ -498,7 +498,14 @@ function aiProviderMapping(raw: string, problems: string[]): Record<string, AiPr
   return mapping;
 }
 
-export type RouteClass = 'auth' | 'upload' | 'jobs' | 'read' | 'write';
+export type RouteClass = 'auth' | 'upload' | 'jobs' | 'status' | 'download' | 'read' | 'write';
+export const ROUTE_CLASS_NAMES: readonly RouteClass[] = ['auth', 'upload', 'jobs', 'status', 'download', 'read', 'write'];
+
+/** A rate-limit policy: `limit` requests per `windowSeconds`. */
+export interface RatePolicy {
+  limit: number;
+  windowSeconds: number;
+}
 export interface AuthConfig {
   /** HS256 key (>= 32 bytes). */
   jwtSecret: string;
@@ -525,8 +532,11 @@ export interface AuthConfig {
   platformAdminUserIds: string[];
 }
 export interface RateLimitConfig {
-  /** Requests per minute for each route class (per API key, per user, or per IP when anonymous). */
-  perMinute: Record<RouteClass, number>;
+  /**
+   * Each route class's policy (per API key, per user, or per IP when anonymous): RATE_LIMIT_<CLASS>
+   * as `<requests>/<window>` (`10/1h`, `60/1m`), else RATE_LIMIT_<CLASS>_PER_MINUTE (`<requests>/1m`).
+   */
+  classes: Record<RouteClass, RatePolicy>;
   /** Failed logins allowed per IP and email within the window, then 429 until it ends. */
   loginFailures: number;
   loginFailureWindowSeconds: number;
@@ -555,6 +565,16 @@ function identityConfig(
   int: (name: string, fallback: number, min?: number, max?: number) => number,
   problems: string[],
 ): Pick<Config, 'auth' | 'rateLimits' | 'organizationDefaults'> {
+  const policy = (name: string, perMinute: number): RatePolicy => {
+    const raw = env[`RATE_LIMIT_${name}`];
+    if (raw === undefined || raw === '') return { limit: int(`RATE_LIMIT_${name}_PER_MINUTE`, perMinute, 1), windowSeconds: 60 };
+    const m = /^(\d+)\/(\d+(?:s|m|h|d)?)$/.exec(raw.trim());
+    if (!m || Number(m[1]) < 1 || Number(/^\d+/.exec(m[2]!)![0]) < 1) {
+      problems.push(`RATE_LIMIT_${name} must be <requests>/<window>, such as 10/1h or 60/1m (got "${raw}")`);
+      return { limit: perMinute, windowSeconds: 60 };
+    }
+    return { limit: Number(m[1]), windowSeconds: parseDuration(m[2]!) };
+  };
   const duration = (name: string, fallback: string): number => {
     const raw = str(name, fallback);
     const m = /^(\d+)(s|m|h|d)?$/.exec(raw);
@@ -586,12 +606,15 @@ function identityConfig(
       platformAdminUserIds: platformAdminUserIds(env, problems),
     },
     rateLimits: {
-      perMinute: {
-        auth: int('RATE_LIMIT_AUTH_PER_MINUTE', 20, 1),
-        upload: int('RATE_LIMIT_UPLOAD_PER_MINUTE', 60, 1),
-        jobs: int('RATE_LIMIT_JOBS_PER_MINUTE', 120, 1),
-        read: int('RATE_LIMIT_READ_PER_MINUTE', 600, 1),
-        write: int('RATE_LIMIT_WRITE_PER_MINUTE', 120, 1),
+      classes: {
+        auth: policy('AUTH', 20),
+        upload: policy('UPLOAD', 60),
+        jobs: policy('JOBS', 120),
+        // Job status reads (GET /jobs/{id}, its events, transcriptions) and downloads (media, results, artifacts, thumbnails).
+        status: policy('STATUS', 600),
+        download: policy('DOWNLOAD', 600),
+        read: policy('READ', 600),
+        write: policy('WRITE', 120),
       },
       loginFailures: int('LOGIN_MAX_FAILURES', 5, 1),
       loginFailureWindowSeconds: duration('LOGIN_FAILURE_WINDOW', '15m'),

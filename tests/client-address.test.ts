@@ -25,7 +25,7 @@ async function instance(trustedProxyCount: number, limits: { auth: number; failu
   const config: Config = {
     ...h.config,
     http: { ...h.config.http, trustedProxyCount },
-    rateLimits: { ...h.config.rateLimits, loginFailures: limits.failures, perMinute: { ...h.config.rateLimits.perMinute, auth: limits.auth } },
+    rateLimits: { ...h.config.rateLimits, loginFailures: limits.failures, classes: { ...h.config.rateLimits.classes, auth: { limit: limits.auth, windowSeconds: 60 } } },
   };
   const app = createApp({ ...h.common, config, temporal: h.temporal, logger: createLogger('silent', 't'), clock: { now: () => new Date() }, metrics: h.metrics, tracer: trace.getTracer('t') });
   const server = createServer(app.callback()).listen(0, '127.0.0.1');

@@ -141,7 +141,7 @@ describe('credentials cached on every replica, dropped within a second of a chan
 describe('rate limits in leases', () => {
   test('two replicas never admit more than the limit, refuse early by at most one lease, and give leases back', async () => {
     // 200 a minute, leases of 5% = 10 points.
-    const lease = (c: Config): Config => ({ ...c, rateLimits: { ...c.rateLimits, leasePercent: 5, perMinute: { ...c.rateLimits.perMinute, read: 200 } } });
+    const lease = (c: Config): Config => ({ ...c, rateLimits: { ...c.rateLimits, leasePercent: 5, classes: { ...c.rateLimits.classes, read: { limit: 200, windowSeconds: 60 } } } });
     const one = await replica(lease);
     const two = await replica(lease);
     const created = await json(await h.post('/api/v1/api-keys', { name: 'lease', permissions: ['org:admin'] }));

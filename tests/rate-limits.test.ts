@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app.js';
 import { createRateLimitService, type LimitStore } from '../api/services/rate-limit-service.js';
 import { OrganizationSchema } from '../entities/index.js';
-import type { Config } from '../lib/config.js';
+import type { Config, RatePolicy, RouteClass } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
@@ -29,8 +29,10 @@ async function expectError(res: Response, status: number, code: string) {
 }
 
 /** Another API instance on the same database, with its own limits. */
-async function instance(perMinute: Partial<Config['rateLimits']['perMinute']>, http: Partial<Config['http']> = {}): Promise<string> {
-  const config: Config = { ...h.config, http: { ...h.config.http, ...http }, rateLimits: { ...h.config.rateLimits, perMinute: { ...h.config.rateLimits.perMinute, ...perMinute } } };
+async function instance(perMinute: Partial<Record<RouteClass, number | RatePolicy>>, http: Partial<Config['http']> = {}): Promise<string> {
+  const classes = { ...h.config.rateLimits.classes };
+  for (const [c, v] of Object.entries(perMinute)) classes[c as RouteClass] = typeof v === 'number' ? { limit: v, windowSeconds: 60 } : v;
+  const config: Config = { ...h.config, http: { ...h.config.http, ...http }, rateLimits: { ...h.config.rateLimits, classes } };
   const app = createApp({ ...h.common, config, temporal: h.temporal, logger: createLogger('silent', 't'), clock: { now: () => new Date() }, metrics: h.metrics, tracer: (await import('@opentelemetry/api')).trace.getTracer('t') } as never);
   const server = createServer(app.callback()).listen(0, '127.0.0.1');
   servers.push(server);
@@ -115,14 +117,14 @@ test('GET /rate-limits shows the caller its state without spending other classes
   // Two reads so far (this one included), nothing else.
   expect(byClass.read).toMatchObject({ limit: 10, remaining: 8, window_seconds: 60 });
   expect(byClass.write).toMatchObject({ limit: 7, remaining: 7 });
-  expect(Object.keys(byClass).sort()).toEqual(['auth', 'jobs', 'read', 'upload', 'write']);
+  expect(Object.keys(byClass).sort()).toEqual(['auth', 'download', 'jobs', 'read', 'status', 'upload', 'write']);
 });
 
 test('when the store fails, a per-process limiter keeps limiting', async () => {
   const broken: LimitStore = { query: async () => Promise.reject(new Error('database is down')) };
   const limits = createRateLimitService({ store: broken, config: h.config, logger: createLogger('silent', 't') });
   const results = [];
-  for (let i = 0; i < 4; i++) results.push((await limits.hit('read', 'key:x', 3)).allowed);
+  for (let i = 0; i < 4; i++) results.push((await limits.hit('read', 'key:x', { limit: 3, windowSeconds: 60 })).allowed);
   expect(results).toEqual([true, true, true, false]);
 });
 

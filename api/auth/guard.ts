@@ -26,7 +26,7 @@ export function createGuard(auth: Authenticator, limits: RateLimitService, confi
     const routeClass = op.rateLimit ?? (op.method === 'get' ? 'read' : 'write');
     if (routeClass !== 'none') {
       if (!(ROUTE_CLASSES as readonly string[]).includes(routeClass)) throw new Error(`${op.operationId}: unknown x-rate-limit "${routeClass}"`);
-      chain.push(rateLimit(routeClass as RouteClass, limits, () => config.rateLimits.perMinute[routeClass as RouteClass]));
+      chain.push(rateLimit(routeClass as RouteClass, limits, () => config.rateLimits.classes[routeClass as RouteClass]));
     }
     if (op.security.length) chain.push(authorize(op.permission as never));
     return chain;

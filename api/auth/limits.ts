@@ -1,6 +1,6 @@
-import type { Config, RouteClass } from '../../lib/config.js';
+import { ROUTE_CLASS_NAMES, type Config, type RatePolicy, type RouteClass } from '../../lib/config.js';
 
-export const ROUTE_CLASSES: readonly RouteClass[] = ['auth', 'upload', 'jobs', 'read', 'write'];
+export const ROUTE_CLASSES: readonly RouteClass[] = ROUTE_CLASS_NAMES;
 
 export interface Quotas {
   max_users: number;
@@ -23,11 +23,11 @@ export const defaultRetentionHours = (config: Config): number =>
   config.organizationDefaults.retentionHours || config.organizationDefaults.retentionDays * 24;
 
 /**
- * An organization's quotas: `settings.quotas` (written by operators, never through the API)
- * over the configured defaults. 0 means unlimited. Retention is in hours (`retention_hours`,
- * else `retention_days` × 24).
+ * The platform's quotas for an organization: `settings.quotas` (written by operators, never
+ * through the API) over the configured defaults. 0 means unlimited. Retention is in hours
+ * (`retention_hours`, else `retention_days` × 24). They bound what the owner may set.
  */
-export function quotasOf(settings: Record<string, unknown>, config: Config): Quotas {
+export function platformQuotasOf(settings: Record<string, unknown>, config: Config): Quotas {
   const d = config.organizationDefaults;
   const own = (settings.quotas ?? {}) as Record<string, unknown>;
   const pick = (name: keyof Quotas, fallback: number) => (nonNegativeInt(own[name]) ? own[name] : fallback);
@@ -48,16 +48,36 @@ export function quotasOf(settings: Record<string, unknown>, config: Config): Quo
   };
 }
 
-/** Requests per minute per route class: `settings.rate_limits` over the configured defaults. */
-export function rateLimitsOf(settings: Record<string, unknown>, config: Config): Record<RouteClass, number> {
-  const own = (settings.rate_limits ?? {}) as Record<string, unknown>;
-  const out = { ...config.rateLimits.perMinute };
-  for (const c of ROUTE_CLASSES) if (Number.isInteger(own[c]) && (own[c] as number) > 0) out[c] = own[c] as number;
+/** The quotas an organization's owner may set (`settings.owner_quotas`), within the platform's. */
+export const OWNER_QUOTAS = ['storage_gb', 'requests_per_day', 'concurrent_jobs', 'max_file_size_mb', 'retention_hours'] as const;
+export type OwnerQuota = (typeof OWNER_QUOTAS)[number];
+
+/** Why an owner's value is outside the platform's bound, or undefined when it is within. */
+export function outOfBounds(name: OwnerQuota, value: number, bound: number): string | undefined {
+  if (!positiveInt(value)) return 'must be a positive integer';
+  // 0 is unlimited: any value is within it.
+  if (bound > 0 && value > bound) return `must be at most ${bound}, the platform's limit for this organization`;
+  return undefined;
+}
+
+/** The quotas that apply: the owner's (`settings.owner_quotas`) where set and still within the platform's, else the platform's. */
+export function quotasOf(settings: Record<string, unknown>, config: Config): Quotas {
+  const platform = platformQuotasOf(settings, config);
+  const owner = (settings.owner_quotas ?? {}) as Record<string, unknown>;
+  const out = { ...platform };
+  for (const name of OWNER_QUOTAS) {
+    const v = owner[name];
+    // A bound lowered by an operator since caps what the owner set.
+    if (positiveInt(v)) out[name] = platform[name] > 0 ? Math.min(v, platform[name]) : v;
+  }
+  out.retention_days = Math.ceil(out.retention_hours / 24);
   return out;
 }
 
-/** A key's own `requests_per_minute` caps every class (never raises one). */
-export function capLimits(limits: Record<RouteClass, number>, perMinute: number | undefined): Record<RouteClass, number> {
-  if (!perMinute) return limits;
-  return Object.fromEntries(ROUTE_CLASSES.map((c) => [c, Math.min(limits[c], perMinute)])) as Record<RouteClass, number>;
+/** Each route class's policy: `settings.rate_limits` (requests in the class's window) over the configured ones. */
+export function rateLimitsOf(settings: Record<string, unknown>, config: Config): Record<RouteClass, RatePolicy> {
+  const own = (settings.rate_limits ?? {}) as Record<string, unknown>;
+  const out = { ...config.rateLimits.classes };
+  for (const c of ROUTE_CLASSES) if (positiveInt(own[c])) out[c] = { ...out[c], limit: own[c] };
+  return out;
 }

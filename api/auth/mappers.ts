@@ -27,6 +27,7 @@ export const toOrganization = (v: OrganizationView): Schemas['Organization'] => 
   slug: v.organization.slug,
   email: v.organization.email,
   quotas: v.quotas,
+  quota_bounds: v.quotaBounds,
   rate_limits: v.rateLimits,
   metadata: v.organization.metadata,
   created_at: v.organization.createdAt.toISOString(),
@@ -55,6 +56,7 @@ export function toApiKey(k: ApiKey, now: Date): Schemas['ApiKey'] {
     created_at: k.createdAt.toISOString(),
     expires_at: iso(k.expiresAt),
     last_used_at: iso(k.lastUsedAt),
+    usage_count: Number(k.usageCount ?? 0),
     previous_key_expires_at: k.previousKeyExpiresAt && k.previousKeyExpiresAt > now ? k.previousKeyExpiresAt.toISOString() : null,
   };
 }

@@ -1,4 +1,4 @@
-import type { RouteClass } from '../../lib/config.js';
+import type { RatePolicy, RouteClass } from '../../lib/config.js';
 import type { UserRole } from '../../entities/index.js';
 import type { Permission } from './permissions.js';
 
@@ -16,8 +16,10 @@ export interface Principal {
 }
 
 export interface PrincipalLimits {
-  /** Requests per minute per route class for this caller. */
-  perMinute: Record<RouteClass, number>;
+  /** Each route class's policy for this caller (the organization's, over the platform's). */
+  classes: Record<RouteClass, RatePolicy>;
+  /** An API key's own limits over all its requests (unset: none): `requests_per_minute`, `daily_quota`. */
+  key?: { perMinute?: number; perDay?: number };
   /** The organization's daily request quota (0: unlimited). */
   requestsPerDay: number;
 }

@@ -1404,9 +1404,16 @@ export interface paths {
         get: operations["getOrganization"];
         /**
          * Update the organization's name, contact email or metadata
-         * @description Quotas, rate limits, the slug and the id are not writable through the API (operators set
+         * @description Name, contact email and metadata need `org:admin`. `quotas` may be changed by the
+         *     organization's **owner** only (others: `403 FORBIDDEN`): `storage_gb`, `requests_per_day`,
+         *     `concurrent_jobs`, `max_file_size_mb` and the retention (`retention_hours`, or
+         *     `retention_days`), each a positive integer within the platform's bound shown in
+         *     `quota_bounds` (a bound of 0 is unlimited; over a bound: `400 VALIDATION_ERROR` whose
+         *     `details.max` is the bound); `null` goes back to the platform's value. A lower retention
+         *     applies to uploads and jobs made from then on. The platform's bounds themselves, rate
+         *     limits, the slug and the id are not writable through the API (operators set
          *     `settings.quotas` and `settings.rate_limits` in the database): a body naming them is
-         *     `400 VALIDATION_ERROR`. Needs `org:admin`.
+         *     `400 VALIDATION_ERROR`.
          */
         put: operations["updateOrganization"];
         post?: never;
@@ -1998,8 +2005,10 @@ export interface components {
             retention_hours: number;
             concurrent_jobs: number;
         };
-        /** @description Requests per minute for each route class. */
+        /** @description Requests allowed for each route class, in the class's own window (`GET /api/v1/rate-limits` shows the windows). */
         RouteClassLimits: {
+            status: number;
+            download: number;
             auth: number;
             upload: number;
             jobs: number;
@@ -2013,6 +2022,8 @@ export interface components {
             slug: string;
             email: string;
             quotas: components["schemas"]["Quotas"];
+            /** @description The platform's quotas for the organization, set by its operators; `quotas` are these or the owner's lower ones. */
+            quota_bounds: components["schemas"]["Quotas"];
             rate_limits: components["schemas"]["RouteClassLimits"];
             metadata: {
                 [key: string]: unknown;
@@ -2026,6 +2037,16 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            quotas?: components["schemas"]["OwnerQuotaChanges"];
+        };
+        /** @description The quotas the owner sets, within `quota_bounds`; `null` restores the platform's. */
+        OwnerQuotaChanges: {
+            storage_gb?: number | null;
+            requests_per_day?: number | null;
+            concurrent_jobs?: number | null;
+            max_file_size_mb?: number | null;
+            retention_hours?: number | null;
+            retention_days?: number | null;
         };
         /** @description An OpenAI API key (`sk-…`). */
         OpenAiApiKeyValue: string;
@@ -2064,9 +2085,12 @@ export interface components {
         UpdateRoleRequest: {
             role: components["schemas"]["Role"];
         };
+        /** @description The key's own limits, counted over all its requests (the route classes' and the organization's still apply). On update, the object given replaces the key's. */
         ApiKeyRateLimits: {
-            /** @description Caps every route class for this key (the organization's limits still apply). */
+            /** @description Requests per minute (`429 RATE_LIMITED` past it). */
             requests_per_minute?: number;
+            /** @description Requests per day, a 24-hour window from the first of them (`429 QUOTA_EXCEEDED` past it). */
+            daily_quota?: number;
         };
         CreateApiKeyRequest: {
             name: string;
@@ -2140,6 +2164,8 @@ export interface components {
              * @description Updated at most every few minutes.
              */
             last_used_at: string | null;
+            /** @description Requests made with the key (counted with the usage records, so up to a second behind). */
+            usage_count: number;
             /**
              * Format: date-time
              * @description After a rotation, until when the previous secret is still accepted.
@@ -2247,7 +2273,7 @@ export interface components {
         };
         RateLimitState: {
             /** @enum {string} */
-            class: "auth" | "upload" | "jobs" | "read" | "write";
+            class: "auth" | "upload" | "jobs" | "status" | "download" | "read" | "write";
             limit: number;
             remaining: number;
             /** Format: date-time */
@@ -2255,6 +2281,11 @@ export interface components {
             window_seconds: number;
         };
         RateLimitStatus: {
+            /** @description An API key's own limits over all its requests, those it has. */
+            api_key_limits?: {
+                requests_per_minute?: components["schemas"]["QuotaState"];
+                daily_quota?: components["schemas"]["QuotaState"];
+            };
             subject: {
                 /** @enum {string} */
                 type: "api_key" | "user";
@@ -2270,6 +2301,14 @@ export interface components {
                 /** Format: date-time */
                 reset_at: string;
             };
+        };
+        QuotaState: {
+            limit: number;
+            used: number;
+            remaining: number;
+            /** Format: date-time */
+            reset_at: string;
+            window_seconds: number;
         };
         /**
          * @example {

@@ -21,7 +21,7 @@ export const createApiKey = (s: Services, bodyLimitKb: number, now: () => Date):
       name: body.name,
       permissions: body.permissions,
       expiresAt,
-      requestsPerMinute: body.rate_limits?.requests_per_minute,
+      rateLimits: body.rate_limits,
     });
     reply(ctx, 'createApiKey', 201, { ...toApiKey(key, now()), api_key: secret });
   },
@@ -40,7 +40,7 @@ export const updateApiKey = (s: Services, bodyLimitKb: number, now: () => Date):
       name: body.name,
       permissions: body.permissions,
       expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : new Date(body.expires_at),
-      requestsPerMinute: body.rate_limits?.requests_per_minute,
+      rateLimits: body.rate_limits,
     });
     reply(ctx, 'updateApiKey', 200, toApiKey(key, now()));
   },

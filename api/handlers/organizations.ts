@@ -15,7 +15,7 @@ export const getOrganization = (s: Services): Route<'getOrganization'> => ({
 export const updateOrganization = (s: Services, bodyLimitKb: number): Route<'updateOrganization'> => ({
   before: [jsonBody(bodyLimitKb)],
   async handle(ctx, { path, body }) {
-    const view = await s.organizations.update(principalOf(ctx), path.id, { name: body.name, email: body.email, metadata: body.metadata });
+    const view = await s.organizations.update(principalOf(ctx), path.id, { name: body.name, email: body.email, metadata: body.metadata, quotas: body.quotas });
     reply(ctx, 'updateOrganization', 200, toOrganization(view));
   },
 });

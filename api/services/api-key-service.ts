@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema, OrganizationSchema, type ApiKey } from '../../entities/index.js';
 import { ConflictError, ForbiddenError, InvalidApiKeyError, LimitExceededError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { checkApiKeyFormat, digestsEqual, generateApiKey, sha256Hex } from '../../lib/tokens.js';
-import { capLimits, quotasOf, rateLimitsOf } from '../auth/limits.js';
+import { quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { can, type Principal } from '../auth/principal.js';
 import { keyPermissions, outranks, type Scope } from '../auth/permissions.js';
 import type { ApiDeps } from '../deps.js';
@@ -12,8 +12,14 @@ export interface KeyInput {
   name?: string;
   permissions?: Scope[];
   expiresAt?: Date | null;
-  requestsPerMinute?: number;
+  /** The key's own limits; on update, they replace the key's (an empty object removes them). */
+  rateLimits?: { requests_per_minute?: number; daily_quota?: number };
 }
+
+const keyLimits = (l: KeyInput['rateLimits']) => ({
+  ...(l?.requests_per_minute ? { requests_per_minute: l.requests_per_minute } : {}),
+  ...(l?.daily_quota ? { daily_quota: l.daily_quota } : {}),
+});
 
 export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache) {
   const { orm, config, clock, logger } = deps;
@@ -80,7 +86,7 @@ export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache
           keyPreview: generated.preview,
           keyHash: generated.hash,
           permissions: [...input.permissions],
-          rateLimits: input.requestsPerMinute ? { requests_per_minute: input.requestsPerMinute } : {},
+          rateLimits: keyLimits(input.rateLimits),
           expiresAt: input.expiresAt ?? null,
         });
         await em.flush();
@@ -113,7 +119,7 @@ export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache
         key.expiresAt = input.expiresAt;
       }
       if (input.name !== undefined) key.name = input.name;
-      if (input.requestsPerMinute !== undefined) key.rateLimits = { requests_per_minute: input.requestsPerMinute };
+      if (input.rateLimits !== undefined) key.rateLimits = keyLimits(input.rateLimits);
       await em.flush();
       changed(key.id);
       return key;
@@ -186,7 +192,8 @@ export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache
         role: creator.role,
         permissions: keyPermissions(key.permissions, creator.role),
         limits: {
-          perMinute: capLimits(rateLimitsOf(org.settings, config), key.rateLimits.requests_per_minute),
+          classes: rateLimitsOf(org.settings, config),
+          key: { perMinute: key.rateLimits.requests_per_minute, perDay: key.rateLimits.daily_quota },
           requestsPerDay: quotasOf(org.settings, config).requests_per_day,
         },
       };

@@ -5,7 +5,7 @@ import { OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, 
 import { ConflictError, ForbiddenError, TokenExpiredError, UnauthorizedError } from '../../lib/errors.js';
 import { createPasswordHasher } from '../../lib/passwords.js';
 import { createAccessTokens, generateOpaqueToken, sha256Hex } from '../../lib/tokens.js';
-import { capLimits, quotasOf, rateLimitsOf } from '../auth/limits.js';
+import { quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { ROLE_PERMISSIONS } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
@@ -204,7 +204,7 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, c
           // Only the flag set out of band, or an id in the configuration; never the email.
           ...(user.platformAdmin || config.auth.platformAdminUserIds.includes(user.id) ? (['platform:admin'] as const) : []),
         ],
-        limits: { perMinute: capLimits(rateLimitsOf(settings, config), undefined), requestsPerDay: quotasOf(settings, config).requests_per_day },
+        limits: { classes: rateLimitsOf(settings, config), requestsPerDay: quotasOf(settings, config).requests_per_day },
       };
       // Never past the token's own expiry nor the session's.
       credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), live.expiresAt.getTime()));

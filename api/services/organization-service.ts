@@ -1,9 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema, OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '../../entities/index.js';
-import { ConflictError, ForbiddenError, LimitExceededError, NotFoundError } from '../../lib/errors.js';
+import { ConflictError, ForbiddenError, LimitExceededError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { generateOpaqueToken } from '../../lib/tokens.js';
-import { quotasOf, rateLimitsOf, type Quotas } from '../auth/limits.js';
+import { OWNER_QUOTAS, outOfBounds, platformQuotasOf, quotasOf, rateLimitsOf, type OwnerQuota, type Quotas } from '../auth/limits.js';
 import { outranks } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import type { RouteClass } from '../../lib/config.js';
@@ -15,8 +15,13 @@ import { providerKeyStoreOf, type StoredKeyChanges, type StoredKeysStatus } from
 export interface OrganizationView {
   organization: Organization;
   quotas: Quotas;
+  /** The platform's quotas for the organization: the bounds of what its owner may set. */
+  quotaBounds: Quotas;
   rateLimits: Record<RouteClass, number>;
 }
+
+/** An owner's change to the quotas: a value, or null to go back to the platform's. */
+export type QuotaChanges = Partial<Record<OwnerQuota | 'retention_days', number | null>>;
 
 const LISTED_STATUSES = ['active', 'invited', 'suspended'] as const;
 
@@ -34,8 +39,38 @@ export function createOrganizationService(deps: ApiDeps, credentials?: Credentia
   const view = (organization: Organization): OrganizationView => ({
     organization,
     quotas: quotasOf(organization.settings, config),
-    rateLimits: rateLimitsOf(organization.settings, config),
+    quotaBounds: platformQuotasOf(organization.settings, config),
+    rateLimits: Object.fromEntries(Object.entries(rateLimitsOf(organization.settings, config)).map(([c, p]) => [c, p.limit])) as Record<RouteClass, number>,
   });
+
+  /**
+   * The owner's quotas after `changes`, each checked against the platform's bound (400 naming it).
+   * `retention_days` is `retention_hours` × 24.
+   */
+  function ownerQuotas(settings: Record<string, unknown>, changes: QuotaChanges): Record<string, number> {
+    const bounds = platformQuotasOf(settings, config);
+    const next = { ...((settings.owner_quotas ?? {}) as Record<string, number>) };
+    const { retention_days, ...rest } = changes;
+    const wanted: Partial<Record<OwnerQuota, number | null>> = { ...rest };
+    if (retention_days !== undefined) {
+      if (changes.retention_hours !== undefined) throw quotaError('retention_days', 'give retention_hours or retention_days, not both');
+      wanted.retention_hours = retention_days === null ? null : retention_days * 24;
+    }
+    for (const name of OWNER_QUOTAS) {
+      const v = wanted[name];
+      if (v === undefined) continue;
+      if (v === null) {
+        delete next[name];
+        continue;
+      }
+      const why = outOfBounds(name, v, bounds[name]);
+      if (why) throw quotaError(name === 'retention_hours' && retention_days !== undefined ? 'retention_days' : name, why, { max: bounds[name] });
+      next[name] = v;
+    }
+    return next;
+  }
+  const quotaError = (name: string, message: string, extra: Record<string, unknown> = {}) =>
+    new ValidationError(`quotas.${name} ${message}`, { fields: [{ field: `quotas.${name}`, location: 'body', message }], ...extra });
   async function member(em: EntityManager, organizationId: string, userId: string): Promise<User> {
     const user = await em.findOne(UserSchema, { id: userId, organization: organizationId, status: { $in: [...LISTED_STATUSES] } });
     if (!user) throw new NotFoundError('User', userId);
@@ -59,15 +94,30 @@ export function createOrganizationService(deps: ApiDeps, credentials?: Credentia
       return view(await own(orm.em.fork(), principal, id));
     },
 
-    /** Only name, email and metadata: quotas and limits are not writable through the API. */
-    async update(principal: Principal, id: string, changes: { name?: string; email?: string; metadata?: Record<string, unknown> }): Promise<OrganizationView> {
-      const em = orm.em.fork();
-      const org = await own(em, principal, id);
-      if (changes.name !== undefined) org.name = changes.name;
-      if (changes.email !== undefined) org.email = normalizeEmail(changes.email);
-      if (changes.metadata !== undefined) org.metadata = changes.metadata;
-      await em.flush();
-      return view(org);
+    /**
+     * Name, email and metadata; and, by the owner only, the quotas the owner may set, within the
+     * platform's (`settings.quotas` and the defaults stay the operators'). The row is locked so
+     * two concurrent changes of settings do not lose one another.
+     */
+    async update(
+      principal: Principal,
+      id: string,
+      changes: { name?: string; email?: string; metadata?: Record<string, unknown>; quotas?: QuotaChanges },
+    ): Promise<OrganizationView> {
+      if (changes.quotas && principal.role !== 'owner') throw new ForbiddenError("Only the organization's owner may change its quotas", { required: 'owner' });
+      const updated = await orm.em.fork().transactional(async (em) => {
+        if (changes.quotas) await lockOrganization(em, id);
+        const org = await own(em, principal, id);
+        if (changes.name !== undefined) org.name = changes.name;
+        if (changes.email !== undefined) org.email = normalizeEmail(changes.email);
+        if (changes.metadata !== undefined) org.metadata = changes.metadata;
+        if (changes.quotas) org.settings = { ...org.settings, owner_quotas: ownerQuotas(org.settings, changes.quotas) };
+        await em.flush();
+        return view(org);
+      });
+      // The changed settings reach this instance's cached credentials at once (the others by NOTIFY).
+      if (changes.quotas) credentials?.invalidate({ organizationId: id });
+      return updated;
     },
 
     /** Soft delete: every credential of the organization stops working at once. */

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Config, RouteClass } from '../../lib/config.js';
+import type { Config, RatePolicy, RouteClass } from '../../lib/config.js';
 import { RateLimitedError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { sha256Hex } from '../../lib/tokens.js';
@@ -21,6 +21,8 @@ export interface LimitState {
 }
 
 const TABLE = 'rate_limits'; // created by Migration20261121010000
+/** Per-minute classes keep their original counters; another window counts apart (a changed window starts afresh). */
+const classPrefix = (routeClass: RouteClass, p: RatePolicy) => (p.windowSeconds === 60 ? `rl:${routeClass}` : `rl:${routeClass}:${p.windowSeconds}`);
 const STORE_TIMEOUT_MS = 2000;
 /** The largest lease one instance takes at once, whatever the limit. */
 const MAX_LEASE = 1000;
@@ -203,9 +205,14 @@ export function createRateLimitService(opts: { store: LimitStore; config: Config
   ];
 
   return {
-    /** Counts one request of `routeClass` for `subject` (`key:<id>`, `user:<id>` or `ip:<addr>`). */
-    hit: (routeClass: RouteClass, subject: string, perMinute: number) => consumeLeased(routeClass, `rl:${routeClass}`, subject, perMinute, 60),
-    peek: (routeClass: RouteClass, subject: string, perMinute: number) => peek(routeClass, `rl:${routeClass}`, subject, perMinute, 60),
+    /** Counts one request of `routeClass` for `subject` (`key:<id>`, `user:<id>` or `ip:<addr>`) under the class's policy. */
+    hit: (routeClass: RouteClass, subject: string, p: RatePolicy) => consumeLeased(routeClass, classPrefix(routeClass, p), subject, p.limit, p.windowSeconds),
+    peek: (routeClass: RouteClass, subject: string, p: RatePolicy) => peek(routeClass, classPrefix(routeClass, p), subject, p.limit, p.windowSeconds),
+    /** An API key's own limits, over all its requests. */
+    hitKeyMinute: (keyId: string, perMinute: number) => consumeLeased('key-minute', 'rl:key-minute', keyId, perMinute, 60),
+    peekKeyMinute: (keyId: string, perMinute: number) => peek('key-minute', 'rl:key-minute', keyId, perMinute, 60),
+    hitKeyDaily: (keyId: string, perDay: number) => consumeLeased('key-day', 'quota:key-day', keyId, perDay, 86_400),
+    peekKeyDaily: (keyId: string, perDay: number) => peek('key-day', 'quota:key-day', keyId, perDay, 86_400),
     hitDaily: (organizationId: string, perDay: number) => consumeLeased('day', 'quota:day', organizationId, perDay, 86_400),
     peekDaily: (organizationId: string, perDay: number) => peek('day', 'quota:day', organizationId, perDay, 86_400),
 

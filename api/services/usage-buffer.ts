@@ -55,7 +55,14 @@ export function createUsageBuffer(opts: { orm: MikroORM; logger: Logger; flushIn
     while (pending.length) {
       const batch = pending.splice(0, maxBatch);
       try {
-        await orm.em.fork().execute(`insert into ${T} (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${batch.map(() => ROW).join(', ')}`, batch.flat());
+        // One statement: the rows, and each API key's usage_count by as many (atomically, or neither).
+        await orm.em.fork().execute(
+          `with rows as (insert into ${T} (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${batch.map(() => ROW).join(', ')} returning "api_key_id")
+           update "api_keys" k set "usage_count" = k."usage_count" + c.n
+             from (select "api_key_id", count(*) as n from rows where "api_key_id" is not null group by "api_key_id") c
+            where k."id" = c."api_key_id"`,
+          batch.flat(),
+        );
       } catch (err) {
         pending = batch.concat(pending);
         if (Date.now() - lastError > 10_000) {
