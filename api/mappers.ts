@@ -24,6 +24,13 @@ export function toMediaFile(m: MediaFileRow, baseUrl: string): Schemas['MediaFil
   };
 }
 
+/** Queued (or created, when its workflow started it first) to its first step's start: as the usage report counts it. */
+function queueWaitMs(j: JobFields): number | null {
+  if (!j.startedAt) return null;
+  const wait = j.startedAt.getTime() - (j.queuedAt ?? j.createdAt).getTime();
+  return wait >= 0 ? wait : null;
+}
+
 export function toJob(j: JobFields, baseUrl: string, steps?: StepFields[], now: Date = new Date()): Schemas['Job'] {
   const job: Schemas['Job'] = {
     id: j.id,
@@ -36,6 +43,7 @@ export function toJob(j: JobFields, baseUrl: string, steps?: StepFields[], now: 
     created_at: j.createdAt.toISOString(),
     queued_at: iso(j.queuedAt),
     started_at: iso(j.startedAt),
+    queue_wait_ms: queueWaitMs(j),
     completed_at: iso(j.completedAt),
     processing_time_ms: j.processingTimeMs ?? null,
   };

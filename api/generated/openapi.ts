@@ -730,7 +730,9 @@ export interface paths {
          * @description Totals over `[from, to)` (default: the current calendar month, UTC, until now). Requests are
          *     every authenticated API request; `jobs` counts jobs created in the period by their current
          *     status; `steps` and the byte, token and credit totals count job steps that finished in the
-         *     period. `storage` is the organization's stored media now.
+         *     period. `storage` is the organization's stored media now. `requests.error_rate`,
+         *     `bandwidth` (request and reply bytes), `jobs.queue_wait` (queued until started, per job as
+         *     its `queue_wait_ms`) and `daily`, the same day by day, complete the report.
          *
          *     Credits: each successful job step costs its action category's price (`process` 1,
          *     `modify` 1, `transcribe` 5) plus 1 per 1,000 AI tokens it used; failed steps cost nothing.
@@ -755,8 +757,11 @@ export interface paths {
          * The organization's usage for a period, grouped
          * @description Groups the usage of `[from, to)` (as in `GET /api/v1/usage`) by `group_by`:
          *     `day` (UTC date, every request and step), `action` (job steps by action id; requests have
-         *     no action and are left out) or `api_key` (requests and steps by the API key that made them;
-         *     `key` is `null` for signed-in users). Groups are sorted by key; empty groups are omitted.
+         *     no action and are left out), `api_key` (requests and steps by the API key that made them;
+         *     `key` is `null` for signed-in users) or `endpoint` (requests by method and route template,
+         *     e.g. `POST /api/v1/process`; steps are left out). Each group has the error rate, the
+         *     requests' bandwidth and the queue wait of its jobs. Groups are sorted by key; empty groups
+         *     are omitted.
          */
         get: operations["getUsageDetailed"];
         put?: never;
@@ -2370,6 +2375,11 @@ export interface components {
             requests: number;
             /** @description API requests answered with a 4xx or 5xx status. */
             errors: number;
+            /** @description API requests answered with a 5xx status. */
+            server_errors: number;
+            /** @description `errors / requests` (0 without requests), to 4 decimals. */
+            error_rate: number;
+            bandwidth: components["schemas"]["Bandwidth"];
             /** @description Job steps that finished (succeeded or failed). */
             steps: number;
             /** @description Request bytes received plus bytes of job step inputs. */
@@ -2380,12 +2390,49 @@ export interface components {
             processing_time_ms: number;
             credits: number;
         };
+        /** @description Bytes of the API requests received and of the replies sent (uploads and downloads included; job steps' own bytes are not). */
+        Bandwidth: {
+            bytes_in: number;
+            bytes_out: number;
+        };
+        /**
+         * @description How long jobs waited in the queue, from queued to their first step's start (`queue_wait_ms`
+         *     of each job), over the jobs created in the period that have started; `null` without any.
+         */
+        QueueWait: {
+            jobs: number;
+            avg_ms: number | null;
+            p50_ms: number | null;
+            p95_ms: number | null;
+            max_ms: number | null;
+        };
+        UsageDay: {
+            /**
+             * Format: date
+             * @description The UTC date.
+             */
+            date: string;
+            requests: number;
+            errors: number;
+            error_rate: number;
+            bandwidth: components["schemas"]["Bandwidth"];
+            steps: number;
+            credits: number;
+            /** @description Jobs created that day. */
+            jobs: number;
+            queue_wait_avg_ms: number | null;
+            queue_wait_p95_ms: number | null;
+        };
         UsageSummary: {
             period: components["schemas"]["UsagePeriod"];
             requests: {
                 total: number;
                 /** @description Answered with a 4xx or 5xx status. */
                 errors: number;
+                /** @description Answered with a 5xx status. */
+                server_errors: number;
+                /** @description `errors / total` (0 without requests), to 4 decimals. */
+                error_rate: number;
             };
             jobs: {
                 total: number;
@@ -2393,6 +2440,7 @@ export interface components {
                 by_status: {
                     [key: string]: number;
                 };
+                queue_wait: components["schemas"]["QueueWait"];
             };
             /** @description Job steps that finished (succeeded or failed). */
             steps: number;
@@ -2405,20 +2453,25 @@ export interface components {
             /** @description Output bytes of the job steps (files, or the JSON result). */
             bytes_produced: number;
             ai_tokens: number;
+            bandwidth: components["schemas"]["Bandwidth"];
             processing_time_ms: number;
             credits: number;
             storage: {
                 used_bytes: number;
                 files: number;
             };
+            /** @description The same period day by day (UTC), quiet days included with zeros (at most 366 days, from `from`). */
+            daily: components["schemas"]["UsageDay"][];
         };
         UsageDetailed: {
             period: components["schemas"]["UsagePeriod"];
             /** @enum {string} */
-            group_by: "day" | "action" | "api_key";
+            group_by: "day" | "action" | "api_key" | "endpoint";
             groups: ({
-                /** @description The UTC date (`YYYY-MM-DD`), action id or API key id. */
+                /** @description The UTC date (`YYYY-MM-DD`), action id, API key id, or method and route (`GET /api/v1/jobs/:id`). */
                 key: string | null;
+                /** @description The queue wait of the group's jobs (by the day they were created, their first action, the key that submitted them); `null` for endpoints. */
+                queue_wait: components["schemas"]["QueueWait"] | null;
             } & components["schemas"]["UsageTotals"])[];
         };
         MediaFile: {
@@ -2663,6 +2716,8 @@ export interface components {
             queued_at?: string | null;
             /** Format: date-time */
             started_at?: string | null;
+            /** @description How long the job waited in the queue, from queued (or created, if it started first) to its first step's start; `null` until it starts. */
+            queue_wait_ms?: number | null;
             /** Format: date-time */
             completed_at?: string | null;
             processing_time_ms?: number | null;
@@ -4399,7 +4454,7 @@ export interface operations {
                 from?: components["parameters"]["UsageFrom"];
                 /** @description End of the period (exclusive); a date means its start, UTC. Default now. */
                 to?: components["parameters"]["UsageTo"];
-                group_by?: "day" | "action" | "api_key";
+                group_by?: "day" | "action" | "api_key" | "endpoint";
             };
             header?: never;
             path?: never;

@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { AppMiddleware } from '../handler.js';
 import type { RequestUsage } from '../services/usage-service.js';
 
-const DOWNLOADS = new Set(['downloadMedia', 'getMediaThumbnail', 'getJobResult']);
+const DOWNLOADS = new Set(['downloadMedia', 'getMediaThumbnail', 'getJobResult', 'getJobArtifact', 'downloadSharedMedia']);
 
 /**
  * Records one usage row per authenticated request once its response has been sent (so streamed
@@ -19,8 +19,14 @@ export function usage(record: (u: RequestUsage) => Promise<void>, logger: Logger
       if (!principal) return;
       const operationId = (ctx as unknown as { _matchedRouteName?: string })._matchedRouteName;
       const endpoint = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
-      const actionType: UsageActionType = operationId === 'uploadMedia' ? 'UPLOAD' : operationId && DOWNLOADS.has(operationId) ? 'DOWNLOAD' : 'API_CALL';
-      const uploaded = actionType === 'UPLOAD' && ctx.status === 201 ? (ctx.body as { file_size_bytes?: number; media_type?: string }) : undefined;
+      const actionType: UsageActionType =
+        operationId === 'uploadMedia' || operationId === 'uploadAndProcess' ? 'UPLOAD' : operationId && DOWNLOADS.has(operationId) ? 'DOWNLOAD' : 'API_CALL';
+      const uploaded =
+        operationId === 'uploadMedia' && ctx.status === 201
+          ? (ctx.body as { file_size_bytes?: number; media_type?: string })
+          : operationId === 'uploadAndProcess' && ctx.status === 202
+            ? (ctx.body as { media?: { file_size_bytes?: number; media_type?: string } }).media
+            : undefined;
       const u: RequestUsage = {
         organizationId: principal.organizationId,
         userId: principal.userId,
