@@ -30,6 +30,8 @@ interface Locked {
   step_id: string;
   step_status: string;
   step_action_id: string;
+  /** The job's end of life (its organization's retention): its results go with it. */
+  expires_at: Date | string | null;
   step_started_at: string | null;
 }
 
@@ -63,7 +65,7 @@ export function resultFilename(original: string, extension: string): string {
 export async function recordStepOutput(tx: EntityManager, deps: RecordDeps, input: RecordInput): Promise<RecordOutcome> {
   const [job] = await tx.execute<Locked[]>(
     `select j."status", j."action_id", j."organization_id", j."user_id", j."api_key_id", j."action_category", j."progress", j."total_steps",
-            j."retry_count", j."started_at", j."ai_tokens_used", i."original_filename", i."media_type" as "input_media_type",
+            j."retry_count", j."started_at", j."ai_tokens_used", j."expires_at", i."original_filename", i."media_type" as "input_media_type",
             i."file_size_bytes" as "input_size", s."id" as "step_id", s."status" as "step_status", s."action_id" as "step_action_id",
             s."started_at" as "step_started_at"
      from "processing_jobs" j
@@ -100,7 +102,7 @@ export async function recordStepOutput(tx: EntityManager, deps: RecordDeps, inpu
     params.push(
       mediaId, job.organization_id, resultFilename(job.original_filename, result.extension), result.key.split('/').pop(), result.mimeType,
       mediaTypeOf(result.mimeType), result.sizeBytes, result.key, result.checksumMd5, result.checksumSha256, JSON.stringify(result.data ?? {}),
-      new Date(now.getTime() + deps.retentionDays * 86_400_000),
+      job.expires_at ? new Date(job.expires_at) : new Date(now.getTime() + deps.retentionDays * 86_400_000),
     );
   }
   sql.push(`s as (update "job_steps" set "status" = 'completed', "progress" = 1, "completed_at" = ?, "processing_time_ms" = ?,

@@ -80,7 +80,7 @@ test('an ended job is deleted with its results, artifacts and events; its input 
   await waitFor(async () => {
     const gone = await h.temporal.workflow.getHandle(`job-${job.id}`).describe().then(() => false, (err: unknown) => err instanceof WorkflowNotFoundError);
     return gone ? true : undefined;
-  }, 30_000);
+  }, 60_000, 1000);
   // The upload is the caller's, with its own lifetime.
   expect((await h.fetch(`/api/v1/media/${media.id}/download`)).status).toBe(200);
 }, 120_000);
