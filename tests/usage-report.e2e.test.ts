@@ -104,7 +104,10 @@ test('the same as a series per day: every day of the period, quiet ones with zer
   expect(usage.daily).toHaveLength(new Date().getUTCDate());
   const last = usage.daily.at(-1);
   expect(last.date).toBe(today);
-  expect(last).toMatchObject({ requests: usage.requests.total, errors: usage.requests.errors, jobs: 2, bandwidth: usage.bandwidth });
+  // The series is read after the totals: a batch of usage rows written in between counts in it only.
+  expect(last).toMatchObject({ jobs: 2, errors: usage.requests.errors });
+  expect(last.requests).toBeGreaterThanOrEqual(usage.requests.total);
+  expect(last.bandwidth.bytes_in).toBeGreaterThanOrEqual(usage.bandwidth.bytes_in);
   expect(last.queue_wait_avg_ms).toBe(usage.jobs.queue_wait.avg_ms);
   for (const day of usage.daily.slice(0, -1)) expect(day).toMatchObject({ requests: 0, jobs: 0, error_rate: 0, queue_wait_avg_ms: null });
 
