@@ -5,9 +5,9 @@
 // In the production image: `docker run … mediaflow admin grant <email or user id>` (deploy/entrypoint.sh).
 // It sets users.platform_admin; every API instance drops its cached sessions of that user at commit.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { UserSchema, type User } from '../entities/index.js';
-import { createOrm } from '../entities/orm.js';
-import { loadConfig } from '../lib/config.js';
+import { UserSchema, type User } from '#entities/index.js';
+import { createOrm } from '#entities/orm.js';
+import { loadConfig } from '#lib/config.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const describe = (u: Pick<User, 'id' | 'email' | 'status'>) => `${u.email} (user ${u.id}, ${u.status})`;

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { AppMiddleware } from '../handler.js';
 
 /** The operations endpoints: Prometheus metrics and the health checks (public, unauthenticated). */

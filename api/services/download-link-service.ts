@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKeySchema, MediaFileSchema, UserSchema } from '../../entities/index.js';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
-import { createSignedLinks, type ReadLink } from '../../lib/signed-links.js';
+import { ApiKeySchema, MediaFileSchema, UserSchema } from '#entities/index.js';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '#lib/errors.js';
+import { createSignedLinks, type ReadLink } from '#lib/signed-links.js';
 import { keyPermissions } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
