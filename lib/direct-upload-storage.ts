@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from './config.js';
-import { isNotFound } from './s3.js';
+import { isNotFound, s3ClientConfig } from './s3.js';
 import { createS3Client } from './storage.js';
 
 export interface PresignedPost {
@@ -16,7 +18,8 @@ export interface PresignedPost {
  * (S3_PUBLIC_ENDPOINT); reads and removals go to the internal one.
  */
 export interface DirectUploadStorage {
-  presignPut(key: string, expirySeconds: number): Promise<string>;
+  /** A PUT URL whose signature covers Content-Length: the store refuses a body of any other size. */
+  presignPut(key: string, sizeBytes: number, expirySeconds: number): Promise<string>;
   /** A browser-style POST whose policy fixes the key and allows exactly `sizeBytes`. */
   presignPost(key: string, sizeBytes: number, expirySeconds: number): Promise<PresignedPost>;
   /** The object's size, or null when nothing was uploaded. */
@@ -29,9 +32,14 @@ export function createDirectUploadStorage(s3: Config['s3'], publicEndpoint: URL)
   const internal = createS3Client(s3);
   // The region is fixed by config, so presigning needs no request to the (possibly unreachable) public endpoint.
   const signer = createS3Client(s3, publicEndpoint);
+  const putSigner = new S3Client(s3ClientConfig(s3, publicEndpoint));
   const bucket = s3.bucket;
   return {
-    presignPut: (key, expirySeconds) => signer.presignedPutObject(bucket, key, expirySeconds),
+    presignPut: (key, sizeBytes, expirySeconds) =>
+      getSignedUrl(putSigner, new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: sizeBytes }), {
+        expiresIn: expirySeconds,
+        signableHeaders: new Set(['content-length']),
+      }),
     async presignPost(key, sizeBytes, expirySeconds) {
       const policy = signer.newPostPolicy();
       policy.setBucket(bucket);

@@ -109,14 +109,14 @@ export class ForbiddenError extends AppError {
   }
 }
 export class LimitExceededError extends AppError {
-  constructor(limit: string, max: number) {
-    super(403, 'LIMIT_EXCEEDED', `Organization limit reached: ${limit}`, { limit, max });
+  constructor(limit: string, max: number, details: ErrorDetails = {}) {
+    super(403, 'LIMIT_EXCEEDED', `Organization limit reached: ${limit}`, { limit, max, ...details });
   }
 }
 /** 429s carry how long to wait; the rate-limit middleware turns it into Retry-After. */
 export class RateLimitedError extends AppError {
-  constructor(readonly retryAfterSeconds: number, details: ErrorDetails = {}) {
-    super(429, 'RATE_LIMITED', 'Too many requests', { retry_after_seconds: retryAfterSeconds, ...details });
+  constructor(readonly retryAfterSeconds: number, details: ErrorDetails = {}, message = 'Too many requests') {
+    super(429, 'RATE_LIMITED', message, { retry_after_seconds: retryAfterSeconds, ...details });
   }
 }
 export class QuotaExceededError extends AppError {

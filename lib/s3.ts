@@ -1,9 +1,12 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 
-/** The AWS SDK's settings for the bucket (the temporary upload store and tus's S3 store use them). */
-export const s3ClientConfig = (s3: Config['s3']): S3ClientConfig => ({
-  endpoint: s3.endpoint.href.replace(/\/$/, ''),
+/**
+ * The AWS SDK's settings for the bucket (the temporary upload store and tus's S3 store use them),
+ * at `endpoint`: another than the configured one for URLs presigned for clients (S3_PUBLIC_ENDPOINT).
+ */
+export const s3ClientConfig = (s3: Config['s3'], endpoint: URL = s3.endpoint): S3ClientConfig => ({
+  endpoint: endpoint.href.replace(/\/$/, ''),
   region: s3.region,
   forcePathStyle: true,
   credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },

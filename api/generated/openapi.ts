@@ -191,13 +191,19 @@ export interface paths {
          * @description For large files that should not pass through the API: answers a presigned URL to which the
          *     client sends the file itself, straight to object storage, then `POST /api/v1/media/{id}/complete`.
          *
-         *     - `method: PUT` (default): `PUT` the raw bytes to `url`.
+         *     - `method: PUT` (default): `PUT` the raw bytes to `url` with `Content-Length: size_bytes`;
+         *       the signature covers that length, so the storage refuses (`403`) a body of any other size.
          *     - `method: POST`: an HTML-form style `POST` to `url` with every entry of `fields` as form
          *       fields followed by the `file` field; the storage refuses any size other than `size_bytes`.
          *
          *     The URL expires at `expires_at` (15 minutes by default). The declared `content_type` must be
          *     an `image/*` or `audio/*` type, and `size_bytes` within the size limit of that media type
          *     (`400 FILE_TOO_LARGE` otherwise). `sha256` is the hex SHA-256 of the file: completion checks it.
+         *
+         *     From this request on, `size_bytes` counts toward the organization's `storage_gb` quota, as
+         *     every started upload does (tus, chunked, presigned) until it completes, fails or expires: an
+         *     upload that would take the organization past it is refused with `403 LIMIT_EXCEEDED`
+         *     (`details.limit: storage_gb`, with `used_bytes` and `available_bytes`).
          */
         post: operations["presignMediaUpload"];
         delete?: never;

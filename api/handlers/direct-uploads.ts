@@ -7,7 +7,8 @@ export const presignMediaUpload = (s: Services, baseUrl: string, bodyLimitKb: nu
   before: [jsonBody(bodyLimitKb)],
   async handle(ctx, { body }) {
     const principal = ctx.state.principal!;
-    const limits = await s.quotas.forUpload(principal.organizationId);
+    // The storage quota is taken when the pending upload is recorded (presign), not here.
+    const limits = await s.quotas.limits(principal.organizationId);
     const { upload, url, fields } = await s.directUploads.presign(
       principal,
       { filename: body.filename, sizeBytes: body.size_bytes, contentType: body.content_type, sha256: body.sha256, method: body.method ?? 'PUT' },
@@ -26,7 +27,8 @@ export const presignMediaUpload = (s: Services, baseUrl: string, bodyLimitKb: nu
 
 export const completeMediaUpload = (s: Services, baseUrl: string): Route<'completeMediaUpload'> => ({
   async handle(ctx, { path }) {
-    const limits = await s.quotas.forUpload(ctx.state.organizationId);
+    // Its bytes were reserved against the storage quota when it was presigned.
+    const limits = await s.quotas.limits(ctx.state.organizationId);
     const media = await s.directUploads.complete(ctx.state.organizationId, path.id, limits);
     ctx.set('Location', `${baseUrl}/api/v1/media/${media.id}`);
     reply(ctx, 'completeMediaUpload', 200, toMediaFile(media, baseUrl));

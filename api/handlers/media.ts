@@ -21,7 +21,8 @@ export const uploadMedia = (s: Services, baseUrl: string): Route<'uploadMedia'> 
   ],
   async handle(ctx) {
     const principal = ctx.state.principal!;
-    const limits = await s.quotas.forUpload(principal.organizationId);
+    // Refused when its Content-Length (a little over the file's size) would go past the storage quota.
+    const limits = await s.quotas.forUpload(principal.organizationId, Number(ctx.get('content-length')) || 0);
     // With X-Upload-Id, progress is recorded for GET /api/v1/uploads/{id}/events.
     const uploadId = ctx.get('x-upload-id');
     const follow = uploadId ? await s.uploads.followMultipart(principal, uploadId, Number(ctx.get('content-length')) || undefined) : undefined;

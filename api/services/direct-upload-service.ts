@@ -6,6 +6,7 @@ import { incomingKey, type DirectUploadStorage } from '../../lib/direct-upload-s
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaFileRow, MediaService } from './media-service.js';
+import { DIRECT_UPLOAD_COMPLETE_GRACE_MS, type QuotaService } from './quota-service.js';
 
 export interface PresignRequest {
   filename: string;
@@ -28,14 +29,14 @@ export interface DirectUploadLimits {
 }
 
 // A client whose URL expired mid-transfer may still complete a little later.
-const COMPLETE_GRACE_MS = 3_600_000;
+const COMPLETE_GRACE_MS = DIRECT_UPLOAD_COMPLETE_GRACE_MS;
 
 /**
  * Presigned uploads: the client writes to a temporary key, completion verifies the object
  * against the declaration (size, magic-byte type, SHA-256) while streaming it through the media
  * path into an ordinary media file, and the temporary object is removed in every outcome.
  */
-export function createDirectUploadService(deps: ApiDeps, media: MediaService, incoming: DirectUploadStorage) {
+export function createDirectUploadService(deps: ApiDeps, media: MediaService, incoming: DirectUploadStorage, quotas: QuotaService) {
   const { orm, config, clock, logger } = deps;
   const expirySeconds = config.intake.presignExpirySeconds;
 
@@ -75,24 +76,30 @@ export function createDirectUploadService(deps: ApiDeps, media: MediaService, in
 
       const id = randomUUID();
       const key = incomingKey(principal.organizationId, id);
+      // PUT: the URL signs the declared Content-Length, so the store refuses any other size.
       const target =
-        req.method === 'POST' ? await incoming.presignPost(key, req.sizeBytes, expirySeconds) : { url: await incoming.presignPut(key, expirySeconds), fields: {} };
-      const em = orm.em.fork();
-      const upload = em.create(MediaUploadSchema, {
-        id,
-        organization: principal.organizationId,
-        userId: principal.userId,
-        apiKeyId: principal.apiKeyId ?? null,
-        filename: req.filename,
-        contentType: req.contentType,
-        sizeBytes: req.sizeBytes,
-        sha256: req.sha256.toLowerCase(),
-        method: req.method,
-        storageKey: key,
-        status: 'pending',
-        expiresAt: new Date(clock.now().getTime() + expirySeconds * 1000),
+        req.method === 'POST'
+          ? await incoming.presignPost(key, req.sizeBytes, expirySeconds)
+          : { url: await incoming.presignPut(key, req.sizeBytes, expirySeconds), fields: {} };
+      // The pending upload holds its declared size of the storage quota from now on.
+      const upload = await quotas.reserve(principal.organizationId, req.sizeBytes, 0, async (em) => {
+        const row = em.create(MediaUploadSchema, {
+          id,
+          organization: principal.organizationId,
+          userId: principal.userId,
+          apiKeyId: principal.apiKeyId ?? null,
+          filename: req.filename,
+          contentType: req.contentType,
+          sizeBytes: req.sizeBytes,
+          sha256: req.sha256.toLowerCase(),
+          method: req.method,
+          storageKey: key,
+          status: 'pending',
+          expiresAt: new Date(clock.now().getTime() + expirySeconds * 1000),
+        });
+        await em.flush();
+        return row;
       });
-      await em.flush();
       return { upload, ...target };
     },
 

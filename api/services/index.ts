@@ -37,6 +37,7 @@ export function createServices(deps: ApiDeps) {
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
   const credentials = createCredentialCache({ databaseUrl: deps.config.database.url, ttlMs: deps.config.auth.credentialCacheMs, logger: deps.logger });
   const usage = createUsageService(deps);
+  const quotas = createQuotaService(deps);
   return {
     media,
     jobs,
@@ -51,11 +52,11 @@ export function createServices(deps: ApiDeps) {
     auth: createAuthService(deps, rateLimits, credentials),
     organizations: createOrganizationService(deps, credentials),
     apiKeys: createApiKeyService(deps, credentials),
-    quotas: createQuotaService(deps),
-    // Its own job and quota services: both are stateless views over deps.
-    uploads: createUploadServices(deps, media, createJobService(deps, media), createQuotaService(deps)),
+    quotas,
+    // Its own job service: a stateless view over deps.
+    uploads: createUploadServices(deps, media, createJobService(deps, media), quotas),
     webhooks: createWebhookService(deps),
-    directUploads: createDirectUploadService(deps, media, createDirectUploadStorage(deps.config.s3, deps.config.intake.s3PublicEndpoint)),
+    directUploads: createDirectUploadService(deps, media, createDirectUploadStorage(deps.config.s3, deps.config.intake.s3PublicEndpoint), quotas),
     imports: createImportService(deps),
     shares: createShareService(deps, media),
     downloadLinks: createDownloadLinkService(deps, media),

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { MediaFileSchema, UploadChunkSchema, UploadSessionSchema, type UploadKind, type UploadSession } from '../../../entities/index.js';
 import { AppError, ConflictError, NotFoundError } from '../../../lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
@@ -28,35 +29,45 @@ export interface NewSession {
 export function createUploadSessions(deps: ApiDeps, media: MediaService, quotas: QuotaService) {
   const { orm, config, clock, storage } = deps;
   const largestMediaLimit = Math.max(config.media.image.maxFileSizeBytes, config.media.audio.maxFileSizeBytes);
+  const maxBytes = async (organizationId: string): Promise<number> => {
+    const { maxFileSizeBytes } = await quotas.limits(organizationId);
+    return Math.min(config.uploads.maxBytes || largestMediaLimit, maxFileSizeBytes ?? Infinity);
+  };
+  async function insert(em: EntityManager, principal: Principal, s: NewSession): Promise<UploadSessionRow> {
+    const row = em.create(UploadSessionSchema, {
+      id: s.id,
+      organization: principal.organizationId,
+      userId: principal.userId ?? null,
+      apiKeyId: principal.apiKeyId ?? null,
+      kind: s.kind,
+      filename: s.filename.slice(0, 255),
+      totalBytes: s.totalBytes ?? null,
+      bytesReceived: 0,
+      chunkSize: s.chunkSize ?? null,
+      totalChunks: s.totalChunks ?? null,
+      sha256: s.sha256 ?? null,
+      storageKey: s.storageKey ?? null,
+      multipartUploadId: s.multipartUploadId ?? null,
+      status: 'receiving',
+      expiresAt: new Date(clock.now().getTime() + config.uploads.expiryMs),
+    });
+    await em.flush();
+    return row;
+  }
 
   return {
     /** The largest size the organization may declare for an upload (refused early, before any byte). */
-    async maxBytes(organizationId: string): Promise<number> {
-      const { maxFileSizeBytes } = await quotas.forUpload(organizationId);
-      return Math.min(config.uploads.maxBytes || largestMediaLimit, maxFileSizeBytes ?? Infinity);
-    },
+    maxBytes,
 
+    /**
+     * Records a started upload. Its declared size (a deferred tus length: the most it may grow to)
+     * is reserved against the storage quota in the same transaction; a followed multipart upload,
+     * whose size is only advisory, is refused only once the quota is reached.
+     */
     async create(principal: Principal, s: NewSession): Promise<UploadSessionRow> {
-      const em = orm.em.fork();
-      const row = em.create(UploadSessionSchema, {
-        id: s.id,
-        organization: principal.organizationId,
-        userId: principal.userId ?? null,
-        apiKeyId: principal.apiKeyId ?? null,
-        kind: s.kind,
-        filename: s.filename.slice(0, 255),
-        totalBytes: s.totalBytes ?? null,
-        bytesReceived: 0,
-        chunkSize: s.chunkSize ?? null,
-        totalChunks: s.totalChunks ?? null,
-        sha256: s.sha256 ?? null,
-        storageKey: s.storageKey ?? null,
-        multipartUploadId: s.multipartUploadId ?? null,
-        status: 'receiving',
-        expiresAt: new Date(clock.now().getTime() + config.uploads.expiryMs),
-      });
-      await em.flush();
-      return row;
+      const open = await maxBytes(principal.organizationId);
+      const reserved = s.kind === 'multipart' ? 0 : (s.totalBytes ?? open);
+      return quotas.reserve(principal.organizationId, reserved, open, (em) => insert(em, principal, s));
     },
 
     /** An upload of the organization; 404 for anyone else's (and for expired ones). */
@@ -87,7 +98,8 @@ export function createUploadSessions(deps: ApiDeps, media: MediaService, quotas:
     async toMedia(session: UploadSessionRow, body: Readable, expectSha256?: string | null): Promise<MediaFileRow> {
       const em = orm.em.fork();
       try {
-        const limits = await quotas.forUpload(session.organization.id);
+        // The upload's bytes were reserved against the storage quota when it started.
+        const limits = await quotas.limits(session.organization.id);
         const file = await media.upload(session.organization.id, body, session.filename, {
           userId: session.userId ?? undefined,
           apiKeyId: session.apiKeyId ?? undefined,
