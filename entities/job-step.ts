@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { MediaFileSchema } from './media-file.js';
 import { ProcessingJobSchema } from './processing-job.js';
+import { jobEventTrigger } from './job-event-notify.js';
 import { SEARCH_INDEX_SQL } from './search.js';
 
 import { STEP_STATUSES } from '../workflows/job-status.js';
@@ -54,6 +55,7 @@ export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 export const JobEventSchema = defineEntity({
   name: 'JobEvent',
   tableName: 'job_events',
+  triggers: [jobEventTrigger],
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     job: p.manyToOne(ProcessingJobSchema).ref().deleteRule('cascade'),

@@ -31,6 +31,7 @@ import { Migration20261202001000 } from './migrations/Migration20261202001000.js
 import { Migration20261202010000 } from './migrations/Migration20261202010000.js';
 import { Migration20261202011000 } from './migrations/Migration20261202011000.js';
 import { Migration20261202012000 } from './migrations/Migration20261202012000.js';
+import { Migration20261202020000 } from './migrations/Migration20261202020000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
@@ -55,6 +56,7 @@ export const migrationsList = [
   { name: 'Migration20261202010000', class: Migration20261202010000 },
   { name: 'Migration20261202011000', class: Migration20261202011000 },
   { name: 'Migration20261202012000', class: Migration20261202012000 },
+  { name: 'Migration20261202020000', class: Migration20261202020000 },
 ];
 
 export interface CreateOrmOptions {

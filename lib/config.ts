@@ -92,6 +92,8 @@ export interface Config {
   };
   /** Direct (presigned) uploads, URL imports, and signed download links. */
   intake: IntakeConfig;
+  /** Bounds on what one client can make an API instance or a worker hold (see resourceConfig). */
+  resources: ResourceConfig;
   webhooks: WebhookConfig;
 }
 
@@ -273,6 +275,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...identityConfig(env, str, int, problems),
     lifecycle: lifecycleConfig(env, str, int, problems),
     intake: intakeConfig(env, str, int, problems),
+    resources: resourceConfig(int, problems),
     webhooks: webhookConfig(env, int, problems),
     ai: {
       openai: {
@@ -423,6 +426,31 @@ function webhookConfig(env: Env, int: (name: string, fallback: number, min?: num
       maximumIntervalMs: int('WEBHOOK_RETRY_MAX_INTERVAL_MS', 3_600_000, 10),
       giveUpAfterMs: int('WEBHOOK_RETRY_FOR_MS', 72 * 3_600_000, 1000),
     },
+  };
+}
+
+export interface ResourceConfig {
+  /** Open Server-Sent Events streams (job and upload events) per API instance: per organization, and in all. */
+  sse: { maxStreamsPerOrg: number; maxStreams: number };
+  /** Chunked uploads: the largest chunk spooled to disk, and chunk PUTs of one upload received at once per instance. */
+  chunks: { maxBytes: number; maxInFlightPerUpload: number };
+  /** ffmpeg actions read at most the duration measured at upload plus this margin (an input header may lie). */
+  audioDurationMarginSeconds: number;
+  /** libvips (sharp) stops an image action's decode and encode after this long. */
+  imageTimeoutSeconds: number;
+}
+
+function resourceConfig(int: (name: string, fallback: number, min?: number, max?: number) => number, problems: string[]): ResourceConfig {
+  const mb = 1024 * 1024;
+  const maxStreamsPerOrg = int('SSE_MAX_STREAMS_PER_ORG', 50, 1, 100_000);
+  const maxStreams = int('SSE_MAX_STREAMS', 1000, 1, 100_000);
+  if (maxStreamsPerOrg > maxStreams) problems.push('SSE_MAX_STREAMS_PER_ORG must not be above SSE_MAX_STREAMS');
+  return {
+    sse: { maxStreamsPerOrg, maxStreams },
+    // S3 needs parts of at least 5 MiB (but the last); 512 MiB bounds the disk one request may fill.
+    chunks: { maxBytes: int('CHUNK_MAX_SIZE_MB', 100, 5, 512) * mb, maxInFlightPerUpload: int('CHUNK_MAX_IN_FLIGHT_PER_UPLOAD', 4, 1, 64) },
+    audioDurationMarginSeconds: int('AUDIO_DURATION_MARGIN_SECONDS', 5, 0, 3600),
+    imageTimeoutSeconds: int('IMAGE_PROCESSING_TIMEOUT_SECONDS', 60, 1, 3600),
   };
 }
 

@@ -523,6 +523,10 @@ export interface paths {
          *     with an `X-Upload-Id` header (a random id of the client's choice: subscribe with it; the
          *     stream waits up to 30 s for that upload to start). For a multipart upload `total_bytes` is
          *     the request's `Content-Length` (slightly more than the file).
+         *
+         *     Open streams count against the same bounds as job event streams (`SSE_MAX_STREAMS_PER_ORG`,
+         *     `SSE_MAX_STREAMS`): over either, `429 RATE_LIMITED` (`details.reason: too_many_streams`)
+         *     with `Retry-After`.
          */
         get: operations["streamUploadEvents"];
         put?: never;
@@ -550,7 +554,8 @@ export interface paths {
          *     and in parallel, each with its SHA-256; `GET` the upload to see which chunks arrived (to
          *     resume after a dropped connection); then `finalize` with the list of chunk checksums.
          *
-         *     `chunk_size` is 5 MiB to 512 MiB (any size when the file is one chunk); at most 10000
+         *     `chunk_size` is 5 MiB (any size when the file is one chunk) to `CHUNK_MAX_SIZE_MB` (100 MiB
+         *     by default; each chunk is spooled to disk to be verified before it is stored); at most 10000
          *     chunks. A `file_size` over the limit is `413 FILE_TOO_LARGE` (the limit as for tus).
          *     Chunks wait in object storage (under `uploads/`, not yet encrypted at rest) until
          *     finalize, and are removed then or when the upload expires (`UPLOAD_EXPIRY_HOURS` after
@@ -606,8 +611,12 @@ export interface paths {
          *     any other size is `400`), verified against `X-Chunk-SHA256` before it is stored (a
          *     mismatch is `400` and nothing is kept). A chunk number beyond `total_chunks - 1` is
          *     `400`. Sending a chunk again with the same content is harmless (`200`, `duplicate: true`);
-         *     with other content it is `409 CONFLICT` (the first one stays). Not counted against a rate
-         *     limit: each belongs to an upload whose creation was counted.
+         *     with other content it is `409 CONFLICT` (the first one stays). Both are answered from
+         *     `X-Chunk-SHA256` before the body is read, as are a wrong `Content-Length`, an upload that is
+         *     not the caller's (`404`) or no longer receiving (`409`). The same chunk while another
+         *     request is sending it is `409`; more than `CHUNK_MAX_IN_FLIGHT_PER_UPLOAD` chunks of one
+         *     upload at once (per API instance) is `429 RATE_LIMITED` with `Retry-After`. Each chunk
+         *     counts in the `upload` rate-limit class.
          */
         put: operations["putChunk"];
         post?: never;
@@ -968,6 +977,10 @@ export interface paths {
          *     `cancelled`; a failed job that is retried has new events: reconnect). A client that
          *     reconnects with `Last-Event-ID` gets only the events after that id. Comment lines keep an
          *     idle connection open.
+         *     Open streams are bounded per organization
+         *     (`SSE_MAX_STREAMS_PER_ORG`) and per API instance (`SSE_MAX_STREAMS`), job and upload streams
+         *     together: over either, `429 RATE_LIMITED` (`details.reason: too_many_streams`, `scope`
+         *     `organization` or `server`) with `Retry-After`.
          */
         get: operations["streamJobEvents"];
         put?: never;
@@ -4200,6 +4213,11 @@ export interface operations {
             /** @description Stored (or already stored with this content). */
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4211,6 +4229,7 @@ export interface operations {
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };
     };

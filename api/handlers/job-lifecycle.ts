@@ -69,9 +69,18 @@ export const getJobArtifact = (s: Services): Route<'getJobArtifact'> => ({
 export const streamJobEvents = (s: Services): Route<'streamJobEvents'> => ({
   async handle(ctx, { path }) {
     const lastEventId = Number(ctx.get('last-event-id') || 0);
+    const release = s.streams.take(ctx.state.organizationId);
     const closed = new AbortController();
     ctx.req.once('close', () => closed.abort());
-    const stream = await s.jobLifecycle.events(await s.shares.jobScope(ctx.state.principal!, path.id), path.id, lastEventId, closed.signal);
+    // The response closes when the stream ends and when the client goes away.
+    ctx.res.once('close', release);
+    let stream;
+    try {
+      stream = await s.jobLifecycle.events(await s.shares.jobScope(ctx.state.principal!, path.id), path.id, lastEventId, closed.signal);
+    } catch (err) {
+      release();
+      throw err;
+    }
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.status = 200;

@@ -89,9 +89,18 @@ export const getUpload = (s: Services): Route<'getUpload'> => ({
 
 export const streamUploadEvents = (s: Services): Route<'streamUploadEvents'> => ({
   async handle(ctx, { path }) {
+    const release = s.streams.take(ctx.state.organizationId);
     const gone = new AbortController();
     ctx.req.once('close', () => gone.abort());
-    const stream = await s.uploads.events(ctx.state.organizationId, path.id, gone.signal);
+    // The response closes when the stream ends and when the client goes away.
+    ctx.res.once('close', release);
+    let stream;
+    try {
+      stream = await s.uploads.events(ctx.state.organizationId, path.id, gone.signal);
+    } catch (err) {
+      release();
+      throw err;
+    }
     ctx.req.socket.setTimeout(0);
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('X-Accel-Buffering', 'no');

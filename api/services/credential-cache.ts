@@ -1,6 +1,7 @@
 import type { Logger } from '../../lib/logger.js';
 import type { Principal } from '../auth/principal.js';
 import { CREDENTIALS_CHANNEL } from '../../entities/credential-triggers.js';
+import { createPgListener } from './pg-listener.js';
 
 /** What a change names: every cached principal of that key, user, organization or session is dropped. */
 export interface CredentialChange {
@@ -30,17 +31,7 @@ export interface CredentialCache {
   close(): Promise<void>;
 }
 
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string): Promise<unknown>;
-  end(): Promise<void>;
-  on(event: 'notification', fn: (m: { channel: string; payload?: string }) => void): void;
-  on(event: 'error' | 'end', fn: (err?: Error) => void): void;
-  connection?: { stream?: { unref?: () => void } };
-}
-const pgModule = 'pg'; // comes with @mikro-orm/postgresql; a variable specifier because it ships no types
 const MAX_ENTRIES = 50_000;
-const RECONNECT_MS = 1000;
 
 /**
  * Resolved API keys and sessions, kept for `ttlMs` so that a request needs no look-up. Caching is
@@ -52,10 +43,6 @@ const RECONNECT_MS = 1000;
 export function createCredentialCache(opts: { databaseUrl: string; ttlMs: number; logger: Logger }): CredentialCache {
   const { ttlMs, logger } = opts;
   const entries = new Map<string, Entry>();
-  let listening = false;
-  let closed = false;
-  let client: PgClient | undefined;
-  let retry: NodeJS.Timeout | undefined;
   let changes = 0;
 
   function invalidate(c: CredentialChange): void {
@@ -88,42 +75,23 @@ export function createCredentialCache(opts: { databaseUrl: string; ttlMs: number
     entries.clear();
   }
 
-  function lost(c: PgClient, err?: Error): void {
-    if (client !== c) return;
-    listening = false;
-    clear();
-    client = undefined;
-    c.end().catch(() => undefined);
-    if (closed) return;
-    logger.warn({ err: err?.message }, 'credential change notifications lost; looking credentials up on every request until they are back');
-    retry = setTimeout(() => void listen(), RECONNECT_MS);
-    retry.unref();
-  }
-
-  async function listen(): Promise<void> {
-    if (closed || ttlMs === 0) return;
-    const pg = (await import(pgModule)) as { default: { Client: new (o: { connectionString: string }) => PgClient } };
-    const c = new pg.default.Client({ connectionString: opts.databaseUrl });
-    client = c;
-    c.on('notification', (m) => m.channel === CREDENTIALS_CHANNEL && onNotification(m.payload ?? ''));
-    c.on('error', (err) => lost(c, err));
-    c.on('end', () => lost(c, new Error('connection ended')));
-    try {
-      await c.connect();
-      // A background subscription: it never keeps the process alive on its own.
-      c.connection?.stream?.unref?.();
-      await c.query(`LISTEN ${CREDENTIALS_CHANNEL}`);
-      if (closed) return void (await c.end().catch(() => undefined));
-      listening = true;
-    } catch (err) {
-      lost(c, err as Error);
-    }
-  }
-  void listen();
+  // Caching is bypassed while no listener hears changes: whatever it missed cannot be known.
+  const listener =
+    ttlMs === 0
+      ? undefined
+      : createPgListener({
+          databaseUrl: opts.databaseUrl,
+          channel: CREDENTIALS_CHANNEL,
+          logger,
+          degraded: 'looking credentials up on every request',
+          onPayload: onNotification,
+          onLost: clear,
+        });
+  const listening = () => listener?.listening() ?? false;
 
   return {
     get(id) {
-      if (!listening) return undefined;
+      if (!listening()) return undefined;
       const e = entries.get(id);
       if (e && e.until <= Date.now()) {
         entries.delete(id);
@@ -133,19 +101,14 @@ export function createCredentialCache(opts: { databaseUrl: string; ttlMs: number
     },
     version: () => changes,
     set(id, version, principal, until, lastUsedAt) {
-      if (!listening || version !== changes) return;
+      if (!listening() || version !== changes) return;
       if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
       entries.set(id, { principal, until: Math.min(until, Date.now() + ttlMs), lastUsedAt });
     },
     invalidate,
     async close() {
-      closed = true;
-      clearTimeout(retry);
-      listening = false;
+      await listener?.close();
       clear();
-      const c = client;
-      client = undefined;
-      await c?.end().catch(() => undefined);
     },
   };
 }

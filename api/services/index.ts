@@ -6,7 +6,9 @@ import { createSearchService } from './search-service.js';
 import { createCodecService } from './codec-service.js';
 import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
+import { createJobEventHub } from './job-event-hub.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
+import { createStreamSlots } from './stream-slots.js';
 import { createJobListing } from './job-listing.js';
 import { createJobView } from './job-view.js';
 import { createMediaDeletion } from './media-deletion.js';
@@ -38,11 +40,17 @@ export function createServices(deps: ApiDeps) {
   const credentials = createCredentialCache({ databaseUrl: deps.config.database.url, ttlMs: deps.config.auth.credentialCacheMs, logger: deps.logger });
   const usage = createUsageService(deps);
   const quotas = createQuotaService(deps);
+  // Its own job service: a stateless view over deps.
+  const uploads = createUploadServices(deps, media, createJobService(deps, media), quotas);
+  const jobEvents = createJobEventHub({ orm: deps.orm, databaseUrl: deps.config.database.url, logger: deps.logger });
   return {
     media,
     jobs,
-    jobLifecycle: createJobLifecycleService(deps, jobs),
+    jobLifecycle: createJobLifecycleService(deps, jobs, jobEvents),
     jobView: createJobView(deps),
+    jobEvents,
+    /** Open event streams (jobs and uploads), bounded per organization and per instance. */
+    streams: createStreamSlots(deps.config.resources.sse),
     thumbnails: createThumbnailService(deps, media),
     health,
     metrics: createMetricsService(deps),
@@ -53,8 +61,7 @@ export function createServices(deps: ApiDeps) {
     organizations: createOrganizationService(deps, credentials),
     apiKeys: createApiKeyService(deps, credentials),
     quotas,
-    // Its own job service: a stateless view over deps.
-    uploads: createUploadServices(deps, media, createJobService(deps, media), quotas),
+    uploads,
     webhooks: createWebhookService(deps),
     directUploads: createDirectUploadService(deps, media, createDirectUploadStorage(deps.config.s3, deps.config.intake.s3PublicEndpoint), quotas),
     imports: createImportService(deps),
@@ -69,7 +76,8 @@ export function createServices(deps: ApiDeps) {
     transcriptions: createTranscriptionService(deps),
     /** Once the server takes no more requests: queued usage rows written, leases given back, notifications closed. */
     async close(): Promise<void> {
-      await Promise.all([usage.close(), rateLimits.close(), credentials.close()]);
+      await Promise.all([usage.close(), rateLimits.close(), credentials.close(), jobEvents.close()]);
+      uploads.close();
     },
     search: createSearchService(deps),
   };

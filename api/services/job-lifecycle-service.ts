@@ -1,5 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { PassThrough, Readable } from 'node:stream';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { JobStepSchema, ProcessingJobSchema, type JobStep } from '../../entities/index.js';
@@ -8,6 +7,7 @@ import { isTerminal } from '../../workflows/job-status.js';
 import { cancelUpdate, retrySignal, retryUpdate } from '../../workflows/process-job.js';
 import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
+import type { JobEventHub } from './job-event-hub.js';
 import { jobStoreOf, type JobRow, type JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
@@ -28,7 +28,7 @@ export interface JobEventRow {
  * What callers do to a running job: cancel and retry (Temporal Updates to its workflow, answered
  * once the job store holds the new state), its steps and artifacts, and its event stream.
  */
-export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
+export function createJobLifecycleService(deps: ApiDeps, jobs: JobService, hub: JobEventHub) {
   const { orm, temporal, config, actions } = deps;
   const storedKeys = providerKeyStoreOf(deps);
   const store = jobStoreOf(deps);
@@ -197,47 +197,14 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService) {
     },
 
     /**
-     * The job's events after `afterId` as a Server-Sent Events stream, polled from job_events so
-     * any API instance can serve it. Ends after a terminal status event, or at once when the job
-     * is terminal and nothing is left to send; a comment every 15 s keeps the connection open.
+     * The job's events after `afterId` as a Server-Sent Events stream, from the instance's event
+     * hub (one read per job for all its streams, so any API instance can serve it at a bounded
+     * cost). Ends after a terminal status event, or at once when the job is terminal and nothing is
+     * left to send; a comment every 15 s keeps the connection open.
      */
-    async events(organizationId: string, id: string, afterId: number, signal: AbortSignal, pollMs = 500): Promise<PassThrough> {
+    async events(organizationId: string, id: string, afterId: number, signal: AbortSignal): Promise<PassThrough> {
       const job = await jobs.get(organizationId, id);
-      const em = orm.em.fork();
-      const out = new PassThrough();
-      void (async () => {
-        let last = afterId;
-        let beat = Date.now();
-        try {
-          while (!signal.aborted) {
-            const rows = await em.execute<{ id: string; type: string; data: Record<string, unknown> }[]>(
-              `select "id", "type", "data" from "job_events" where "job_id" = ? and "id" > ? order by "id" limit 500`,
-              [job.id, last],
-            );
-            let ended = false;
-            for (const row of rows) {
-              last = Number(row.id);
-              out.write(`id: ${row.id}\nevent: ${row.type}\ndata: ${JSON.stringify(row.data)}\n\n`);
-              ended = row.type === 'status' && isTerminal(String(row.data.status));
-            }
-            if (ended && rows.length < 500) break;
-            if (!rows.length) {
-              const [current] = await em.execute<{ status: string }[]>(`select "status" from "processing_jobs" where "id" = ?`, [job.id]);
-              if (!current || isTerminal(current.status)) break;
-              if (Date.now() - beat > 15_000) {
-                out.write(': keep-alive\n\n');
-                beat = Date.now();
-              }
-            }
-            await sleep(pollMs, undefined, { signal }).catch(() => undefined);
-          }
-        } catch (err) {
-          deps.logger.warn({ err, jobId: job.id }, 'job event stream failed');
-        } finally {
-          out.end();
-        }
-      })();
-      return out;
+      return hub.subscribe(job.id, afterId, isTerminal(job.status), signal);
     },
   };
 }

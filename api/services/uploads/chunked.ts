@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UploadChunkSchema } from '../../../entities/index.js';
-import { AppError, ConflictError, InvalidActionError, ValidationError } from '../../../lib/errors.js';
+import { AppError, ConflictError, InvalidActionError, RateLimitedError, ValidationError } from '../../../lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
 import type { JobRow, JobService } from '../job-service.js';
@@ -16,8 +16,6 @@ import { chunkedKey, type TempStore } from './temp-store.js';
 const MIB = 1024 * 1024;
 /** S3 refuses multipart parts below 5 MiB except the last: every chunk but the last is one part. */
 export const MIN_CHUNK_BYTES = 5 * MIB;
-/** Each chunk is spooled to disk to be verified before it is stored: this bounds the disk per request. */
-export const MAX_CHUNK_BYTES = 512 * MIB;
 const MAX_CHUNKS = 10_000;
 
 export interface InitChunked {
@@ -41,7 +39,10 @@ const field = (name: string, message: string) => ({ fields: [{ field: name, loca
  * checksum, has S3 assemble the parts, and streams the result through the media path.
  */
 export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, temp: TempStore, jobs: JobService, quotas: QuotaService) {
-  const { orm, actions } = deps;
+  const { orm, actions, config } = deps;
+  // Each chunk is spooled to disk to be verified before it is stored: this bounds the disk per request.
+  const maxChunkBytes = config.resources.chunks.maxBytes;
+  const inFlight = createInFlight(config.resources.chunks.maxInFlightPerUpload);
   const expectedSize = (s: UploadSessionRow, n: number) => (n < s.totalChunks! - 1 ? s.chunkSize! : s.totalBytes! - s.chunkSize! * (s.totalChunks! - 1));
   const receivedBytes = async (id: string) => {
     const [row] = await orm.em.fork().execute<{ total: string }[]>(`select coalesce(sum(size_bytes), 0) as total from upload_chunks where session_id = ? and etag is not null`, [id]);
@@ -54,6 +55,57 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
     return s;
   }
 
+  /** Spools chunk `n`, verifies it, and stores it as its multipart part. */
+  async function receiveChunk(session: UploadSessionRow, n: number, body: Readable, declared: string, expected: number, sizeError: (got: number) => ValidationError) {
+    const id = session.id;
+    const start = await receivedBytes(id);
+    const meter = progressMeter((bytes) => sessions.progress(id, bytes), start);
+    let file;
+    try {
+      file = await spool(body.pipe(meter), ['sha256'], expected);
+    } catch (err) {
+      await meter.flushed();
+      await sessions.progress(id, await receivedBytes(id));
+      if (err instanceof SpoolLimitError) throw sizeError(expected + 1);
+      throw err;
+    }
+    try {
+      if (file.size !== expected) throw sizeError(file.size);
+      const actual = file.digests.sha256!.toString('hex');
+      if (actual !== declared) {
+        throw new ValidationError(`Chunk ${n} does not match its checksum`, { chunk: n, expected_sha256: declared, actual_sha256: actual });
+      }
+      const em = orm.em.fork();
+      const claimed = await em.execute<{ number: number }[]>(
+        `insert into upload_chunks (session_id, number, size_bytes, sha256) values (?, ?, ?, ?) on conflict do nothing returning number`,
+        [id, n, file.size, actual],
+      );
+      if (!claimed.length) {
+        // Another instance stored it meanwhile.
+        const other = await em.findOneOrFail(UploadChunkSchema, { session: id, number: n });
+        if (other.sha256 !== actual) throw new ConflictError(`Chunk ${n} was already received with other content`, { chunk: n, sha256: other.sha256 });
+        await meter.flushed();
+        return { session, size: file.size, sha256: actual, received: n, bytesReceived: await receivedBytes(id), duplicate: true };
+      }
+      try {
+        const etag = await temp.uploadPart(session.storageKey!, session.multipartUploadId!, n + 1, createReadStream(file.path), file.size);
+        await em.nativeUpdate(UploadChunkSchema, { session: id, number: n }, { etag });
+      } catch (err) {
+        await em.nativeDelete(UploadChunkSchema, { session: id, number: n });
+        throw err;
+      }
+      await meter.flushed();
+      const bytesReceived = await receivedBytes(id);
+      await sessions.progress(id, bytesReceived);
+      return { session, size: file.size, sha256: actual, received: n, bytesReceived, duplicate: false };
+    } finally {
+      await file.remove();
+      // The meter counted this request's bytes; what counts is what was stored.
+      await meter.flushed();
+      await sessions.progress(id, await receivedBytes(id));
+    }
+  }
+
   return {
     async init(principal: Principal, req: InitChunked): Promise<UploadSessionRow> {
       const maxBytes = await sessions.maxBytes(principal.organizationId);
@@ -62,7 +114,10 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
       }
       const totalChunks = Math.ceil(req.fileSize / req.chunkSize);
       if (totalChunks > 1 && req.chunkSize < MIN_CHUNK_BYTES) throw new ValidationError('Invalid chunk size', field('chunk_size', `must be at least ${MIN_CHUNK_BYTES} bytes unless the file is one chunk`));
-      if (req.chunkSize > MAX_CHUNK_BYTES) throw new ValidationError('Invalid chunk size', field('chunk_size', `must be at most ${MAX_CHUNK_BYTES} bytes`));
+      // What one request spools is its chunk: chunk_size, or the whole file when it is one chunk.
+      if (Math.min(req.chunkSize, req.fileSize) > maxChunkBytes) {
+        throw new ValidationError('Invalid chunk size', field('chunk_size', `must be at most ${maxChunkBytes} bytes (send a larger file in several chunks)`));
+      }
       if (totalChunks > MAX_CHUNKS) throw new ValidationError('Too many chunks', field('chunk_size', `the file must fit in ${MAX_CHUNKS} chunks`));
       if (req.totalChunks !== undefined && req.totalChunks !== totalChunks) {
         throw new ValidationError('total_chunks does not match file_size and chunk_size', field('total_chunks', `must be ${totalChunks}`));
@@ -96,7 +151,9 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
 
     /**
      * Stores chunk `n`. The same chunk again with the same content is a no-op (200); with other
-     * content, a conflict. Nothing reaches storage unless size and checksum match.
+     * content, a conflict. Everything that can be refused from the headers (ownership, range,
+     * length, a duplicate or conflicting checksum, too many chunks in flight) is refused before a
+     * byte of the body is read; nothing reaches storage unless size and checksum match.
      */
     async putChunk(
       organizationId: string,
@@ -113,51 +170,18 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
       const expected = expectedSize(session, n);
       const sizeError = (got: number) => new ValidationError(`Chunk ${n} must be ${expected} bytes (got ${got})`, { chunk: n, expected_size: expected, size: got });
       if (contentLength !== undefined && contentLength !== expected) throw sizeError(contentLength);
-
-      const start = await receivedBytes(id);
-      const meter = progressMeter((bytes) => sessions.progress(id, bytes), start);
-      let file;
-      try {
-        file = await spool(body.pipe(meter), ['sha256'], expected);
-      } catch (err) {
-        await meter.flushed();
-        await sessions.progress(id, await receivedBytes(id));
-        if (err instanceof SpoolLimitError) throw sizeError(expected + 1);
-        throw err;
+      const declared = sha256.toLowerCase();
+      const existing = await orm.em.fork().findOne(UploadChunkSchema, { session: id, number: n });
+      if (existing) {
+        if (existing.sha256 !== declared) throw new ConflictError(`Chunk ${n} was already received with other content`, { chunk: n, sha256: existing.sha256 });
+        if (!existing.etag) throw new ConflictError(`Chunk ${n} is being stored by another request`, { chunk: n });
+        return { session, size: existing.sizeBytes, sha256: declared, received: n, bytesReceived: await receivedBytes(id), duplicate: true };
       }
+      const release = inFlight.take(id, n);
       try {
-        if (file.size !== expected) throw sizeError(file.size);
-        const actual = file.digests.sha256!.toString('hex');
-        if (actual !== sha256.toLowerCase()) {
-          throw new ValidationError(`Chunk ${n} does not match its checksum`, { chunk: n, expected_sha256: sha256.toLowerCase(), actual_sha256: actual });
-        }
-        const em = orm.em.fork();
-        const claimed = await em.execute<{ number: number }[]>(
-          `insert into upload_chunks (session_id, number, size_bytes, sha256) values (?, ?, ?, ?) on conflict do nothing returning number`,
-          [id, n, file.size, actual],
-        );
-        if (!claimed.length) {
-          const existing = await em.findOneOrFail(UploadChunkSchema, { session: id, number: n });
-          if (existing.sha256 !== actual) throw new ConflictError(`Chunk ${n} was already received with other content`, { chunk: n, sha256: existing.sha256 });
-          await meter.flushed();
-          return { session, size: file.size, sha256: actual, received: n, bytesReceived: await receivedBytes(id), duplicate: true };
-        }
-        try {
-          const etag = await temp.uploadPart(session.storageKey!, session.multipartUploadId!, n + 1, createReadStream(file.path), file.size);
-          await em.nativeUpdate(UploadChunkSchema, { session: id, number: n }, { etag });
-        } catch (err) {
-          await em.nativeDelete(UploadChunkSchema, { session: id, number: n });
-          throw err;
-        }
-        await meter.flushed();
-        const bytesReceived = await receivedBytes(id);
-        await sessions.progress(id, bytesReceived);
-        return { session, size: file.size, sha256: actual, received: n, bytesReceived, duplicate: false };
+        return await receiveChunk(session, n, body, declared, expected, sizeError);
       } finally {
-        await file.remove();
-        // The meter counted this request's bytes; what counts is what was stored.
-        await meter.flushed();
-        await sessions.progress(id, await receivedBytes(id));
+        release();
       }
     },
 
@@ -221,3 +245,25 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
   };
 }
 export type ChunkedUploads = ReturnType<typeof createChunkedUploads>;
+
+/**
+ * Chunk PUTs being received by this instance, per upload: at most `perUpload` at once (more is
+ * 429), and never the same chunk twice at once (409), so one upload cannot fill the spool.
+ */
+function createInFlight(perUpload: number) {
+  const uploads = new Map<string, Set<number>>();
+  return {
+    take(id: string, n: number): () => void {
+      const chunks = uploads.get(id) ?? new Set<number>();
+      if (chunks.has(n)) throw new ConflictError(`Chunk ${n} is being received by another request`, { chunk: n });
+      if (chunks.size >= perUpload) {
+        throw new RateLimitedError(1, { reason: 'too_many_chunks_in_flight', limit: perUpload }, `At most ${perUpload} chunks of an upload may be sent at once`);
+      }
+      uploads.set(id, chunks.add(n));
+      return () => {
+        chunks.delete(n);
+        if (!chunks.size) uploads.delete(id);
+      };
+    },
+  };
+}

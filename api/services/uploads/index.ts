@@ -8,7 +8,7 @@ import type { JobService } from '../job-service.js';
 import type { MediaFileRow, MediaService } from '../media-service.js';
 import type { QuotaService } from '../quota-service.js';
 import { createChunkedUploads } from './chunked.js';
-import { uploadEvents } from './events.js';
+import { createUploadEventHub } from './events.js';
 import { progressMeter } from './progress.js';
 import { createUploadSessions } from './sessions.js';
 import { createTempStore } from './temp-store.js';
@@ -20,12 +20,14 @@ export { cleanUpExpiredUploads, scheduleUploadCleanup } from './cleanup.js';
 export function createUploadServices(deps: ApiDeps, media: MediaService, jobs: JobService, quotas: QuotaService) {
   const temp = createTempStore(deps.config.s3);
   const sessions = createUploadSessions(deps, media, quotas);
+  const hub = createUploadEventHub(deps.orm, sessions);
   return {
     sessions,
     temp,
     tus: createTusUploads(deps, sessions, temp),
     chunked: createChunkedUploads(deps, sessions, temp, jobs, quotas),
-    events: (organizationId: string, id: string, signal: AbortSignal) => uploadEvents(sessions, organizationId, id, { signal }),
+    events: (organizationId: string, id: string, signal: AbortSignal) => hub.open(organizationId, id, signal),
+    close: () => hub.close(),
 
     /**
      * Follows a plain multipart upload sent with `X-Upload-Id`: returns the meter to stream the
