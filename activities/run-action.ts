@@ -9,6 +9,7 @@ import { keys } from '../lib/storage.js';
 import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/types.js';
 import { ActionError, asActionError } from '#domain/actions/types.js';
 import type { ActivityDeps } from './deps.js';
+import { inputMeasures } from './input-measures.js';
 import { reportProgress } from './progress.js';
 
 /**
@@ -52,7 +53,11 @@ export function createActionExecutor(deps: ActivityDeps) {
     try {
       const inputPath = join(workDir, 'input');
       const t0 = performance.now();
+      // Looked up while the input downloads: the action trusts the upload's measures over the file's header.
+      const measured = inputMeasures(deps, input.organizationId, input.inputKey);
+      measured.catch(() => undefined);
       await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
+      const measures = await measured;
       if (gate && !(await gate())) {
         outcome = 'skipped';
         return undefined;
@@ -67,6 +72,7 @@ export function createActionExecutor(deps: ActivityDeps) {
           workDir,
           params: input.parameters,
           limits: deps.limits,
+          input: measures,
           progress: (f) => progress(0.1 + 0.8 * Math.min(Math.max(f, 0), 1)),
           signal: ctx.cancellationSignal,
           logger,

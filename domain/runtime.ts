@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadActionRegistry, type ActionRegistry } from './actions/registry.js';
-import type { ActionLimits } from './actions/types.js';
+import type { ActionLimits, InputMeasures } from './actions/types.js';
 import { createOrm } from '#entities/index.js';
 import type { Config } from '#lib/config.js';
 import { createStorage, type ObjectStorage } from '#lib/storage.js';
@@ -15,6 +15,12 @@ export async function createCommon(config: Config): Promise<{ orm: MikroORM; sto
 }
 
 export const actionLimits = (config: Config): ActionLimits => ({
-  image: { maxResolution: config.media.image.maxResolution },
-  audio: { maxDurationSeconds: config.media.audio.maxDurationMinutes * 60 },
+  image: { maxResolution: config.media.image.maxResolution, timeoutSeconds: config.resources.imageTimeoutSeconds },
+  audio: { maxDurationSeconds: config.media.audio.maxDurationMinutes * 60, durationMarginSeconds: config.resources.audioDurationMarginSeconds },
 });
+
+/** What the upload measured of a media file (its `metadata`: see api/services/inspect.ts). */
+export function measuresOf(metadata: Record<string, unknown> | null | undefined): InputMeasures {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  return { width: n(metadata?.width), height: n(metadata?.height), durationSeconds: n(metadata?.duration_seconds) };
+}

@@ -7,10 +7,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } from '#lib/ai/ports.js';
 import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
-import { openAudio } from '#domain/actions/audio/audio-io.js';
+import { openAudio, readLimit } from '#domain/actions/audio/audio-io.js';
 import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '#domain/actions/audio/transcription.js';
-import { ActionError, asActionError, type ActionContext } from '#domain/actions/types.js';
+import { ActionError, asActionError, type ActionContext, type InputMeasures } from '#domain/actions/types.js';
 import { ffmpeg as defaultFfmpeg, type Ffmpeg } from '#domain/media/ffmpeg.js';
+import { inputMeasures } from '../input-measures.js';
 import { keys } from '../../lib/storage.js';
 import type {
   StepResult,
@@ -71,7 +72,8 @@ export function createTranscriptionActivities(deps: ActivityDeps, ff: Ffmpeg = d
         const inputPath = join(workDir, 'input');
         await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
         progress(0.02);
-        const audio = await guardAsync(() => openAudio(actionContext(deps, inputPath, input.inputMimeType, ctx.cancellationSignal), ff));
+        const measured = await inputMeasures(deps, input.organizationId, input.inputKey);
+        const audio = await guardAsync(() => openAudio(actionContext(deps, inputPath, input.inputMimeType, ctx.cancellationSignal, measured), ff));
         const duration = audio.durationSeconds;
         if (!openai && duration <= maxPiece) return { pieces: [], durationSeconds: duration };
 
@@ -80,6 +82,7 @@ export function createTranscriptionActivities(deps: ActivityDeps, ff: Ffmpeg = d
           ff.run({
             input: inputPath,
             inputFormat: audio.container,
+            inputOptions: readLimit(audio),
             outputOptions: ['-map', '0:a:0', '-af', SILENCE, '-f', 'null'],
             output: null,
             durationSeconds: duration,
@@ -93,6 +96,7 @@ export function createTranscriptionActivities(deps: ActivityDeps, ff: Ffmpeg = d
           ff.run({
             input: inputPath,
             inputFormat: audio.container,
+            inputOptions: readLimit(audio),
             outputOptions: [
               '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(PIECE_RATE), '-c:a', 'pcm_s16le',
               '-f', 'segment', '-segment_format', 'wav', '-reset_timestamps', '1',
@@ -216,9 +220,9 @@ async function pieceSeconds(path: string): Promise<number> {
   }
 }
 
-// Only what openAudio reads: the input, its type, the duration limit and the signal.
-function actionContext(deps: ActivityDeps, inputPath: string, inputMimeType: string, signal: AbortSignal): ActionContext<unknown> {
-  return { inputPath, inputMimeType, signal, limits: deps.limits } as ActionContext<unknown>;
+// Only what openAudio reads: the input, its type and measures, the duration limit and the signal.
+function actionContext(deps: ActivityDeps, inputPath: string, inputMimeType: string, signal: AbortSignal, input: InputMeasures): ActionContext<unknown> {
+  return { inputPath, inputMimeType, signal, limits: deps.limits, input } as ActionContext<unknown>;
 }
 
 /** Bad input and provider errors as the activity failures runAction makes of them. */

@@ -12,6 +12,7 @@ import type { AiConfig } from '../../lib/config.js';
 import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 import { holdJobSlot } from './quota-service.js';
+import { actionLimits, measuresOf } from '#domain/runtime.js';
 
 export type JobRow = ProcessingJob;
 
@@ -65,7 +66,10 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       if (keys_.status === 'rejected') throw keys_.reason;
       const [input, stored] = [media_.value, keys_.value];
       const providerKeys = { ...stored, ...req.providerKeys };
-      const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys));
+      const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys), {
+        limits: actionLimits(config),
+        input: measuresOf(input.metadata),
+      });
       const first = actions.get(steps[0]!.actionId)!;
 
       const em = orm.em.fork();

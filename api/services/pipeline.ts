@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { ProviderName } from '#lib/ai/ports.js';
-import type { ActionDefinition, MediaKind } from '#domain/actions/types.js';
+import type { ActionDefinition, ActionLimits, InputMeasures, MediaKind } from '#domain/actions/types.js';
 import type { ActionRegistry } from '#domain/actions/registry.js';
 import { jobQueues, type Config } from '../../lib/config.js';
 import { InvalidActionError, ValidationError } from '../../lib/errors.js';
@@ -15,8 +15,9 @@ export interface StepRequest {
 
 /**
  * Checks a pipeline against the action catalogue: every action exists, its parameters are valid
- * (defaults applied), and it applies to the media type flowing into it. A file result's media type
- * feeds the next step; a JSON result leaves the file (and its type) as it was.
+ * (defaults applied), within the platform's limits (`limits`; the first step's also for `input`,
+ * what the upload measured), and it applies to the media type flowing into it. A file result's
+ * media type feeds the next step; a JSON result leaves the file (and its type) as it was.
  */
 export function planPipeline(
   actions: ActionRegistry,
@@ -24,6 +25,7 @@ export function planPipeline(
   requested: StepRequest[],
   maxSteps: number,
   providers?: readonly ProviderName[],
+  measured?: { limits: ActionLimits; input?: InputMeasures },
 ): PipelineStep[] {
   if (requested.length > maxSteps) {
     throw new ValidationError(`A job has at most ${maxSteps} steps`, {
@@ -50,7 +52,16 @@ export function planPipeline(
       invalid.length || !providers || !action.checkAvailability
         ? []
         : Object.entries(action.checkAvailability(parameters, providers)).map(([name, message]) => ({ field: `parameters.${name}`, location: 'body' as const, message }));
-    for (const p of [...invalid, ...unavailable]) {
+    // Only the first step's input is known here; a later step's is an earlier step's result.
+    const overLimits =
+      invalid.length || !measured || !action.checkLimits
+        ? []
+        : Object.entries(action.checkLimits(parameters, measured.limits, index === 0 ? measured.input : undefined)).map(([name, message]) => ({
+            field: `parameters.${name}`,
+            location: 'body' as const,
+            message,
+          }));
+    for (const p of [...invalid, ...unavailable, ...overLimits]) {
       problems.push(pipeline ? { ...p, field: p.field.replace(/^parameters/, `steps[${index}].parameters`) } : p);
     }
     if (action.resultType === 'file') mediaType = outputMediaType(action);

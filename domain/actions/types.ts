@@ -8,8 +8,17 @@ export type ResultType = 'file' | 'json' | 'files';
 export type JsonSchema = Record<string, unknown>;
 
 export interface ActionLimits {
-  image: { maxResolution: number };
-  audio: { maxDurationSeconds: number };
+  /** timeoutSeconds: libvips stops a decode or encode after this long (IMAGE_PROCESSING_TIMEOUT_SECONDS). */
+  image: { maxResolution: number; timeoutSeconds?: number };
+  /** durationMarginSeconds: how far past the duration measured at upload ffmpeg may read (AUDIO_DURATION_MARGIN_SECONDS). */
+  audio: { maxDurationSeconds: number; durationMarginSeconds?: number };
+}
+
+/** What the upload measured of a step's input, when it is an uploaded file (not an earlier step's result). */
+export interface InputMeasures {
+  width?: number;
+  height?: number;
+  durationSeconds?: number;
 }
 
 export interface ActionContext<P> {
@@ -21,6 +30,8 @@ export interface ActionContext<P> {
   /** Parameters already validated against `parametersSchema`, defaults applied. */
   params: P;
   limits: ActionLimits;
+  /** What the upload measured of the input (absent for an earlier step's result). */
+  input?: InputMeasures;
   /** Reports progress (0–1); also the activity's heartbeat. */
   progress(fraction: number): void;
   /** Aborted when the activity is cancelled. */
@@ -71,6 +82,12 @@ export interface ActionDefinition<P = Record<string, unknown>> {
    * per parameter, keyed by its name.
    */
   checkAvailability?(params: P, providers: readonly ProviderName[]): Record<string, string>;
+  /**
+   * Checks valid parameters against the platform's limits, and the input when it is known (the
+   * first step's uploaded file): a result that could only be refused later (an image over
+   * max_resolution) is refused at submission. One message per parameter, keyed by its name.
+   */
+  checkLimits?(params: P, limits: ActionLimits, input?: InputMeasures): Record<string, string>;
   run(ctx: ActionContext<P>): Promise<ActionOutput>;
 }
 

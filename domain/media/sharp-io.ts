@@ -38,7 +38,7 @@ export interface DecodedImage {
  * Opens an image defensively: bounded pixel count and frame count, warnings treated as errors,
  * and the header read up front so a corrupt or lying file fails as bad input rather than later.
  * Errors from the pixel data itself surface when the image is rendered: use `render`.
- * `timeoutMs` bounds every render of the image (and of its clones).
+ * `timeoutMs` and the limits' `timeoutSeconds` (the shorter) bound every render of the image (and of its clones).
  */
 export async function decodeImage(
   path: string,
@@ -65,7 +65,8 @@ export async function decodeImage(
   const swapped = (meta.orientation ?? 1) >= 5;
   const image = sharp(source.input, { ...options, animated });
   // libvips keeps working after Temporal gives up on an attempt: stop it at the action's own deadline.
-  if (opts.timeoutMs) image.timeout({ seconds: Math.max(1, Math.floor(opts.timeoutMs / 1000)) });
+  const timeoutMs = Math.min(opts.timeoutMs ?? Infinity, limits.image.timeoutSeconds ? limits.image.timeoutSeconds * 1000 : Infinity);
+  if (Number.isFinite(timeoutMs)) image.timeout({ seconds: Math.max(1, Math.floor(timeoutMs / 1000)) });
   return {
     image,
     format: normalizeFormat(meta.format),

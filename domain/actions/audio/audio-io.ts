@@ -44,16 +44,23 @@ export const formatParameter = {
 export interface OpenedAudio extends AudioInfo {
   durationSeconds: number;
   format: AudioFormat;
+  /** How far into the input ffmpeg may read: the duration plus a margin (see readLimit). */
+  readSeconds: number;
 }
 
+/** Without AUDIO_DURATION_MARGIN_SECONDS in the limits (tests, tools). */
+const DEFAULT_MARGIN_SECONDS = 5;
+
 /**
- * Probes the input and enforces the configured maximum duration. A container that does not state
- * its duration is decoded (up to just past the limit) to measure it.
+ * Probes the input and enforces the configured maximum duration. The duration the upload measured
+ * (every packet read) wins over the header's, which may lie; a container that states none is
+ * decoded (up to just past the limit) to measure it. Every later ffmpeg run on the input reads at
+ * most that duration plus a margin (`readSeconds`), however long the data would decode.
  */
 export async function openAudio(ctx: ActionContext<unknown>, ff: Ffmpeg = defaultFfmpeg): Promise<OpenedAudio> {
   const info = await ff.probe(ctx.inputPath, { mimeType: ctx.inputMimeType, signal: ctx.signal });
   const max = ctx.limits.audio.maxDurationSeconds;
-  let duration = info.durationSeconds;
+  let duration = ctx.input?.durationSeconds ?? info.durationSeconds;
   if (duration === undefined) {
     const measured = await ff.run({
       input: ctx.inputPath,
@@ -69,8 +76,12 @@ export async function openAudio(ctx: ActionContext<unknown>, ff: Ffmpeg = defaul
     throw new ActionError(INVALID_INPUT, `the audio is ${formatMinutes(duration)} long, over the ${formatMinutes(max)} limit`);
   }
   if (duration <= 0) throw new ActionError(INVALID_INPUT, 'the audio is empty');
-  return { ...info, durationSeconds: duration, format: formatOf(info) };
+  const readSeconds = duration + (ctx.limits.audio.durationMarginSeconds ?? DEFAULT_MARGIN_SECONDS);
+  return { ...info, durationSeconds: duration, format: formatOf(info), readSeconds };
 }
+
+/** ffmpeg input options that stop reading the input after `readSeconds` (after any seek). */
+export const readLimit = (audio: Pick<OpenedAudio, 'readSeconds'>): string[] => ['-t', String(Math.ceil(audio.readSeconds * 1000) / 1000)];
 
 /** The output format closest to the input's container. */
 export function formatOf(info: AudioInfo): AudioFormat {
@@ -140,6 +151,7 @@ export function runOnInput(
     ...job,
     input: ctx.inputPath,
     inputFormat: audio.container,
+    inputOptions: [...(job.inputOptions ?? []), ...readLimit(audio)],
     signal: ctx.signal,
     timeoutMs: FFMPEG_TIME_LIMIT_MS,
     onProgress: (f) => ctx.progress(range[0] + (range[1] - range[0]) * f),

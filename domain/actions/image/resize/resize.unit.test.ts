@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { createAiRegistry } from '#lib/ai/registry.js';
 import { createActionRegistry } from '../../registry.js';
 import { ActionError, type ActionContext } from '../../types.js';
-import resize, { type ResizeParams } from './resize.js';
+import resize, { outputSize, type ResizeParams } from './resize.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -79,4 +79,38 @@ test('parameters must name a dimension and stay in range', () => {
   expect(problems({ width: 0 })).toContain('parameters.width');
   expect(problems({ width: 10, fit: 'squash' })).toContain('parameters.fit');
   expect(problems({ width: 10, colour: 'red' })).toContain('parameters.colour');
+});
+
+test('an output over max_resolution is refused before anything is rendered, however it is asked for', async () => {
+  // A thin input: width 2000 alone would make it 2000x100000.
+  const thin = await sharp({ create: { width: 20, height: 1000, channels: 3, background: '#000' } }).png().toBuffer();
+  await expect(run(thin, { width: 2000 }, 4096)).rejects.toMatchObject({ type: 'INVALID_INPUT', message: expect.stringMatching(/2000x100000, over the 4096px limit/) });
+  await expect(run(thin, { width: 100, height: 100, fit: 'outside' }, 4096)).rejects.toMatchObject({ type: 'INVALID_INPUT' });
+  // Within the limit it is made.
+  const { meta } = await run(thin, { height: 4000 }, 4096);
+  expect([meta.width, meta.height]).toEqual([80, 4000]);
+});
+
+test('outputSize is the size sharp makes', async () => {
+  const input = await jpeg(300, 200);
+  for (const p of [
+    { width: 90 },
+    { height: 50 },
+    { width: 100, height: 100, fit: 'inside' as const },
+    { width: 100, height: 100, fit: 'outside' as const },
+    { width: 100, height: 40, fit: 'cover' as const },
+    { width: 1000, without_enlargement: true },
+  ]) {
+    const { meta } = await run(input, p);
+    expect(outputSize(300, 200, { fit: 'cover', without_enlargement: false, ...p })).toEqual({ width: meta.width, height: meta.height });
+  }
+});
+
+test('checkLimits refuses at submission what max_resolution cannot allow', () => {
+  const limits = { image: { maxResolution: 4096 }, audio: { maxDurationSeconds: 3600 } };
+  const check = (p: Partial<ResizeParams>, input?: { width: number; height: number }) => resize.checkLimits!({ fit: 'cover', without_enlargement: false, ...p } as ResizeParams, limits, input);
+  expect(check({ width: 5000 })).toEqual({ width: expect.stringMatching(/at most 4096/) });
+  expect(check({ width: 4096 })).toEqual({});
+  expect(check({ width: 2000 }, { width: 20, height: 1000 })).toEqual({ width: expect.stringMatching(/2000x100000/) });
+  expect(check({ width: 2000 }, { width: 1000, height: 1000 })).toEqual({});
 });

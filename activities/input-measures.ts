@@ -1,0 +1,18 @@
+import type { InputMeasures } from '#domain/actions/types.js';
+import { MediaFileSchema } from '../entities/index.js';
+import { measuresOf } from '#domain/runtime.js';
+import type { ActivityDeps } from './deps.js';
+
+/**
+ * What the upload measured of a step's input (dimensions, the duration read from every packet),
+ * found by its storage key; empty for an earlier step's result, which the upload never saw.
+ */
+export async function inputMeasures(deps: Pick<ActivityDeps, 'orm'>, organizationId: string, inputKey: string): Promise<InputMeasures> {
+  const [row] = await deps.orm.em
+    .fork()
+    .execute<{ metadata: Record<string, unknown> | null }[]>(
+      `select metadata from ${MediaFileSchema.meta.tableName} where organization_id = ? and storage_path = ? limit 1`,
+      [organizationId, inputKey],
+    );
+  return measuresOf(row?.metadata);
+}
