@@ -60,6 +60,10 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
     const id = session.id;
     const start = await receivedBytes(id);
     const meter = progressMeter((bytes) => sessions.progress(id, bytes), start);
+    // pipe() passes on neither errors nor an aborted request: without this, a dropped connection
+    // would leave the spool (and its in-flight slot) waiting for ever.
+    body.once('error', (err) => meter.destroy(err));
+    body.once('close', () => body.readableEnded || meter.destroy(new Error('the request was aborted')));
     let file;
     try {
       file = await spool(body.pipe(meter), ['sha256'], expected);
