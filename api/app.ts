@@ -35,7 +35,11 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
     now: () => deps.clock.now(),
   });
   // Authentication, rate limits and permissions per operation, as the spec declares them.
-  const guard = createGuard({ bearer: services.auth.authenticateBearer, apiKey: services.apiKeys.authenticate }, services.rateLimits, deps.config);
+  const guard = createGuard(
+    { bearer: services.auth.authenticateBearer, apiKey: services.apiKeys.authenticate, codecSession: services.auth.authenticateCodecSession },
+    services.rateLimits,
+    deps.config,
+  );
   const router = buildRouter(doc, routes, guard);
   // Errors are all answered by errorHandler; Koa's default listener would print them again.
   app.silent = true;

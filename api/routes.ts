@@ -2,7 +2,7 @@ import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { Routes } from './handler.js';
 import { getAction, listActions, listActionsForMediaType } from './handlers/actions.js';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from './handlers/api-keys.js';
-import { decodeTemporalPayloads, encodeTemporalPayloads } from './handlers/codec.js';
+import { closeCodecSession, decodeTemporalPayloads, encodeTemporalPayloads, openCodecSession } from './handlers/codec.js';
 import { acceptInvitation, changePassword, getMe, login, logout, refreshSession, register } from './handlers/auth.js';
 import { listExportFormats } from './handlers/export.js';
 import { getTranscription, searchTranscripts } from './handlers/transcriptions.js';
@@ -127,6 +127,8 @@ export function createRoutes(
     getAdminStats: getAdminStats(s),
     encodeTemporalPayloads: encodeTemporalPayloads(s, bodyLimitKb),
     decodeTemporalPayloads: decodeTemporalPayloads(s, bodyLimitKb),
+    openCodecSession: openCodecSession(s, baseUrl),
+    closeCodecSession: closeCodecSession(baseUrl),
     register: register(s, bodyLimitKb),
     login: login(s, bodyLimitKb),
     refreshSession: refreshSession(s, bodyLimitKb),

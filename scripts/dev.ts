@@ -121,11 +121,15 @@ function box(lines: string[]): string {
   return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${bar}┘`].join('\n');
 }
 
+const uiPort = portEnv('TEMPORAL_UI_PORT', 8233);
+
 async function main(): Promise<void> {
   log(`state directory: ${dataDir}`);
   services = await startServices({
     dataDir,
-    temporal: env.TEMPORAL_ADDRESS ? { external: env.TEMPORAL_ADDRESS } : { port: portEnv('TEMPORAL_PORT', 7233), uiPort: portEnv('TEMPORAL_UI_PORT', 8233), persistent: true },
+    temporal: env.TEMPORAL_ADDRESS
+      ? { external: env.TEMPORAL_ADDRESS }
+      : { port: portEnv('TEMPORAL_PORT', 7233), uiPort, persistent: true, uiCodecEndpoint: `http://localhost:${port}/api/v1/codec` },
     minio: env.S3_ENDPOINT
       ? { external: env.S3_ENDPOINT }
       : { port: portEnv('MINIO_PORT', 9000), consolePort: portEnv('MINIO_CONSOLE_PORT', 9001), accessKey, secretKey },
@@ -147,6 +151,8 @@ async function main(): Promise<void> {
     PORT: String(port),
     // Developers test webhooks with a receiver on their own machine; production allows no private address.
     WEBHOOK_ALLOWED_CIDRS: env.WEBHOOK_ALLOWED_CIDRS ?? '127.0.0.0/8,::1/128',
+    // The dev Web UI started here calls the codec endpoint from its own origin.
+    TEMPORAL_CODEC_CORS_ORIGINS: env.TEMPORAL_CODEC_CORS_ORIGINS ?? `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`,
   };
 
   await runMigrations(childEnv);

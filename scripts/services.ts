@@ -13,7 +13,7 @@ export interface ServicesOptions {
   /** State lives here (temporal sqlite file, minio data, postgres cluster, logs/). */
   dataDir: string;
   /** persistent: --db-filename under dataDir, else in-memory; uiPort null => --headless. */
-  temporal: { port: number; uiPort: number | null; persistent: boolean } | { external: string };
+  temporal: { port: number; uiPort: number | null; persistent: boolean; uiCodecEndpoint?: string } | { external: string };
   minio: { port: number; consolePort: number; accessKey: string; secretKey: string } | { external: string };
   /** The database to ensure exists (CREATE DATABASE if missing). */
   databaseUrl: string;
@@ -229,7 +229,7 @@ function runQuiet(cmd: string, args: string[], timeoutMs: number): Promise<boole
 
 async function startTemporal(
   o: ServicesOptions,
-  t: { port: number; uiPort: number | null; persistent: boolean },
+  t: { port: number; uiPort: number | null; persistent: boolean; uiCodecEndpoint?: string },
   started: Child[],
 ): Promise<{ address: string; uiUrl: string | null }> {
   const bin = binary('TEMPORAL_BIN', 'temporal');
@@ -239,6 +239,8 @@ async function startTemporal(
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(t.port)];
   if (t.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(t.uiPort));
+  // The dev UI decodes payloads through the API's codec endpoint (the CLI's --ui-codec-endpoint).
+  if (t.uiPort !== null && t.uiCodecEndpoint) args.push('--ui-codec-endpoint', t.uiCodecEndpoint);
   if (t.persistent) args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
   args.push('--log-level', 'warn');
   // A job's step activity is handed to the worker in the reply to the workflow task that

@@ -1890,12 +1890,45 @@ export interface paths {
          * @description The encode half of Temporal's codec server protocol: each payload comes back encrypted with
          *     the primary `TEMPORAL_CODEC_KEYS` key, as the workers and the API store them in workflow
          *     history. With `/api/v1/codec/decode`, this lets the Temporal Web UI and CLI show histories in
-         *     clear to platform operators (`npm run admin:grant`, bearer token): point the UI's codec
-         *     endpoint at `<API base URL>/api/v1/codec` (see docs/security.md). Browsers may call it from
-         *     the origins in `TEMPORAL_CODEC_CORS_ORIGINS`.
+         *     clear to platform operators only (`npm run admin:grant`), authenticated by a bearer token (the CLI) or by the codec
+         *     session cookie (the Web UI, see `POST /api/v1/codec/session`): point the UI's codec
+         *     endpoint at `<API base URL>/api/v1/codec` (see docs/security.md). Browsers may call it,
+         *     with credentials, from the origins in `TEMPORAL_CODEC_CORS_ORIGINS`.
          */
         post: operations["encodeTemporalPayloads"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/codec/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a codec session for the Temporal Web UI
+         * @description Sets the `mf_codec` cookie (HttpOnly, `Path=/api/v1/codec`, at most 8 hours and never past
+         *     the signed-in session it comes from: a logout or password change ends it too), with which
+         *     the operator's browser may call `/api/v1/codec/encode` and `/decode` from the Temporal Web
+         *     UI when the UI includes credentials (`TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true`, or
+         *     "Include cross-origin credentials" in its Codec Server settings). Needs a platform
+         *     operator's bearer token (the console calls it for a signed-in operator). Over plain HTTP
+         *     the cookie is `SameSite=Lax`, so the UI must be on the same site (e.g. both on
+         *     `localhost`); over HTTPS it is `SameSite=None; Secure`. The codec answers only the origins
+         *     in `TEMPORAL_CODEC_CORS_ORIGINS`, so other sites cannot read anything with it.
+         */
+        post: operations["openCodecSession"];
+        /**
+         * Close the codec session
+         * @description Clears the `mf_codec` cookie in this browser.
+         */
+        delete: operations["closeCodecSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -6362,6 +6395,60 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    openCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is set (`Set-Cookie`). */
+            204: {
+                headers: {
+                    /** @description `mf_codec=<signed session>; Path=/api/v1/codec; HttpOnly; Max-Age=<seconds>; SameSite=...` */
+                    "Set-Cookie"?: string;
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    closeCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is cleared. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '../../entities/index.js';
@@ -32,6 +32,25 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, c
     audience: config.auth.jwtAudience,
     ttlSeconds: config.auth.accessTtlSeconds,
   });
+  // Its own key, derived from the JWT secret: a codec cookie is never an access token, nor the reverse.
+  const codecKey = createHmac('sha256', config.auth.jwtSecret || 'unset').update('mediaflow codec session').digest();
+  const codecMac = (payload: string) => createHmac('sha256', codecKey).update(payload).digest('base64url');
+  /** `v1.<subject, base64url>.<expiry, unix seconds>.<HMAC>` */
+  const codecSessions = {
+    sign(subject: string, expiresAt: Date): string {
+      const payload = `v1.${Buffer.from(subject).toString('base64url')}.${Math.floor(expiresAt.getTime() / 1000)}`;
+      return `${payload}.${codecMac(payload)}`;
+    },
+    verify(token: string, now: Date): string | null {
+      const parts = token.split('.');
+      if (parts.length !== 4 || parts[0] !== 'v1' || !/^\d{1,12}$/.test(parts[2]!)) return null;
+      const expected = Buffer.from(codecMac(parts.slice(0, 3).join('.')));
+      const given = Buffer.from(parts[3]!);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      if (Number(parts[2]) * 1000 <= now.getTime()) return null;
+      return Buffer.from(parts[1]!, 'base64url').toString();
+    },
+  };
 
   /** A new session: a refresh-token family with its first token, and an access token bound to it. */
   async function issue(em: EntityManager, user: User, organization: Organization, familyId: string = randomUUID()): Promise<IssuedSession> {
@@ -183,35 +202,64 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, c
       const result = await tokens.verify(token);
       if (!result.ok) throw result.reason === 'expired' ? new TokenExpiredError('The access token has expired') : new UnauthorizedError('Invalid access token');
       const { userId, organizationId, sessionId } = result.claims;
-      const em = orm.em.fork();
-      const [user, live] = await Promise.all([
-        em.findOne(UserSchema, { id: userId, organization: { id: organizationId, deletedAt: null }, status: 'active' }, { populate: ['organization'] }),
-        em.findOne(
-          RefreshTokenSchema,
-          { familyId: sessionId as never, user: userId, revokedAt: null, usedAt: null, expiresAt: { $gt: clock.now() } },
-          { fields: ['expiresAt'], orderBy: { expiresAt: 'desc' } },
-        ),
-      ]);
-      if (!user || !live) throw new UnauthorizedError('The session has ended');
-      const settings = user.organization.getEntity().settings;
-      const principal: Principal = {
-        organizationId,
-        userId,
-        sessionId,
-        role: user.role as UserRole,
-        permissions: [
-          ...ROLE_PERMISSIONS[user.role as UserRole],
-          // Only the flag set out of band, or an id in the configuration; never the email.
-          ...(user.platformAdmin || config.auth.platformAdminUserIds.includes(user.id) ? (['platform:admin'] as const) : []),
-        ],
-        limits: { classes: rateLimitsOf(settings, config), requestsPerDay: quotasOf(settings, config).requests_per_day },
-      };
+      const { principal, sessionEndsAt } = await sessionPrincipal(userId, organizationId, sessionId);
       // Never past the token's own expiry nor the session's.
-      credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), live.expiresAt.getTime()));
+      credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), sessionEndsAt));
       return principal;
     },
+
+    /**
+     * The codec session cookie for the Temporal Web UI (see docs/security.md): signed, bound to the
+     * signed-in session it was issued from (logout or a password change ends it too), at most
+     * CODEC_SESSION_HOURS long. Only for a caller that holds platform:admin now.
+     */
+    async issueCodecSession(principal: Principal): Promise<{ value: string; expiresAt: Date }> {
+      if (!principal.sessionId) throw new UnauthorizedError('A codec session is opened with a signed-in user\'s bearer token');
+      const { sessionEndsAt } = await sessionPrincipal(principal.userId, principal.organizationId, principal.sessionId);
+      const expiresAt = new Date(Math.min(clock.now().getTime() + CODEC_SESSION_HOURS * 3_600_000, sessionEndsAt));
+      return { value: codecSessions.sign([principal.userId, principal.organizationId, principal.sessionId].join('~'), expiresAt), expiresAt };
+    },
+
+    /** The codec session cookie → the principal, checked as a bearer token is (user active, session live). */
+    async authenticateCodecSession(value: string): Promise<Principal> {
+      const subject = codecSessions.verify(value, clock.now());
+      const [userId, organizationId, sessionId] = subject?.split('~') ?? [];
+      if (!userId || !organizationId || !sessionId) throw new UnauthorizedError('The codec session is invalid or has expired; open a new one');
+      return (await sessionPrincipal(userId, organizationId, sessionId)).principal;
+    },
   };
+
+  /** The principal of a signed-in session: the user still active, the session still live. */
+  async function sessionPrincipal(userId: string, organizationId: string, sessionId: string): Promise<{ principal: Principal; sessionEndsAt: number }> {
+    const em = orm.em.fork();
+    const [user, live] = await Promise.all([
+      em.findOne(UserSchema, { id: userId, organization: { id: organizationId, deletedAt: null }, status: 'active' }, { populate: ['organization'] }),
+      em.findOne(
+        RefreshTokenSchema,
+        { familyId: sessionId as never, user: userId, revokedAt: null, usedAt: null, expiresAt: { $gt: clock.now() } },
+        { fields: ['expiresAt'], orderBy: { expiresAt: 'desc' } },
+      ),
+    ]);
+    if (!user || !live) throw new UnauthorizedError('The session has ended');
+    const settings = user.organization.getEntity().settings;
+    const principal: Principal = {
+      organizationId,
+      userId,
+      sessionId,
+      role: user.role as UserRole,
+      permissions: [
+        ...ROLE_PERMISSIONS[user.role as UserRole],
+        // Only the flag set out of band, or an id in the configuration; never the email.
+        ...(user.platformAdmin || config.auth.platformAdminUserIds.includes(user.id) ? (['platform:admin'] as const) : []),
+      ],
+      limits: { classes: rateLimitsOf(settings, config), requestsPerDay: quotasOf(settings, config).requests_per_day },
+    };
+    return { principal, sessionEndsAt: live.expiresAt.getTime() };
+  }
 }
+
+/** How long a codec session cookie lasts at most (a working day of reading histories). */
+export const CODEC_SESSION_HOURS = 8;
 
 /** `exp` of a JWT already verified (epoch ms). */
 function expiryOf(token: string): number {

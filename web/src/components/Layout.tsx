@@ -32,7 +32,18 @@ export function Layout() {
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   useMe();
+  const operator = useCan('platform:admin');
   useEffect(() => setMenuOpen(false), [location.pathname]);
+
+  // Platform operators: the cookie the Temporal Web UI's decode calls carry (docs/security.md).
+  async function openCodecSession() {
+    try {
+      await unwrap(api.POST('/api/v1/codec/session'));
+      toast.success('Codec session open: the Temporal Web UI can decode payloads in this browser for 8 hours');
+    } catch (err) {
+      toast.error(err instanceof Error ? err.message : 'Could not open the codec session');
+    }
+  }
 
   async function signOut() {
     try {
@@ -85,6 +96,11 @@ export function Layout() {
             <button type="button" onClick={signOut} className="mt-2 text-slate-200 underline hover:text-white">
               Sign out
             </button>
+            {operator && (
+              <button type="button" onClick={openCodecSession} className="mt-2 block text-slate-200 underline hover:text-white" title="Lets the Temporal Web UI decode job payloads in this browser for 8 hours">
+                Temporal codec session
+              </button>
+            )}
           </div>
         </nav>
       </aside>
