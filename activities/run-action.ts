@@ -37,7 +37,8 @@ export function createActionExecutor(deps: ActivityDeps) {
     const ctx = Context.current();
     const action = deps.actions.get(input.actionId);
     if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
-    const logger = deps.logger.child({ jobId: input.jobId, actionId: input.actionId, attempt: ctx.info.attempt });
+    const attempt = input.attempt ?? ctx.info.attempt;
+    const logger = deps.logger.child({ jobId: input.jobId, actionId: input.actionId, attempt });
     const stepIndex = input.stepIndex ?? 0;
     const totalSteps = input.totalSteps ?? 1;
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
@@ -47,7 +48,7 @@ export function createActionExecutor(deps: ActivityDeps) {
     // what it sends to WORKER_HEARTBEAT_THROTTLE_MS), not only when the action reports progress.
     const beat = setInterval(() => ctx.heartbeat(lastProgress), HEARTBEAT_MS);
     beat.unref();
-    if (ctx.info.attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
+    if (attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
     const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
     let outcome = 'failed';
     try {

@@ -1,4 +1,9 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { describeInfraError, isInfraError } from '../lib/infra-errors.js';
+import type { Logger } from '../lib/logger.js';
+import { INFRASTRUCTURE } from '../workflows/job-errors.js';
+import { ActionError } from './actions/types.js';
 import { isTerminal, type TerminalJobStatus } from '../workflows/job-status.js';
 import type { RunActionInput, StepResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
@@ -25,7 +30,7 @@ export type JobStepOutcome = { result: StepResult } | { terminal: TerminalJobSta
  */
 export function createRunJobStep(deps: ActivityDeps) {
   const execute = createActionExecutor(deps);
-  return async function runJobStep(input: RunJobStepInput): Promise<JobStepOutcome> {
+  const runJobStep = async (input: RunJobStepInput): Promise<JobStepOutcome> => {
     const at = { jobId: input.jobId, stepIndex: input.stepIndex };
     const t0 = performance.now();
     // The store's start overlaps the input's download; the action runs only once the store agrees.
@@ -53,7 +58,26 @@ export function createRunJobStep(deps: ActivityDeps) {
       }
       return { terminal: recorded.status };
     }
-    if (Context.current().info.attempt > 1 && !recorded.recorded) deps.logger.info({ jobId: input.jobId, stepIndex: input.stepIndex }, 'step output already recorded by an earlier attempt');
+    if ((input.attempt ?? Context.current().info.attempt) > 1 && !recorded.recorded) deps.logger.info({ jobId: input.jobId, stepIndex: input.stepIndex }, 'step output already recorded by an earlier attempt');
     return { result };
   };
+  return async function runJobStepClassified(input: RunJobStepInput): Promise<JobStepOutcome> {
+    try {
+      return await runJobStep(input);
+    } catch (err) {
+      throw asInfraFailure(err, deps.logger, input);
+    }
+  };
+}
+
+/**
+ * An outage of storage, Postgres or Temporal becomes an INFRASTRUCTURE failure: the workflow
+ * retries those with the infrastructure's policy, not the action's attempts. The action's own
+ * failures (ApplicationFailure, ActionError) and cancellations pass as they are.
+ */
+export function asInfraFailure(err: unknown, logger: Logger, at: { jobId: string; stepIndex?: number }): unknown {
+  if (err instanceof ApplicationFailure || err instanceof ActionError || Context.current().cancellationSignal.aborted || !isInfraError(err)) return err;
+  const message = describeInfraError(err);
+  logger.warn({ jobId: at.jobId, stepIndex: at.stepIndex, cause: message }, 'step interrupted by an infrastructure failure; retried apart from its attempts');
+  return ApplicationFailure.create({ type: INFRASTRUCTURE, message, nonRetryable: false });
 }

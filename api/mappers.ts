@@ -2,6 +2,7 @@ import type { components } from './generated/openapi.js';
 import type { JobStep } from '../entities/index.js';
 import type { JobFields, StepFields } from './services/job-view.js';
 import type { MediaFileRow } from './services/media-service.js';
+import { jobErrorCode } from '../workflows/job-errors.js';
 
 type Schemas = components['schemas'];
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
@@ -56,7 +57,7 @@ export function toJob(j: JobFields, baseUrl: string, steps?: StepFields[], now: 
   job.cancelled_by = j.cancelledBy ?? null;
   job.cancel_reason = j.cancelReason ?? null;
   if (steps) job.steps = steps.map((s) => toJobStep(s, j.id, baseUrl));
-  if (j.status === 'failed') job.error = { code: j.errorCode ?? 'PROCESSING_ERROR', message: j.errorMessage ?? '' };
+  if (j.status === 'failed') job.error = { code: jobErrorCode(j.errorCode), message: j.errorMessage ?? '' };
   if (j.status === 'completed' && j.resultType) {
     const data = (j.resultData ?? {}) as { mime_type?: string; file_size_bytes?: number; data?: Record<string, unknown> };
     job.result = {
@@ -102,7 +103,7 @@ export function toJobStep(s: StepFields, jobId: string, baseUrl: string): Schema
     started_at: iso(s.startedAt),
     completed_at: iso(s.completedAt),
     processing_time_ms: s.processingTimeMs ?? null,
-    ...(s.status === 'failed' ? { error: { code: s.errorCode ?? 'PROCESSING_ERROR', message: s.errorMessage ?? '' } } : {}),
+    ...(s.status === 'failed' ? { error: { code: jobErrorCode(s.errorCode), message: s.errorMessage ?? '' } } : {}),
     ...(result ? { result } : {}),
   };
 }

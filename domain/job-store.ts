@@ -6,6 +6,7 @@ import { recordStepOutput, resultFilename } from './job-step-record.js';
 import { recordStepUsage } from './usage.js';
 import type { JobError, StepResult } from '../workflows/types.js';
 import { isTerminal, TERMINAL_JOB_STATUSES, type JobStatus, type TerminalJobStatus } from '../workflows/job-status.js';
+import { jobErrorCode } from '../workflows/job-errors.js';
 
 /**
  * The job store: the only writer of processing_jobs, job_steps and job_events. Submission (API),
@@ -152,7 +153,7 @@ export function createJobStore(deps: JobStoreDeps) {
       job.progress = Math.max(Number(job.progress), (input.stepIndex + 1) / job.totalSteps);
     } else {
       step.status = 'failed';
-      step.errorCode = (input.error?.code ?? 'PROCESSING_ERROR').slice(0, 50);
+      step.errorCode = jobErrorCode(input.error?.code);
       step.errorMessage = input.error?.message ?? null;
     }
     await tx.flush();
@@ -200,7 +201,7 @@ export function createJobStore(deps: JobStoreDeps) {
 
   async function fail(tx: EntityManager, job: ProcessingJob, error: JobError): Promise<boolean> {
     if (isTerminal(job.status)) return false;
-    job.errorCode = error.code.slice(0, 50);
+    job.errorCode = jobErrorCode(error.code);
     job.errorMessage = error.message;
     finish(job, 'failed');
     await tx.flush();
@@ -454,11 +455,11 @@ export function createJobStore(deps: JobStoreDeps) {
       const job = await inTx(async (tx) => {
         const job = await lockJob(tx, jobId);
         if (isTerminal(job.status)) return undefined;
-        job.errorCode = reason.code;
+        job.errorCode = jobErrorCode(reason.code);
         job.errorMessage = reason.message;
         finish(job, 'failed');
         await tx.flush();
-        await tx.nativeUpdate(JobStepSchema, { job: jobId, status: 'processing' }, { status: 'failed', errorCode: reason.code, errorMessage: reason.message });
+        await tx.nativeUpdate(JobStepSchema, { job: jobId, status: 'processing' }, { status: 'failed', errorCode: jobErrorCode(reason.code), errorMessage: reason.message });
         await appendEvent(tx, jobId, 'status', statusEventData(job));
         return job;
       });

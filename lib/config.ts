@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import type { InfraRetryPolicy } from './infra-errors.js';
 import { parseKeyring, type MasterKey } from './keyring.js';
 
 // The one place that reads the environment. Every bad variable is reported at once.
@@ -68,6 +69,12 @@ export interface Config {
     audio: { maxFileSizeBytes: number; maxDurationMinutes: number };
     retentionDays: number;
   };
+  /**
+   * How failures of storage, Postgres, Temporal or the network between them are retried, apart from
+   * an action's own attempts (INFRA_RETRY_INITIAL_MS, INFRA_RETRY_MAX_INTERVAL_MS, INFRA_RETRY_FOR):
+   * a job step waits this long for an outage to end before it fails with INFRASTRUCTURE_UNAVAILABLE.
+   */
+  infraRetry: InfraRetryPolicy;
   /** The Temporal Schedule that deletes expired media (created by the worker at start-up). */
   retention: { scheduleId: string; sweepIntervalSeconds: number; batchSize: number };
   /** Pipelines, cancel, retry, queue routing and reconciliation of jobs (see lifecycleConfig). */
@@ -267,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     actions: {
       enabled: env.ACTIONS_ENABLED ? env.ACTIONS_ENABLED.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
     },
+    infraRetry: infraRetryConfig(str, int, problems),
     retention: {
       scheduleId: str('RETENTION_SCHEDULE_ID', 'mediaflow-retention'),
       sweepIntervalSeconds: retentionInterval(str('RETENTION_SWEEP_INTERVAL', '1h'), problems),
@@ -353,6 +361,19 @@ export interface LifecycleConfig {
   heartbeatThrottleMs: number;
   /** The worker's sweep for jobs whose workflow closed without recording an outcome (0: off). */
   reconcile: { intervalMs: number; graceMs: number };
+}
+
+function infraRetryConfig(str: (name: string, fallback: string) => string, int: (name: string, fallback: number, min?: number, max?: number) => number, problems: string[]): InfraRetryPolicy {
+  const raw = str('INFRA_RETRY_FOR', '15m');
+  if (!/^\d+(s|m|h|d)?$/.test(raw)) problems.push(`INFRA_RETRY_FOR must be a duration such as 90s, 15m or 1h (got "${raw}")`);
+  const policy = {
+    initialIntervalMs: int('INFRA_RETRY_INITIAL_MS', 1000, 10, 600_000),
+    maximumIntervalMs: int('INFRA_RETRY_MAX_INTERVAL_MS', 30_000, 10, 3_600_000),
+    giveUpAfterMs: parseDuration(/^\d+(s|m|h|d)?$/.test(raw) ? raw : '15m') * 1000,
+  };
+  if (policy.maximumIntervalMs < policy.initialIntervalMs) problems.push('INFRA_RETRY_MAX_INTERVAL_MS must not be below INFRA_RETRY_INITIAL_MS');
+  if (policy.giveUpAfterMs < 1000) problems.push('INFRA_RETRY_FOR must be at least 1s');
+  return policy;
 }
 
 /** Queue names for jobs of each size class, derived from the base task queue. */

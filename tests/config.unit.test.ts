@@ -118,3 +118,14 @@ test('CORS_ALLOWED_ORIGINS: none by default; exact origins, anything else report
   expect(problems).toHaveLength(3);
   expect(problems.every((p) => p.startsWith('CORS_ALLOWED_ORIGINS'))).toBe(true);
 });
+
+test('INFRA_RETRY_* set how outages are retried, and are checked', () => {
+  expect(loadConfig({}).infraRetry).toEqual({ initialIntervalMs: 1000, maximumIntervalMs: 30_000, giveUpAfterMs: 15 * 60_000 });
+  expect(loadConfig({ INFRA_RETRY_INITIAL_MS: '200', INFRA_RETRY_MAX_INTERVAL_MS: '5000', INFRA_RETRY_FOR: '2m' }).infraRetry).toEqual({
+    initialIntervalMs: 200,
+    maximumIntervalMs: 5000,
+    giveUpAfterMs: 120_000,
+  });
+  expect(() => loadConfig({ INFRA_RETRY_FOR: 'soon' })).toThrow(/INFRA_RETRY_FOR/);
+  expect(() => loadConfig({ INFRA_RETRY_INITIAL_MS: '9000', INFRA_RETRY_MAX_INTERVAL_MS: '1000' })).toThrow(/INFRA_RETRY_MAX_INTERVAL_MS/);
+});

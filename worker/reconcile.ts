@@ -9,12 +9,12 @@ import type { Background } from './worker-group.js';
 const BATCH = 100;
 
 /** Why a job whose workflow closed without recording an outcome failed, by the workflow's status. */
-const REASONS: Record<string, { code: string; message: string }> = {
+export const RECONCILE_REASONS: Record<string, { code: string; message: string }> = {
   TERMINATED: { code: 'WORKFLOW_TERMINATED', message: 'workflow terminated by an operator' },
   TIMED_OUT: { code: 'WORKFLOW_TIMED_OUT', message: 'workflow timed out' },
   NOT_FOUND: { code: 'WORKFLOW_NOT_FOUND', message: 'the job has no workflow' },
 };
-const OTHER = { code: 'WORKFLOW_CLOSED', message: 'workflow closed without recording the job outcome' };
+export const RECONCILE_OTHER = { code: 'WORKFLOW_CLOSED', message: 'workflow closed without recording the job outcome' };
 
 /**
  * The workflow records every outcome it reaches, but not one it never reaches: a workflow
@@ -39,7 +39,7 @@ export function createJobReconciler(deps: { orm: MikroORM; jobs: JobStore; tempo
     for (const job of jobs) {
       const closed = await closedStatus(job.workflowId ?? `job-${job.id}`);
       if (!closed) continue;
-      const reason = REASONS[closed] ?? OTHER;
+      const reason = RECONCILE_REASONS[closed] ?? RECONCILE_OTHER;
       if (!(await deps.jobs.reconcileClosed(job.id, reason))) continue;
       reconciled++;
       deps.logger.warn({ jobId: job.id, workflowStatus: closed }, 'job reconciled to failed: its workflow closed without an outcome');

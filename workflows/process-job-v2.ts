@@ -6,6 +6,7 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -18,6 +19,7 @@ import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';
 import { rejectUnlessRetryable, rejectWhenTerminal } from './process-job-v1.js';
 import { searchAttributes } from './search-attributes.js';
+import { DEFAULT_INFRA_RETRY, INFRA_RETRY_PATCH, withStepAttempts } from './step-attempts.js';
 import { runsInPieces, transcribeInPieces } from './transcribe-in-pieces.js';
 import type { CancelRequest, JobError, JobEventName, JobState, PipelineStep, ProcessJobInput, RetryRequest, StepResult } from './types.js';
 
@@ -142,7 +144,7 @@ export async function processJobV2(input: ProcessJobInput): Promise<{ status: Jo
           completesJob: i === steps.length - 1,
           ...(input.providerKeys ? { providerKeys: input.providerKeys } : {}),
         };
-        outcome = await stepScope.run(() => (runsInPieces(step) ? transcribeInPieces(step, args, () => runStep(step, args)) : runStep(step, args)));
+        outcome = await stepScope.run(() => runStepOnce(step, args, input));
       } catch (err) {
         if (isCancellation(err)) throw err;
         return { error: describeFailure(err), stepIndex: i, inputSizeBytes: source.inputSizeBytes };
@@ -210,7 +212,21 @@ export async function processJobV2(input: ProcessJobInput): Promise<{ status: Jo
   }
 }
 
-function runStep(step: PipelineStep, args: RunJobStepInput): Promise<JobStepOutcome> {
+/**
+ * The step's activity (or its pieces). Runs since INFRA_RETRY_PATCH count the action's attempts in
+ * the workflow, apart from outages and worker deaths (workflows/step-attempts.ts); earlier runs
+ * leave them all to Temporal's retry policy.
+ */
+function runStepOnce(step: PipelineStep, args: RunJobStepInput, input: ProcessJobInput): Promise<JobStepOutcome> {
+  const whole = (attempts: number | undefined, extra: Partial<RunJobStepInput> = {}) => () => runStep(step, { ...args, ...extra }, attempts);
+  if (!patched(INFRA_RETRY_PATCH)) return runsInPieces(step) ? transcribeInPieces(step, args, whole(undefined)) : runStep(step, args);
+  const infra = input.infraRetry ?? DEFAULT_INFRA_RETRY;
+  // Pieces keep their own attempts; only an outage that outlasted them runs the step again.
+  if (runsInPieces(step)) return withStepAttempts({ ...step.policy, retry: { ...step.policy.retry, maximumAttempts: 1 } }, infra, () => transcribeInPieces(step, args, whole(undefined)));
+  return withStepAttempts(step.policy, infra, (attempt) => whole(1, { attempt })());
+}
+
+function runStep(step: PipelineStep, args: RunJobStepInput, maximumAttempts?: number): Promise<JobStepOutcome> {
   const { policy } = step;
   const { runJobStep } = proxyActivities<Activities>({
     startToCloseTimeout: policy.startToCloseMs,
@@ -219,7 +235,7 @@ function runStep(step: PipelineStep, args: RunJobStepInput): Promise<JobStepOutc
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     allowEagerDispatch: true,
     retry: {
-      maximumAttempts: policy.retry.maximumAttempts,
+      maximumAttempts: maximumAttempts ?? policy.retry.maximumAttempts,
       initialInterval: policy.retry.initialIntervalMs,
       backoffCoefficient: policy.retry.backoffCoefficient,
       maximumInterval: policy.retry.maximumIntervalMs,

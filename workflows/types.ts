@@ -9,6 +9,13 @@ export interface ActivityPolicy {
   runsInPieces?: boolean;
 }
 
+/** Mirrors lib/infra-errors.ts's InfraRetryPolicy (the workflow bundle cannot import lib/). */
+export interface InfraRetry {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  giveUpAfterMs: number;
+}
+
 /** One step of a job: an action with its parameters and that action's timeouts and retry policy. */
 export interface PipelineStep {
   actionId: string;
@@ -37,6 +44,8 @@ export interface ProcessJobInput {
   };
   /** Set when this run was started by a retry request (the previous run had closed). */
   retriedBy?: string;
+  /** How outages are retried apart from the action's attempts (INFRA_RETRY_*); absent: the workflow's defaults. */
+  infraRetry?: InfraRetry;
   /** The request's own AI provider keys, else the organization's stored ones (decrypted by the API): only ever in (codec-encrypted) workflow input. */
   providerKeys?: ProviderKeys;
 }
@@ -59,6 +68,8 @@ export interface RunActionInput {
   totalSteps?: number;
   /** Used instead of the configured provider keys for this run only. */
   providerKeys?: ProviderKeys;
+  /** The action's attempt when the workflow counts attempts itself (workflows/step-attempts.ts); else Temporal's. */
+  attempt?: number;
 }
 
 export type StepResult =

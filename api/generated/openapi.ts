@@ -1191,7 +1191,9 @@ export interface paths {
         /**
          * Readiness — database, Temporal and storage answer
          * @description The same checks as `GET /api/v1/health`, each with a short timeout: `200` when all answer,
-         *     `503 SERVICE_UNAVAILABLE` with `details.checks` otherwise.
+         *     `503 SERVICE_UNAVAILABLE` with `details.checks` otherwise. While the API is still
+         *     connecting at start-up (it listens before Postgres, Temporal and storage are up, and waits
+         *     for them), every request but liveness answers `503` with `details.waiting_for` naming them.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -2611,7 +2613,7 @@ export interface components {
             media_id?: string | null;
             /** Format: uuid */
             job_id?: string | null;
-            error?: components["schemas"]["JobError"];
+            error?: components["schemas"]["MediaImportError"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2728,15 +2730,33 @@ export interface components {
         };
         /** @enum {string} */
         JobStatus: "pending" | "queued" | "processing" | "completed" | "failed" | "cancelled";
+        MediaImportError: {
+            /**
+             * @description Why the import failed: `IMPORT_FAILED`, `IMPORT_TIMEOUT`, `IMPORT_HTTP_ERROR`,
+             *     `BLOCKED_ADDRESS`, `TOO_MANY_REDIRECTS`, `FILE_TOO_LARGE`, a media validation code
+             *     such as `INVALID_FILE_TYPE`, or `SERVICE_UNAVAILABLE`.
+             */
+            code: string;
+            message: string;
+        };
         JobError: {
             /**
              * @description Why the job failed. `INVALID_INPUT`: the input or the parameters cannot be processed
              *     (never retried). `AI_PROVIDER_ERROR`: the AI provider refused the request, or stayed
              *     unavailable through every retry. `TIMEOUT`: the action did not finish in time.
-             *     `INVALID_ACTION`: the action is not available on the worker. `PROCESSING_ERROR`: any
-             *     other failure.
+             *     `INVALID_ACTION`: the action is not available on the worker. `PROCESSING_ERROR`: the
+             *     action failed for another reason after its attempts. `INFRASTRUCTURE_UNAVAILABLE`:
+             *     storage, the database or Temporal stayed unreachable for longer than the platform waits
+             *     for an outage (`INFRA_RETRY_FOR`, 15 minutes by default); outages shorter than that and
+             *     workers that stop mid-step only delay a job, and use none of its attempts.
+             *     `INTERNAL`: the worker cannot run the job as submitted (e.g. request provider keys it
+             *     cannot use). `SERVICE_UNAVAILABLE`: the job could not be queued at submission (the
+             *     request was answered 503). `WORKFLOW_TERMINATED`, `WORKFLOW_TIMED_OUT`,
+             *     `WORKFLOW_NOT_FOUND`, `WORKFLOW_CLOSED`: an operator or Temporal ended the job's
+             *     workflow without an outcome.
+             * @enum {string}
              */
-            code: string;
+            code: "INVALID_INPUT" | "AI_PROVIDER_ERROR" | "TIMEOUT" | "INVALID_ACTION" | "PROCESSING_ERROR" | "INFRASTRUCTURE_UNAVAILABLE" | "INTERNAL" | "SERVICE_UNAVAILABLE" | "WORKFLOW_TERMINATED" | "WORKFLOW_TIMED_OUT" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_CLOSED";
             message: string;
         };
         JobResult: {

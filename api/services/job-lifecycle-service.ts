@@ -83,6 +83,7 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService, hub: 
       steps: pipeline,
       completed: rows.map((r) => (r.status === 'completed' && r.result ? (r.result as unknown as StepResult) : null)),
       retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: job.maxRetries, count: job.retryCount },
+      infraRetry: config.infraRetry,
       retriedBy: by,
       ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
     };

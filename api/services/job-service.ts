@@ -95,6 +95,7 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         inputMimeType: input.mimeType,
         steps,
         retry: { windowMs: config.lifecycle.retryWindowMs, maxRetries: config.lifecycle.maxRetries, count: 0 },
+        infraRetry: config.infraRetry,
         ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
       };
       try {

@@ -19,7 +19,7 @@ const RANGE_PAIRS = [
 function specErrorCodes(): Set<string> {
   const schemas = (loadSpec().components as JsonObject).schemas as Record<string, Prop>;
   const replyCodes: string[] = schemas.Error!.properties.error.properties.code.enum;
-  const jobCodes = [...String(schemas.JobError!.properties.code.description).matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]!);
+  const jobCodes: string[] = schemas.JobError!.properties.code.enum;
   return new Set([...replyCodes, ...jobCodes]);
 }
 
