@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describeInfraError, isInfraError } from '../lib/infra-errors.js';
 import type { Logger } from '../lib/logger.js';
 import { INFRASTRUCTURE } from '../workflows/job-errors.js';
-import { ActionError } from './actions/types.js';
+import { ActionError } from '#domain/actions/types.js';
 import { isTerminal, type TerminalJobStatus } from '../workflows/job-status.js';
 import type { RunActionInput, StepResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';

@@ -5,10 +5,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import { loadSpec, type JsonObject } from '../api/openapi/document.js';
-import { loadActionRegistry } from '../activities/actions/registry.js';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE } from '../activities/actions/ai.js';
-import { INVALID_INPUT } from '../activities/actions/types.js';
-import { TIMEOUT } from '../activities/media/ffmpeg.js';
+import { loadActionRegistry } from '../domain/actions/registry.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE } from '../lib/ai/ports.js';
+import { INVALID_INPUT } from '../domain/actions/types.js';
+import { TIMEOUT } from '../domain/media/ffmpeg.js';
 import { RECONCILE_OTHER, RECONCILE_REASONS } from '../worker/reconcile.js';
 import { INFRASTRUCTURE, JOB_ERROR_CODES, jobErrorCode } from '../workflows/job-errors.js';
 import { describeFailure } from '../workflows/job-helpers.js';
@@ -29,7 +29,7 @@ test("every action's error types reach the client as documented codes of their o
 
 test('failure types the activities raise by name are documented', () => {
   // Every literal type given to ApplicationFailure.nonRetryable/create in the step's activities.
-  const files = ['activities/run-action.ts', 'activities/run-step.ts', 'activities/transcription/index.ts', ...walk('activities/actions')];
+  const files = ['activities/run-action.ts', 'activities/run-step.ts', 'activities/transcription/index.ts', ...walk('domain/actions')];
   const literals = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/nonRetryable\([^;]*?, '([A-Z_]+)'\)|type: '([A-Z_]+)'/g)].map((m) => m[1] ?? m[2]!));
   expect(literals.length).toBeGreaterThan(0);
   expect(literals.filter((t) => !specCodes.has(t))).toEqual([]);

@@ -21,6 +21,7 @@ import { createJobReconciler } from './reconcile.js';
 import { WorkerGroup } from './worker-group.js';
 import { createTemporalClient } from '../lib/temporal-client.js';
 import { createJobStore } from '../domain/job-store.js';
+import { waitFor } from '../lib/wait-for.js';
 
 /**
  * Creates the worker. Production loads the prebuilt bundle (WORKFLOW_BUNDLE_PATH); development
@@ -36,9 +37,13 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
     (config.temporal.workflowBundlePath
       ? { codePath: config.temporal.workflowBundlePath }
       : await bundleWorkflowCode({ ...bundleOptions(), logger: bundlerLogger(logger) }));
-  const { orm, storage, actions } = await createCommon(config);
+  // Started before Postgres, Temporal or storage are up: it waits for them, saying so in the log.
+  const wait = { logger, policy: config.infraRetry };
+  const [{ orm, storage, actions }, connection] = await Promise.all([
+    createCommon(config, { logger }),
+    waitFor('temporal', () => NativeConnection.connect(connectionOptions(config.temporal)), wait),
+  ]);
   await mkdir(config.worker.tmpDir, { recursive: true });
-  const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const jobs = createJobStore({
     orm,
     clock: systemClock,
@@ -88,7 +93,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     shutdownGraceTime: config.http.shutdownGraceMs,
   };
-  const temporal = await createTemporalClient(config.temporal);
+  const temporal = await waitFor('temporal', () => createTemporalClient(config.temporal), wait);
   const reconciler = createJobReconciler({ orm, jobs, temporal, logger, ...config.lifecycle.reconcile });
   const workers = [];
   for (const taskQueue of config.lifecycle.workerTaskQueues) workers.push(await Worker.create({ ...options, taskQueue }));
@@ -115,7 +120,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const config = loadConfig();
   const { worker, close, logger, metrics } = await createWorker(config);
   // The retention sweep is housekeeping: a worker that cannot set up its Schedule still runs jobs.
-  const scheduler = await createTemporalClient(config.temporal);
+  const scheduler = await waitFor('temporal', () => createTemporalClient(config.temporal), { logger, policy: config.infraRetry });
   await ensureRetentionSchedule(scheduler, config).catch((err: unknown) => logger.error({ err }, 'could not create the retention schedule'));
   await scheduler.connection.close();
   const bind = config.telemetry.temporalMetricsBind;

@@ -1,5 +1,6 @@
 import type { Logger } from '../../lib/logger.js';
-import { AppError, InternalError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { AppError, InternalError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { isInfraError } from '../../lib/infra-errors.js';
 import type { AppMiddleware } from '../handler.js';
 
 /**
@@ -18,6 +19,7 @@ export function errorHandler(logger: Logger): AppMiddleware {
       }
       ctx.status = error.status;
       ctx.set('X-Request-Id', ctx.state.requestId);
+      if (error.code === 'SERVICE_UNAVAILABLE') ctx.set('Retry-After', '5');
       if (error.code === 'METHOD_NOT_ALLOWED') ctx.set('Allow', (error.details.allowed as string[]).join(', '));
       ctx.body = {
         error: {
@@ -40,5 +42,7 @@ function toAppError(err: unknown): AppError {
     const message = (err as { expose?: boolean }).expose ? (err as Error).message : 'Malformed request';
     return new ValidationError(message);
   }
+  // Postgres, storage or Temporal down or restarting: the request may succeed in a moment.
+  if (isInfraError(err)) return new ServiceUnavailableError('A service the API depends on is unavailable; try again shortly');
   return new InternalError();
 }
