@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
 import { INFRASTRUCTURE } from '../workflows/job-errors.js';
 import type { PipelineStep, ProcessJobInput } from '../workflows/types.js';
@@ -110,4 +111,39 @@ test('an outage that outlasts INFRA_RETRY_FOR fails the job with INFRASTRUCTURE_
   });
   expect(outcome).toBeInstanceOf(WorkflowFailedError);
   expect(failed).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'INFRASTRUCTURE_UNAVAILABLE' }) })]);
+}, 60_000);
+
+test('a worker shut down mid-step (its grace over) hands the step over: another worker runs it, the job completes', async () => {
+  const taskQueue = `wf-test-${randomUUID()}`;
+  const input = jobInput([step('convert', 1)]);
+  let runs = 0;
+  let running!: () => void;
+  const started = new Promise<void>((r) => (running = r));
+  const activities = (slow: boolean) => ({
+    runJobStep: async (): Promise<JobStepOutcome> => {
+      runs++;
+      if (slow) {
+        running();
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat();
+          await ctx.sleep(50);
+        }
+      }
+      return done;
+    },
+    failJobStep: async () => undefined,
+    publishJobEvent: async () => undefined,
+    cancelJob: async () => undefined,
+    beginRetry: async () => 1,
+  });
+  const worker = (slow: boolean) =>
+    Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.workflowBundle, activities: activities(slow), shutdownGraceTime: '200 ms', maxHeartbeatThrottleInterval: '100 ms', sinks: { exporter: { export: { fn: () => undefined } } } });
+  const handle = await t.env.client.workflow.start('processJob', { taskQueue, workflowId: `job-${input.jobId}`, args: [input] });
+  const first = await worker(true);
+  await first.runUntil(started);
+  const second = await worker(false);
+  const outcome = await second.runUntil(handle.result().catch((e: unknown) => e));
+  expect(outcome).toEqual({ status: 'completed' });
+  expect(runs).toBe(2);
 }, 60_000);

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
 import { INFRASTRUCTURE } from './job-errors.js';
 import type { ActivityPolicy, InfraRetry } from './types.js';
 
@@ -11,11 +11,14 @@ export const DEFAULT_INFRA_RETRY: InfraRetry = { initialIntervalMs: 1000, maximu
 /**
  * Why a step's activity failed: `infra` for an outage it could not get past (storage, Postgres,
  * Temporal or the network: the activity says INFRASTRUCTURE) and for a worker that went away
- * mid-step (its heartbeats stopped); `action` for everything else, the action's own failures.
+ * mid-step (its heartbeats stopped, or it shut down before the step finished); `action` for
+ * everything else, the action's own failures.
  */
 export function failureKind(err: unknown): 'infra' | 'action' {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure && cause.type === INFRASTRUCTURE) return 'infra';
+  // What the worker reports for a step still running when its shutdown grace ran out.
+  if (cause instanceof ApplicationFailure && /^Worker is shutting down/.test(cause.message)) return 'infra';
   if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') return 'infra';
   return 'action';
 }
@@ -35,8 +38,9 @@ export async function withStepAttempts<T>(policy: ActivityPolicy, infra: InfraRe
     try {
       return await run(actionFailures + 1);
     } catch (err) {
-      if (isCancellation(err)) throw err;
-      if (failureKind(err) === 'infra') {
+      // A step cancelled without the job asking: its worker shut down before the step could finish.
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
+      if (isCancellation(err) || failureKind(err) === 'infra') {
         outageSince ??= Date.now();
         const base = Math.min(infra.maximumIntervalMs, infra.initialIntervalMs * 2 ** Math.min(outages++, 30));
         const delay = Math.round(base / 2 + (Math.random() * base) / 2);
