@@ -10,6 +10,7 @@ import type { MediaInspector } from '#domain/media/inspect.js';
 import { createMediaStore } from '#domain/media/media-store.js';
 import { startThumbnail } from '#domain/thumbnails.js';
 import type { ImportMediaInput } from '../workflows/import-media.js';
+import type { ProviderKeys } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What URL imports need beyond the common activity deps (the worker builds it from configuration). */
@@ -25,7 +26,7 @@ export interface ImportDeps {
   submitJob(
     temporal: Client,
     organizationId: string,
-    req: { userId?: string; apiKeyId?: string; mediaId: string; actionId: string; parameters: Record<string, unknown> },
+    req: { userId?: string; apiKeyId?: string; mediaId: string; actionId: string; parameters: Record<string, unknown>; providerKeys?: ProviderKeys },
   ): Promise<{ id: string }>;
 }
 
@@ -98,7 +99,8 @@ export function createImportActivities(deps: ActivityDeps) {
       }
     },
 
-    async submitImportJob(importId: string): Promise<string | null> {
+    /** `providerKeys`: the import request's own keys, for the job only. */
+    async submitImportJob(importId: string, providerKeys?: ProviderKeys): Promise<string | null> {
       const em = deps.orm.em.fork();
       const record = await em.findOneOrFail(MediaImportSchema, { id: importId });
       if (!record.process) return null;
@@ -110,6 +112,7 @@ export function createImportActivities(deps: ActivityDeps) {
           mediaId: importId,
           actionId: record.process.action_id,
           parameters: record.process.parameters ?? {},
+          ...(providerKeys ? { providerKeys } : {}),
         });
         await em.nativeUpdate(MediaImportSchema, { id: importId }, { jobId: job.id });
         return job.id;

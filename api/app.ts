@@ -31,6 +31,7 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
   const routes = createRoutes(services, doc, {
     baseUrl: deps.config.http.publicUrl,
     bodyLimitKb: deps.config.http.bodyLimitKb,
+    speakerSampleMaxBytes: deps.config.media.speakerSampleMaxBytes,
     actions: deps.actions,
     now: () => deps.clock.now(),
   });

@@ -47,6 +47,17 @@ import { createDownloadLink, downloadSharedMedia } from './handlers/download-lin
 import { getMediaImport, importMedia } from './handlers/imports.js';
 import { createMediaShare, deleteMediaShare, listMediaShares } from './handlers/shares.js';
 import {
+  createSpeakerProfile,
+  deleteSpeakerProfile,
+  downloadSpeakerVoiceSample,
+  getSpeakerMapping,
+  getSpeakerProfile,
+  linkSpeaker,
+  listSpeakerProfiles,
+  unlinkSpeaker,
+  updateSpeakerProfile,
+} from './handlers/speakers.js';
+import {
   createWebhook,
   deleteWebhook,
   getWebhook,
@@ -64,7 +75,7 @@ import type { Services } from './services/index.js';
 export function createRoutes(
   s: Services,
   doc: JsonObject,
-  opts: { baseUrl: string; bodyLimitKb: number; actions: ActionRegistry; now?: () => Date },
+  opts: { baseUrl: string; bodyLimitKb: number; speakerSampleMaxBytes: number; actions: ActionRegistry; now?: () => Date },
 ): Routes {
   const { baseUrl, bodyLimitKb, actions } = opts;
   const now = opts.now ?? (() => new Date());
@@ -107,6 +118,15 @@ export function createRoutes(
     listExportFormats: listExportFormats(),
     getTranscription: getTranscription(s),
     searchTranscripts: searchTranscripts(s, bodyLimitKb),
+    listSpeakerProfiles: listSpeakerProfiles(s, baseUrl),
+    createSpeakerProfile: createSpeakerProfile(s, baseUrl, bodyLimitKb, opts.speakerSampleMaxBytes),
+    getSpeakerProfile: getSpeakerProfile(s, baseUrl),
+    updateSpeakerProfile: updateSpeakerProfile(s, baseUrl, bodyLimitKb, opts.speakerSampleMaxBytes),
+    deleteSpeakerProfile: deleteSpeakerProfile(s),
+    downloadSpeakerVoiceSample: downloadSpeakerVoiceSample(s),
+    linkSpeaker: linkSpeaker(s, bodyLimitKb),
+    getSpeakerMapping: getSpeakerMapping(s),
+    unlinkSpeaker: unlinkSpeaker(s),
     getJobResult: getJobResult(s),
     cancelJob: cancelJob(s, baseUrl, bodyLimitKb),
     deleteJob: deleteJob(s, baseUrl, bodyLimitKb),

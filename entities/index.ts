@@ -14,5 +14,6 @@ export * from './media-import.js';
 export * from './media-share.js';
 export * from './upload-session.js';
 export * from './organization-provider-key.js';
+export * from './speaker.js';
 export { createOrm, entities, migrationsList, DEFAULT_ORGANIZATION_ID, type CreateOrmOptions } from './orm.js';
 export { migrate } from './migrate.js';

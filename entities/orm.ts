@@ -16,6 +16,7 @@ import { MediaUploadSchema } from './media-upload.js';
 import { MediaImportSchema } from './media-import.js';
 import { MediaShareSchema } from './media-share.js';
 import { OrganizationProviderKeySchema } from './organization-provider-key.js';
+import { SpeakerLinkSchema, SpeakerProfileSchema } from './speaker.js';
 import { Migration20261121000000 } from './migrations/Migration20261121000000.js';
 import { Migration20261121010000 } from './migrations/Migration20261121010000.js';
 import { Migration20261121020000 } from './migrations/Migration20261121020000.js';
@@ -32,12 +33,13 @@ import { Migration20261202010000 } from './migrations/Migration20261202010000.js
 import { Migration20261202011000 } from './migrations/Migration20261202011000.js';
 import { Migration20261202012000 } from './migrations/Migration20261202012000.js';
 import { Migration20261202020000 } from './migrations/Migration20261202020000.js';
+import { Migration20261202021700 } from './migrations/Migration20261202021700.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
 
 /** Every entity, for MikroORM's `entities` option (also re-exported from ./index.js). */
-export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema, UserSchema, RefreshTokenSchema, ApiKeySchema, UsageRecordSchema, IdempotencyKeySchema, WebhookEndpointSchema, WebhookDeliverySchema, WebhookAttemptSchema, JobStepSchema, JobEventSchema, MediaUploadSchema, MediaImportSchema, MediaShareSchema, UploadSessionSchema, UploadChunkSchema, OrganizationProviderKeySchema] as const;
+export const entities = [OrganizationSchema, MediaFileSchema, ProcessingJobSchema, UserSchema, RefreshTokenSchema, ApiKeySchema, UsageRecordSchema, IdempotencyKeySchema, WebhookEndpointSchema, WebhookDeliverySchema, WebhookAttemptSchema, JobStepSchema, JobEventSchema, MediaUploadSchema, MediaImportSchema, MediaShareSchema, UploadSessionSchema, UploadChunkSchema, OrganizationProviderKeySchema, SpeakerProfileSchema, SpeakerLinkSchema] as const;
 
 /** Every migration, in order. Add new ones here (statically imported: no filesystem globbing). */
 export const migrationsList = [
@@ -57,6 +59,7 @@ export const migrationsList = [
   { name: 'Migration20261202011000', class: Migration20261202011000 },
   { name: 'Migration20261202012000', class: Migration20261202012000 },
   { name: 'Migration20261202020000', class: Migration20261202020000 },
+  { name: 'Migration20261202021700', class: Migration20261202021700 },
 ];
 
 export interface CreateOrmOptions {

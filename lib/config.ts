@@ -67,6 +67,8 @@ export interface Config {
   media: {
     image: { maxFileSizeBytes: number; maxResolution: number; thumbnail: { width: number; height: number; quality: number } };
     audio: { maxFileSizeBytes: number; maxDurationMinutes: number };
+    /** Largest voice sample a speaker profile takes (SPEAKER_SAMPLE_MAX_MB). */
+    speakerSampleMaxBytes: number;
     retentionDays: number;
   };
   /**
@@ -264,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxFileSizeBytes: int('MAX_AUDIO_FILE_SIZE_MB', 100, 1) * mb,
         maxDurationMinutes: int('MAX_AUDIO_DURATION_MINUTES', 60, 1),
       },
+      speakerSampleMaxBytes: int('SPEAKER_SAMPLE_MAX_MB', 10, 1, 100) * mb,
       retentionDays: int('DEFAULT_RETENTION_DAYS', 30, 1),
     },
     uploads: {

@@ -148,6 +148,8 @@ export const keys = {
   /** A pipeline step's file output (one per step, so steps with the same extension do not collide). */
   stepResult: (organizationId: string, jobId: string, stepIndex: number, ext: string) =>
     `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/result.${ext}`,
+  /** A voice profile's sample; a new key per upload, so a replaced sample is removed only after the row points elsewhere. */
+  speakerSample: (organizationId: string, profileId: string, uploadId: string) => `orgs/${organizationId}/speakers/${profileId}/sample-${uploadId}`,
   /** A piece of long audio being transcribed, and its transcript (removed once the step has its result). */
   transcriptionPiece: (organizationId: string, jobId: string, stepIndex: number, piece: number, ext: 'wav' | 'json') =>
     `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/pieces/${String(piece).padStart(3, '0')}.${ext}`,

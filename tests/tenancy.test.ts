@@ -9,7 +9,9 @@ import type { ApiClient, Tenant } from './support/tenants.js';
 let h: Harness;
 let a: Tenant;
 let b: Tenant;
-const ids = { media: '', job: '', key: '', user: '', upload: '', import: '', share: '', tus: '', chunked: '', webhook: '', delivery: '' };
+const ids = { media: '', job: '', key: '', user: '', upload: '', import: '', share: '', tus: '', chunked: '', webhook: '', delivery: '', profile: '' };
+/** A's own profile and job: combined with B's ids in the link calls. */
+const own = { profile: '', job: '' };
 
 beforeAll(async () => {
   h = await startHarness();
@@ -40,7 +42,18 @@ beforeAll(async () => {
   // No worker here: the test delivery is stored and its workflow waits, untouched.
   const delivery = await b.post(`/api/v1/webhooks/${ids.webhook}/test`, {});
   ids.delivery = ((await delivery.json()) as { id: string }).id;
+  const profile = await b.post('/api/v1/speakers/profiles', { display_name: 'B person' });
+  ids.profile = ((await profile.json()) as { profile_id: string }).profile_id;
+  // B's speaker link, written directly: this suite runs no worker, so no transcript exists to link through the API.
+  await h.common.orm.em.getConnection().execute(
+    `insert into speaker_links (organization_id, job_id, speaker_label, profile_id) values (?, ?, 'A', ?)`,
+    [b.organizationId, ids.job, ids.profile],
+  );
+  own.profile = ((await (await a.post('/api/v1/speakers/profiles', { display_name: 'A person' })).json()) as { profile_id: string }).profile_id;
+  const aMedia = ((await (await a.upload(await makeJpeg(16, 16), 'a.jpg', 'image/jpeg')).json()) as { id: string }).id;
+  own.job = ((await (await a.post('/api/v1/process', { media_id: aMedia, action_id: 'img_resize', parameters: { width: 8 } })).json()) as { id: string }).id;
   expect(Object.values(ids).every(Boolean)).toBe(true);
+  expect(Object.values(own).every(Boolean)).toBe(true);
 });
 afterAll(async () => {
   await h?.stop();
@@ -124,6 +137,17 @@ const matrix: Record<string, () => Call[]> = {
         body: 'x'.repeat(100),
       }),
   ],
+  getSpeakerProfile: () => [send('GET', `/api/v1/speakers/profiles/${ids.profile}`)],
+  updateSpeakerProfile: () => [send('PUT', `/api/v1/speakers/profiles/${ids.profile}`, { display_name: 'taken over' })],
+  deleteSpeakerProfile: () => [send('DELETE', `/api/v1/speakers/profiles/${ids.profile}`)],
+  downloadSpeakerVoiceSample: () => [send('GET', `/api/v1/speakers/profiles/${ids.profile}/voice-sample`)],
+  linkSpeaker: () => [
+    send('POST', '/api/v1/speakers/link', { job_id: ids.job, speaker_id: 'A', user_profile_id: ids.profile }),
+    send('POST', '/api/v1/speakers/link', { job_id: ids.job, speaker_id: 'A', user_profile_id: own.profile }),
+    send('POST', '/api/v1/speakers/link', { job_id: own.job, speaker_id: 'A', user_profile_id: ids.profile }),
+  ],
+  getSpeakerMapping: () => [send('GET', `/api/v1/speakers/A/mapping?job_id=${ids.job}`)],
+  unlinkSpeaker: () => [send('DELETE', `/api/v1/speakers/A/mapping?job_id=${ids.job}`)],
   finalizeChunkedUpload: () => [send('POST', `/api/v1/chunked-uploads/${ids.chunked}/finalize`, { chunk_checksums: ['0'.repeat(64)] })],
 };
 
@@ -169,6 +193,8 @@ async function snapshotOfB(): Promise<unknown> {
     jobs: await q(`select id, status, organization_id, user_id, api_key_id, parameters from processing_jobs where organization_id = ? order by id`),
     sessions: await q(`select t.* from refresh_tokens t join users u on u.id = t.user_id where u.organization_id = ? order by t.id`),
     provider_keys: await q(`select * from organization_provider_keys where organization_id = ? order by provider`),
+    speaker_profiles: await q(`select * from speaker_profiles where organization_id = ? order by id`),
+    speaker_links: await q(`select * from speaker_links where organization_id = ? order by id`),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { ProviderKeys } from './types.js';
 
 /** Everything the import needs, decided by the API when it accepted the request. */
 export interface ImportMediaInput {
@@ -16,6 +17,8 @@ export interface ImportMediaInput {
   timeoutMs: number;
   /** The media type the requested job's action needs: any other is refused before it is stored. */
   expectMediaType?: 'image' | 'audio';
+  /** The request's own AI provider keys, for the requested job (this input is encrypted in history). */
+  providerKeys?: ProviderKeys;
 }
 
 export const workflowIdForImport = (importId: string): string => `import-${importId}`;
@@ -52,7 +55,7 @@ export async function importMedia(input: ImportMediaInput): Promise<{ mediaId: s
   let mediaId: string | undefined;
   try {
     mediaId = (await fetchImport(input)).mediaId;
-    const jobId = (await submitImportJob(input.importId)) ?? undefined;
+    const jobId = (await submitImportJob(input.importId, input.providerKeys)) ?? undefined;
     await bookkeeping.completeImport(input.importId, { mediaId, jobId });
     return { mediaId, jobId };
   } catch (err) {

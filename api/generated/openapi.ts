@@ -260,7 +260,9 @@ export interface paths {
          * Import a file from a URL
          * @description Starts an import job that downloads `url` (http or https) into a new media file, then, when
          *     `process` is given, submits that job on it. Follow it with `GET /api/v1/media/imports/{id}`;
-         *     the media file gets the import's id.
+         *     the media file gets the import's id. The job runs with the request's `X-OpenAI-API-Key` /
+         *     `X-Anthropic-API-Key` when given (as `submitJob` takes them): they travel to it inside the
+         *     import's encrypted workflow input, never stored in the database.
          *
          *     The download never reaches private, loopback, link-local (cloud metadata), CGNAT, multicast
          *     or reserved addresses: literal ones are refused here (`400 VALIDATION_ERROR`); a name that
@@ -645,7 +647,8 @@ export interface paths {
          *     The chunks are assembled in storage and streamed through the same checks as
          *     `uploadMedia`; a declared whole-file `sha256` that does not match is `400` and nothing is
          *     kept. With `process`, a job runs that action on the new media file (as `submitJob`; an
-         *     unknown action or invalid parameters are refused before anything is assembled).
+         *     unknown action or invalid parameters are refused before anything is assembled), with the
+         *     request's `X-OpenAI-API-Key` / `X-Anthropic-API-Key` when given, as `submitJob` takes them.
          */
         post: operations["finalizeChunkedUpload"];
         delete?: never;
@@ -1046,6 +1049,151 @@ export interface paths {
          */
         post: operations["searchTranscripts"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/speakers/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's voice profiles
+         * @description Every voice profile of the caller's organization, by display name, one page at a time.
+         */
+        get: operations["listSpeakerProfiles"];
+        put?: never;
+        /**
+         * Create a voice profile
+         * @description A named person whose voice can be linked to the diarized speakers of transcripts
+         *     (`POST /api/v1/speakers/link`); linked speakers carry the profile's `display_name` in
+         *     `GET /api/v1/transcriptions/{job_id}` and in the txt, srt, vtt and json exports.
+         *
+         *     As JSON: `{"display_name": "…"}`. As `multipart/form-data`: the field `display_name` and,
+         *     optionally, a `voice_sample` file: audio in any format uploads accept (told by its leading
+         *     bytes, never by its name), at most `SPEAKER_SAMPLE_MAX_MB` (10) megabytes, stored encrypted
+         *     like media. A sample that is not audio is `400 INVALID_FILE_TYPE`; one over the limit
+         *     `400 FILE_TOO_LARGE`; a missing or blank `display_name` `400 VALIDATION_ERROR`.
+         */
+        post: operations["createSpeakerProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/speakers/profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        /** One voice profile */
+        get: operations["getSpeakerProfile"];
+        /**
+         * Rename a voice profile or replace its voice sample
+         * @description As JSON: `{"display_name": "…"}`. As `multipart/form-data`: `display_name` and/or a new
+         *     `voice_sample` (checked as in `createSpeakerProfile`; it replaces the old one). The new name
+         *     shows at once in every transcript whose speakers are linked to the profile.
+         */
+        put: operations["updateSpeakerProfile"];
+        post?: never;
+        /**
+         * Delete a voice profile, its voice sample and its links
+         * @description Speakers linked to it show their diarized id again.
+         */
+        delete: operations["deleteSpeakerProfile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/speakers/profiles/{profile_id}/voice-sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A voice profile's voice sample, as uploaded
+         * @description `404 NOT_FOUND` when the profile has none.
+         */
+        get: operations["downloadSpeakerVoiceSample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/speakers/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link a diarized speaker of a transcript to a voice profile
+         * @description `speaker_id` is one of the `speakers[].id` of the job's transcript
+         *     (`GET /api/v1/transcriptions/{job_id}`, diarized with `aud_transcribe` and `diarize: true`):
+         *     `A`, `B`, …. From then on that speaker's segments carry the profile's `display_name`
+         *     (`speaker_name`, and `name` on the speaker) in the transcript and in the txt, srt, vtt and json
+         *     exports. A manual link has `confidence` 1.0. Linking the speaker again replaces its link;
+         *     `DELETE /api/v1/speakers/{speaker_id}/mapping` removes it. Both the job and the profile must
+         *     be the caller's organization's (`404 NOT_FOUND` otherwise); a job whose transcript is not
+         *     ready is `409 CONFLICT`; a speaker the transcript does not have is `400 VALIDATION_ERROR`
+         *     naming the speakers it has.
+         */
+        post: operations["linkSpeaker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/speakers/{speaker_id}/mapping": {
+        parameters: {
+            query: {
+                /** @description The job whose transcript the speaker is in. */
+                job_id: components["parameters"]["SpeakerJobId"];
+            };
+            header?: never;
+            path: {
+                /** @description The speaker's id in the transcript (`speakers[].id`, e.g. `A`). */
+                speaker_id: components["parameters"]["DiarizedSpeakerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The voice profile a diarized speaker is linked to
+         * @description The speaker is named by its id in the transcript of the job `job_id`. Answers the profile and
+         *     the link's confidence (1.0 for a manual link). A speaker that is not linked, of a job that
+         *     is not the caller's organization's, is `404 NOT_FOUND`.
+         */
+        get: operations["getSpeakerMapping"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a diarized speaker's link
+         * @description The speaker shows its diarized id again. `404 NOT_FOUND` when it is not linked.
+         */
+        delete: operations["unlinkSpeaker"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2898,6 +3046,73 @@ export interface components {
             /** @description openai or local. */
             provider?: string;
         };
+        SpeakerProfileRequest: {
+            /** @example Ada Lovelace */
+            display_name: string;
+        };
+        SpeakerVoiceSample: {
+            /** @description Detected from the file's leading bytes. */
+            mime_type: string;
+            size_bytes: number;
+            original_filename?: string | null;
+            /** @description `GET` it (with the same credentials) for the file. */
+            download_url: string;
+            /** Format: date-time */
+            uploaded_at: string;
+        };
+        SpeakerProfile: {
+            /** Format: uuid */
+            profile_id: string;
+            display_name: string;
+            /** @description Null when none was uploaded. */
+            voice_sample: components["schemas"]["SpeakerVoiceSample"] | null;
+            /** @description How many diarized speakers are linked to it. */
+            linked_speakers?: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SpeakerProfileList: {
+            profiles: components["schemas"]["SpeakerProfile"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        SpeakerLinkRequest: {
+            /**
+             * Format: uuid
+             * @description The job whose transcript has the speaker.
+             */
+            job_id: string;
+            /**
+             * @description The speaker's id in the transcript (`speakers[].id`).
+             * @example A
+             */
+            speaker_id: string;
+            /**
+             * Format: uuid
+             * @description The voice profile to link it to.
+             */
+            user_profile_id: string;
+        };
+        SpeakerLink: {
+            /** @constant */
+            linked: true;
+            /** Format: uuid */
+            job_id: string;
+            speaker_id: string;
+            /** Format: uuid */
+            user_profile_id: string;
+            /** @description The profile's name, as the transcript shows it. */
+            display_name: string;
+            /** @description 1.0 for a manual link. */
+            confidence: number;
+            /** @enum {string} */
+            method: "manual";
+            /** Format: date-time */
+            linked_at: string;
+        };
         SearchRequest: {
             /** @example lazy dog */
             query: string;
@@ -3220,6 +3435,12 @@ export interface components {
         MediaTypePath: components["schemas"]["MediaType"];
         /** @description Media file id. */
         MediaId: string;
+        /** @description Voice profile id. */
+        SpeakerProfileId: string;
+        /** @description The speaker's id in the transcript (`speakers[].id`, e.g. `A`). */
+        DiarizedSpeakerId: string;
+        /** @description The job whose transcript the speaker is in. */
+        SpeakerJobId: string;
         /** @description Id of the job that made the transcript. */
         TranscriptionJobId: string;
         /** @description Job id. */
@@ -3633,7 +3854,19 @@ export interface operations {
     importMedia: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
+                 *     It is never stored in the database or logged; it reaches the worker inside the job's
+                 *     encrypted workflow input and is gone when the workflow history's retention ends. It wins over
+                 *     the organization's stored key (`PUT /api/v1/organizations/{id}/provider-keys`). A retry of
+                 *     the job after its workflow closed runs with the organization's stored key, else the
+                 *     platform's. A malformed key is `400 VALIDATION_ERROR`.
+                 */
+                "X-OpenAI-API-Key"?: components["parameters"]["OpenAiApiKey"];
+                /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
+                "X-Anthropic-API-Key"?: components["parameters"]["AnthropicApiKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4289,7 +4522,19 @@ export interface operations {
     finalizeChunkedUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The caller's own OpenAI key, used instead of the platform's for this job's OpenAI calls only.
+                 *     It is never stored in the database or logged; it reaches the worker inside the job's
+                 *     encrypted workflow input and is gone when the workflow history's retention ends. It wins over
+                 *     the organization's stored key (`PUT /api/v1/organizations/{id}/provider-keys`). A retry of
+                 *     the job after its workflow closed runs with the organization's stored key, else the
+                 *     platform's. A malformed key is `400 VALIDATION_ERROR`.
+                 */
+                "X-OpenAI-API-Key"?: components["parameters"]["OpenAiApiKey"];
+                /** @description The caller's own Anthropic key, for this job only; handled like `X-OpenAI-API-Key`. */
+                "X-Anthropic-API-Key"?: components["parameters"]["AnthropicApiKey"];
+            };
             path: {
                 /** @description Chunked upload id. */
                 id: components["parameters"]["ChunkedUploadId"];
@@ -4943,6 +5188,335 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listSpeakerProfiles: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of profiles. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerProfileList"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createSpeakerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpeakerProfileRequest"];
+                "multipart/form-data": {
+                    display_name: string;
+                    /**
+                     * Format: binary
+                     * @description A recording of the person speaking.
+                     */
+                    voice_sample?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description URL of the new profile. */
+                    Location?: string;
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerProfile"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getSpeakerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerProfile"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateSpeakerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpeakerProfileRequest"];
+                "multipart/form-data": {
+                    display_name?: string;
+                    /** Format: binary */
+                    voice_sample?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The profile as it now is. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerProfile"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteSpeakerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadSpeakerVoiceSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Voice profile id. */
+                profile_id: components["parameters"]["SpeakerProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The audio file, with the type detected when it was uploaded. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/*": string;
+                    "video/*": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    linkSpeaker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpeakerLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Linked. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerLink"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getSpeakerMapping: {
+        parameters: {
+            query: {
+                /** @description The job whose transcript the speaker is in. */
+                job_id: components["parameters"]["SpeakerJobId"];
+            };
+            header?: never;
+            path: {
+                /** @description The speaker's id in the transcript (`speakers[].id`, e.g. `A`). */
+                speaker_id: components["parameters"]["DiarizedSpeakerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpeakerLink"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["RateLimited"];
+            default: components["responses"]["Error"];
+        };
+    };
+    unlinkSpeaker: {
+        parameters: {
+            query: {
+                /** @description The job whose transcript the speaker is in. */
+                job_id: components["parameters"]["SpeakerJobId"];
+            };
+            header?: never;
+            path: {
+                /** @description The speaker's id in the transcript (`speakers[].id`, e.g. `A`). */
+                speaker_id: components["parameters"]["DiarizedSpeakerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
             429: components["responses"]["RateLimited"];
             default: components["responses"]["Error"];
         };

@@ -2,6 +2,7 @@ import type { MediaImport } from '../../entities/index.js';
 import type { components } from '../generated/openapi.js';
 import { reply, type Route } from '../handler.js';
 import { jsonBody } from '../middleware/body.js';
+import { providerKeysOf } from './provider-key-headers.js';
 import type { Services } from '../services/index.js';
 
 export const importMedia = (s: Services, baseUrl: string, bodyLimitKb: number): Route<'importMedia'> => ({
@@ -16,6 +17,7 @@ export const importMedia = (s: Services, baseUrl: string, bodyLimitKb: number): 
         url: body.url,
         filename: body.filename,
         process: body.process ? { actionId: body.process.action_id, parameters: body.process.parameters ?? {} } : undefined,
+        providerKeys: providerKeysOf(ctx),
       },
       limits,
     );

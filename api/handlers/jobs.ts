@@ -1,7 +1,8 @@
 import { ValidationError } from '../../lib/errors.js';
 import { isTranscript, renderTranscript } from '../services/transcript-export.js';
-import { reply, type AppContext, type Route } from '../handler.js';
-import type { ProviderKeys } from '../../workflows/types.js';
+import { withSpeakerNames } from '../services/transcription-service.js';
+import { reply, type Route } from '../handler.js';
+import { providerKeysOf } from './provider-key-headers.js';
 import { toJob } from '../mappers.js';
 import type { Services } from '../services/index.js';
 import { jsonBody } from '../middleware/body.js';
@@ -27,13 +28,6 @@ export const submitJob = (s: Services, baseUrl: string, bodyLimitKb: number): Ro
   },
 });
 
-// Already checked against the spec's patterns; they go to the workflow only, never to the database.
-export function providerKeysOf(ctx: AppContext): ProviderKeys | undefined {
-  const openai = ctx.get('x-openai-api-key') || undefined;
-  const anthropic = ctx.get('x-anthropic-api-key') || undefined;
-  return openai || anthropic ? { ...(openai ? { openai } : {}), ...(anthropic ? { anthropic } : {}) } : undefined;
-}
-
 export const getJob = (s: Services, baseUrl: string): Route<'getJob'> => ({
   async handle(ctx, { path }) {
     const { job, steps } = await s.jobView(ctx.state.principal!, path.id);
@@ -43,14 +37,16 @@ export const getJob = (s: Services, baseUrl: string): Route<'getJob'> => ({
 
 export const getJobResult = (s: Services): Route<'getJobResult'> => ({
   async handle(ctx, { path, query }) {
-    const result = await s.jobs.result(await s.shares.jobScope(ctx.state.principal!, path.id), path.id);
+    const organizationId = await s.shares.jobScope(ctx.state.principal!, path.id);
+    const result = await s.jobs.result(organizationId, path.id);
     if (query.format) {
       if (result.kind !== 'json' || !isTranscript(result.data)) {
         throw new ValidationError('format applies to transcription results only', {
           fields: [{ field: 'format', location: 'query', message: 'this job has no transcript to export' }],
         });
       }
-      const out = renderTranscript(result.data, query.format);
+      // Speakers linked to voice profiles are exported under the profiles' names.
+      const out = renderTranscript(withSpeakerNames(result.data, await s.speakers.names(organizationId, path.id)), query.format);
       ctx.attachment(`${path.id}.${out.extension}`);
       ctx.type = out.contentType;
       ctx.body = out.body;

@@ -5,7 +5,7 @@ import { toJob, toMediaFile } from '../mappers.js';
 import { canonicalJson } from '../middleware/idempotency.js';
 import type { StepRequest } from '../services/pipeline.js';
 import type { Services } from '../services/index.js';
-import { providerKeysOf } from './jobs.js';
+import { providerKeysOf } from './provider-key-headers.js';
 import { receiveMultipart } from './media.js';
 
 const FIELDS = new Set(['action_id', 'action', 'parameters', 'steps']);

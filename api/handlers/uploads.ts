@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { providerKeysOf } from './provider-key-headers.js';
 import type { components } from '../generated/openapi.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { reply, type AppContext, type Route } from '../handler.js';
@@ -184,6 +185,7 @@ export const finalizeChunkedUpload = (s: Services, baseUrl: string, bodyLimitKb:
     const r = await s.uploads.chunked.finalize(ctx.state.principal!, path.id, {
       chunkChecksums: body.chunk_checksums,
       process: body.process ? { actionId: body.process.action_id, parameters: body.process.parameters ?? {} } : undefined,
+      providerKeys: providerKeysOf(ctx),
     });
     if (r.job) {
       ctx.state.jobId = r.job.id;

@@ -4,6 +4,7 @@ import { MediaImportSchema, type MediaImport } from '../../entities/index.js';
 import { InvalidActionError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { createAddressPolicy } from '../../lib/net/address-policy.js';
 import { workflowIdForImport, type ImportMediaInput } from '../../workflows/import-media.js';
+import type { ProviderKeys } from '../../workflows/types.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -11,6 +12,8 @@ export interface ImportRequest {
   url: string;
   filename?: string;
   process?: { actionId: string; parameters: Record<string, unknown> };
+  /** The request's own AI provider keys for the requested job: in the workflow input only, never in the import's row. */
+  providerKeys?: ProviderKeys;
 }
 
 const urlProblem = (message: string) => new ValidationError(`Invalid url: ${message}`, { fields: [{ field: 'url', location: 'body', message }] });
@@ -80,6 +83,8 @@ export function createImportService(deps: ApiDeps) {
         retentionDays: limits.retentionDays,
         timeoutMs: config.intake.importTimeoutMs,
         expectMediaType,
+        // Only with a job to run them, and only in the (encrypted) workflow input.
+        ...(req.process && req.providerKeys ? { providerKeys: req.providerKeys } : {}),
       };
       try {
         await temporal.workflow.start('importMedia', { taskQueue: config.temporal.taskQueue, workflowId: record.workflowId!, args: [input] });

@@ -31,6 +31,7 @@ import { createDirectUploadService } from './direct-upload-service.js';
 import { createDownloadLinkService } from './download-link-service.js';
 import { createImportService } from './import-service.js';
 import { createShareService } from './share-service.js';
+import { createSpeakerService } from './speaker-service.js';
 
 export function createServices(deps: ApiDeps) {
   const media = createMediaService(deps);
@@ -43,6 +44,7 @@ export function createServices(deps: ApiDeps) {
   // Its own job service: a stateless view over deps.
   const uploads = createUploadServices(deps, media, createJobService(deps, media), quotas);
   const jobEvents = createJobEventHub({ orm: deps.orm, databaseUrl: deps.config.database.url, logger: deps.logger });
+  const transcriptions = createTranscriptionService(deps);
   return {
     media,
     jobs,
@@ -73,7 +75,8 @@ export function createServices(deps: ApiDeps) {
     usage,
     idempotency: createIdempotency(deps),
     codec: createCodecService(deps),
-    transcriptions: createTranscriptionService(deps),
+    transcriptions,
+    speakers: createSpeakerService(deps, transcriptions),
     /** Once the server takes no more requests: queued usage rows written, leases given back, notifications closed. */
     async close(): Promise<void> {
       await Promise.all([usage.close(), rateLimits.close(), credentials.close(), jobEvents.close()]);

@@ -1,3 +1,4 @@
+import { createSpeakerStore, type SpeakerNames } from '../../domain/speaker-store.js';
 import { JobStepSchema, ProcessingJobSchema } from '../../entities/index.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import type { ApiDeps } from '../deps.js';
@@ -44,8 +45,10 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  */
 export function createTranscriptionService(deps: ApiDeps) {
   const { orm } = deps;
+  const speakers = createSpeakerStore({ orm, clock: deps.clock });
   return {
-    async get(organizationId: string, jobId: string): Promise<TranscriptionView> {
+    /** `names: false` leaves out the linked profiles' names. */
+    async get(organizationId: string, jobId: string, opts: { names?: boolean } = {}): Promise<TranscriptionView> {
       const em = orm.em.fork();
       const job = await em.findOne(ProcessingJobSchema, { id: jobId, organization: organizationId }, { populate: ['inputMedia'] });
       if (!job) throw new NotFoundError('Transcription', jobId);
@@ -59,7 +62,8 @@ export function createTranscriptionService(deps: ApiDeps) {
       if (step.status !== 'completed' || !step.resultData) {
         throw new ConflictError(`Job is ${job.status}; its transcript is available once it has completed`, { status: job.status });
       }
-      const data = ((step.resultData as { data?: Data }).data ?? {}) as Data;
+      const raw = ((step.resultData as { data?: Data }).data ?? {}) as Data;
+      const data = opts.names === false ? raw : withSpeakerNames(raw, await speakers.names(organizationId, jobId));
       return toView(data, {
         job_id: job.id,
         media_id: media.id,
@@ -69,6 +73,25 @@ export function createTranscriptionService(deps: ApiDeps) {
       });
     },
   };
+}
+
+/**
+ * The transcript with its linked speakers named: each segment of a linked speaker gets
+ * `speaker_name`, each linked speaker `profile_id` and `name`. Anything else is left as it is.
+ */
+export function withSpeakerNames<T>(data: T, names: SpeakerNames): T {
+  if (!names.size || typeof data !== 'object' || data === null) return data;
+  const d = data as Data;
+  const name = (label: unknown) => (typeof label === 'string' ? names.get(label) : undefined);
+  return {
+    ...d,
+    ...(Array.isArray(d.segments)
+      ? { segments: (d.segments as Data[]).map((s) => (name(s.speaker) ? { ...s, speaker_name: name(s.speaker)!.name } : s)) }
+      : {}),
+    ...(Array.isArray(d.speakers)
+      ? { speakers: (d.speakers as Data[]).map((s) => (name(s.id) ? { ...s, profile_id: name(s.id)!.profileId, name: name(s.id)!.name } : s)) }
+      : {}),
+  } as T;
 }
 
 export function toView(data: Data, meta: Pick<TranscriptionView, 'job_id' | 'media_id' | 'action_id' | 'created_at' | 'completed_at'>): TranscriptionView {

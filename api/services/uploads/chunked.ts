@@ -5,6 +5,7 @@ import { UploadChunkSchema } from '../../../entities/index.js';
 import { AppError, ConflictError, InvalidActionError, RateLimitedError, ValidationError } from '../../../lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
+import type { ProviderKeys } from '../../../workflows/types.js';
 import type { JobRow, JobService } from '../job-service.js';
 import type { MediaFileRow } from '../media-service.js';
 import type { QuotaService } from '../quota-service.js';
@@ -29,6 +30,8 @@ export interface InitChunked {
 export interface FinalizeChunked {
   chunkChecksums: string[];
   process?: { actionId: string; parameters: Record<string, unknown> };
+  /** The request's own AI provider keys, for the job only (never stored). */
+  providerKeys?: ProviderKeys;
 }
 
 const field = (name: string, message: string) => ({ fields: [{ field: name, location: 'body', message }] });
@@ -234,6 +237,7 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
             mediaId: media.id,
             actionId: req.process.actionId,
             parameters: req.process.parameters,
+            providerKeys: req.providerKeys,
           })
         : undefined;
       return { session: await sessions.get(principal.organizationId, id), media, job };
