@@ -3313,6 +3313,10 @@ export interface components {
         CreateChunkedUploadRequest: {
             filename: string;
             file_size: number;
+            /**
+             * @description Bytes per chunk (the last may be shorter). At most 5 GiB, storage's largest part; the
+             *     platform's own limit (`CHUNK_MAX_SIZE_MB`) is lower and is named in the refusal.
+             */
             chunk_size: number;
             /** @description Optional; when given it must equal `ceil(file_size / chunk_size)`. */
             total_chunks?: number;
