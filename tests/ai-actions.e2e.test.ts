@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { ProcessingJobSchema } from '../entities/index.js';
 import { FAKE_DESCRIPTION, FAKE_OCR, FAKE_SPEECH, OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { stepRuns } from './support/history.js';
 import { renderText } from './support/text-image.js';
 import { makeWav } from './support/wav.js';
 
@@ -39,10 +40,7 @@ async function runJob(mediaId: string, actionId: string, parameters: Record<stri
 
 const jobRow = (id: string) => h.common.orm.em.fork().findOneOrFail(ProcessingJobSchema, { id });
 
-async function attempts(jobId: string): Promise<number> {
-  const history = await h.temporal.workflow.getHandle(`job-${jobId}`).fetchHistory();
-  return Math.max(...history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => Number(e.activityTaskStartedEventAttributes!.attempt)));
-}
+const attempts = (jobId: string) => stepRuns(h.temporal, `job-${jobId}`);
 
 describe('image AI actions', () => {
   test('img_ocr with local Tesseract reads a rendered word', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { getStateQuery } from '../workflows/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { stepRuns } from './support/history.js';
 import { makeJpeg } from './support/media.js';
 
 let h: Harness;
@@ -103,9 +104,7 @@ describe('an image job end to end', () => {
       return ['completed', 'failed'].includes(j.status) ? j : undefined;
     });
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT', message: expect.stringContaining('cannot decode image') } });
-    const history = await h.temporal.workflow.getHandle(`job-${job.id}`).fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => Number(e.activityTaskStartedEventAttributes!.attempt));
-    expect(Math.max(...attempts)).toBe(1);
+    expect(await stepRuns(h.temporal, `job-${job.id}`)).toBe(1);
 
     const result = await h.fetch(`/api/v1/jobs/${job.id}/result`);
     expect(result.status).toBe(409);

@@ -9,6 +9,7 @@ import { stepCredits } from '../lib/credits.js';
 import { ensureRetentionSchedule } from '../worker/retention-schedule.js';
 import { startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { stepRuns } from './support/history.js';
 import { makeJpeg } from './support/media.js';
 import type { ApiClient, Tenant } from './support/tenants.js';
 
@@ -178,16 +179,7 @@ describe('one usage row per step', () => {
     const job = await runJob(h, media.id, 'img_describe');
     expect(job.status).toBe('completed');
     expect(fake.requests.map((r) => r.status)).toEqual([500, 200]);
-    // The step's activity ran twice: the workflow schedules each of the action's attempts itself
-    // (a started event records only its activity's last Temporal attempt, so they are summed).
-    const history = await h.temporal.workflow.getHandle(job.workflow_id).fetchHistory();
-    const stepActivities = new Set(
-      history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJobStep').map((e) => String(e.eventId)),
-    );
-    const runs = history.events!
-      .filter((e) => e.activityTaskStartedEventAttributes && stepActivities.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
-      .reduce((n, e) => n + Number(e.activityTaskStartedEventAttributes!.attempt), 0);
-    expect(runs).toBe(2);
+    expect(await stepRuns(h.temporal, job.workflow_id)).toBe(2);
     const rows = await stepRows(job.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokens).toBe(fake.requests[1]!.usage!.input + fake.requests[1]!.usage!.output);
