@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
  * so the attempts of every scheduled step activity are summed.
  */
 export async function stepRuns(temporal: Client, workflowId: string): Promise<number> {
-  const { events = [] } = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJobStep').map((e) => String(e.eventId)));
   return events
     .filter((e) => e.activityTaskStartedEventAttributes && scheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
