@@ -7,4 +7,6 @@ source scripts/bootstrap.sh
 if [ "$#" -eq 0 ]; then
   node node_modules/vitest/vitest.mjs run --root web
 fi
-exec node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"
+# One Jest process runs every file in turn (maxWorkers 1: the suites share Temporal and MinIO), and
+# ESM module registries it keeps per file add up over the whole run: give it room beyond V8's ~4 GB default.
+exec node --max-old-space-size=12288 --experimental-vm-modules node_modules/jest/bin/jest.js "$@"
