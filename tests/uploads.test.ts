@@ -346,13 +346,14 @@ describe('upload progress events', () => {
     const res = await h.fetch('/api/v1/uploads', { method: 'POST', headers: { ...TUS, 'upload-length': String(file.length) } });
     const id = res.headers.get('location')!.split('/').pop()!;
     const events = h.fetch(`/api/v1/uploads/${id}/events`).then(readEvents);
-    // 6 pieces, 300 ms apart: progress is recorded every 500 ms while they arrive.
+    // 6 pieces, 700 ms apart: progress is recorded, and the stream polled, every 500 ms while they
+    // arrive, so several partial counts are seen even when a poll or a write runs late.
     const pieces = Array.from({ length: 6 }, (_, i) => file.subarray(i * MIB, (i + 1) * MIB));
     const body = new ReadableStream({
       async pull(c) {
         const next = pieces.shift();
         if (!next) return c.close();
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, 700));
         c.enqueue(new Uint8Array(next));
       },
     });
