@@ -1,5 +1,5 @@
-// Chunk PUTs are refused from their headers before their body is read (duplicate, conflict, chunk
-// in flight, too many in flight), and chunk sizes are bounded by configuration.
+// Chunk PUTs are refused from their headers before their body is read (duplicate, conflict, too
+// many in flight), a chunk sent again supersedes its earlier request, and chunk sizes are bounded by configuration.
 import { createHash } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { startHarness, type Harness } from './support/harness.js';
@@ -62,7 +62,7 @@ test('a chunk already stored is answered from X-Chunk-SHA256 alone: duplicate 20
   expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
 });
 
-test('chunks in flight are bounded per upload: the same chunk twice is 409, one too many is 429 with Retry-After', async () => {
+test('chunks in flight are bounded per upload: one too many is 429 with Retry-After; the same chunk again supersedes the earlier request', async () => {
   const file = noiseWav(4 * CHUNK);
   const id = await init(file);
   const sha = (n: number) => sha256(file.subarray(n * CHUNK, (n + 1) * CHUNK));
@@ -70,16 +70,24 @@ test('chunks in flight are bounded per upload: the same chunk twice is 409, one 
   const b = heldPut(id, 1, sha(1));
   // Both are being spooled now (the server has their headers); a third waits for nothing.
   await new Promise((r) => setTimeout(r, 500));
-  const twice = heldPut(id, 0, sha(0));
-  expect(await twice.reply).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
-  twice.end();
   const third = heldPut(id, 2, sha(2));
   const refused = await third.reply;
   third.end();
   expect(refused).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { reason: 'too_many_chunks_in_flight', limit: 2 } } } });
   expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-  // Once they are gone, the slots are free again.
+
+  // Chunk 0 again (a client whose connection dropped, before the server noticed): the earlier
+  // request is ended with a 409 and the new one takes its slot, so there are still two in flight.
+  const again = heldPut(id, 0, sha(0));
+  expect(await a.reply).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT', details: { chunk: 0 } } } });
   a.end();
+  await new Promise((r) => setTimeout(r, 500));
+  const fourth = heldPut(id, 3, sha(3));
+  expect(await fourth.reply).toMatchObject({ status: 429 });
+  fourth.end();
+
+  // Once they are gone, the slots are free again.
+  again.end();
   b.end();
   await new Promise((r) => setTimeout(r, 500));
   for (const n of [0, 1, 2, 3]) expect((await put(id, n, file.subarray(n * CHUNK, (n + 1) * CHUNK))).status).toBe(200);

@@ -85,6 +85,8 @@ describe('an image job end to end', () => {
 
     // The workflow is real and visible in Temporal under an id derived from the job id.
     const handle = h.temporal.workflow.getHandle(`job-${job.id}`);
+    // The job is completed in the database before the workflow closes (usage, webhooks after).
+    await handle.result();
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(await handle.query(getStateQuery)).toMatchObject({ status: 'completed' });
   });

@@ -211,7 +211,10 @@ describe('cancel', () => {
     const done = await settled(job.id, ['completed', 'failed', 'cancelled'], 20_000);
     expect(done).toMatchObject({ status: 'cancelled', cancelled_by: 'temporal', cancelled_at: expect.any(String) });
     expect(await childProcesses('ffmpeg')).toEqual([]);
-    expect((await h.temporal.workflow.getHandle(`job-${job.id}`).describe()).status.name).toBe('CANCELLED');
+    // The job row is written before the workflow closes: wait for Temporal to record the close.
+    const handle = h.temporal.workflow.getHandle(`job-${job.id}`);
+    await handle.result().catch(() => undefined);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
   }, 120_000);
 
   test('cancelling a completed job is 409 (DELETE deletes it instead)', async () => {

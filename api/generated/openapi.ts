@@ -616,7 +616,8 @@ export interface paths {
          *     with other content it is `409 CONFLICT` (the first one stays). Both are answered from
          *     `X-Chunk-SHA256` before the body is read, as are a wrong `Content-Length`, an upload that is
          *     not the caller's (`404`) or no longer receiving (`409`). The same chunk while another
-         *     request is sending it is `409`; more than `CHUNK_MAX_IN_FLIGHT_PER_UPLOAD` chunks of one
+         *     request is still sending it (a resend after a dropped connection) supersedes that request,
+         *     which is answered `409`, and is received in its place; more than `CHUNK_MAX_IN_FLIGHT_PER_UPLOAD` chunks of one
          *     upload at once (per API instance) is `429 RATE_LIMITED` with `Retry-After`. Each chunk
          *     counts in the `upload` rate-limit class.
          */

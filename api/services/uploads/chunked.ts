@@ -59,7 +59,15 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
   }
 
   /** Spools chunk `n`, verifies it, and stores it as its multipart part. */
-  async function receiveChunk(session: UploadSessionRow, n: number, body: Readable, declared: string, expected: number, sizeError: (got: number) => ValidationError) {
+  async function receiveChunk(
+    session: UploadSessionRow,
+    n: number,
+    body: Readable,
+    declared: string,
+    expected: number,
+    sizeError: (got: number) => ValidationError,
+    superseded: AbortSignal,
+  ) {
     const id = session.id;
     const start = await receivedBytes(id);
     const meter = progressMeter((bytes) => sessions.progress(id, bytes), start);
@@ -67,6 +75,7 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
     // would leave the spool (and its in-flight slot) waiting for ever.
     body.once('error', (err) => meter.destroy(err));
     body.once('close', () => body.readableEnded || meter.destroy(new Error('the request was aborted')));
+    superseded.addEventListener('abort', () => meter.destroy(new ConflictError(`Chunk ${n} was sent again; this request was superseded`, { chunk: n })), { once: true });
     let file;
     try {
       file = await spool(body.pipe(meter), ['sha256'], expected);
@@ -184,9 +193,11 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
         if (!existing.etag) throw new ConflictError(`Chunk ${n} is being stored by another request`, { chunk: n });
         return { session, size: existing.sizeBytes, sha256: declared, received: n, bytesReceived: await receivedBytes(id), duplicate: true };
       }
-      const release = inFlight.take(id, n);
+      // A resend of a chunk still being received supersedes it: the client has given up on that one.
+      const superseded = new AbortController();
+      const release = await inFlight.take(id, n, () => superseded.abort());
       try {
-        return await receiveChunk(session, n, body, declared, expected, sizeError);
+        return await receiveChunk(session, n, body, declared, expected, sizeError, superseded.signal);
       } finally {
         release();
       }
@@ -256,21 +267,38 @@ export type ChunkedUploads = ReturnType<typeof createChunkedUploads>;
 
 /**
  * Chunk PUTs being received by this instance, per upload: at most `perUpload` at once (more is
- * 429), and never the same chunk twice at once (409), so one upload cannot fill the spool.
+ * 429), and one request per chunk, so one upload cannot fill the spool. A chunk sent again while
+ * an earlier request for it is still running (a client resending after its connection dropped,
+ * before the server has noticed) cancels the earlier one and waits for it to end; only if it will
+ * not end within SUPERSEDE_WAIT_MS is the resend a 409.
  */
+const SUPERSEDE_WAIT_MS = 10_000;
+interface Running { cancel: () => void; ended: Promise<void> }
 function createInFlight(perUpload: number) {
-  const uploads = new Map<string, Set<number>>();
+  const uploads = new Map<string, Map<number, Running>>();
   return {
-    take(id: string, n: number): () => void {
-      const chunks = uploads.get(id) ?? new Set<number>();
-      if (chunks.has(n)) throw new ConflictError(`Chunk ${n} is being received by another request`, { chunk: n });
+    async take(id: string, n: number, cancel: () => void): Promise<() => void> {
+      const earlier = uploads.get(id)?.get(n);
+      if (earlier) {
+        earlier.cancel();
+        let timer: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([
+          earlier.ended.then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SUPERSEDE_WAIT_MS))),
+        ]).finally(() => clearTimeout(timer));
+        if (!ended || uploads.get(id)?.has(n)) throw new ConflictError(`Chunk ${n} is being received by another request`, { chunk: n });
+      }
+      const chunks = uploads.get(id) ?? new Map<number, Running>();
       if (chunks.size >= perUpload) {
         throw new RateLimitedError(1, { reason: 'too_many_chunks_in_flight', limit: perUpload }, `At most ${perUpload} chunks of an upload may be sent at once`);
       }
-      uploads.set(id, chunks.add(n));
+      let end!: () => void;
+      chunks.set(n, { cancel, ended: new Promise<void>((resolve) => (end = resolve)) });
+      uploads.set(id, chunks);
       return () => {
         chunks.delete(n);
-        if (!chunks.size) uploads.delete(id);
+        if (!chunks.size && uploads.get(id) === chunks) uploads.delete(id);
+        end();
       };
     },
   };
