@@ -138,7 +138,10 @@ export interface AiConfig {
    * cut at silences and the pieces run in parallel.
    */
   local: { command: string; hmm: string; lm: string; dict: string; maxPieceSeconds: number };
-  /** action id → provider (spec §6.2); AI_PROVIDER_MAPPING overrides entries. */
+  /**
+   * AI_PROVIDER_MAPPING's `action=provider` entries: they override the provider each action declares
+   * as its default (the action definition's `ai.provider`). Empty unless set.
+   */
   providerMapping: Record<string, AiProviderName>;
   /** Per provider request; the activity's own timeout bounds the whole action. */
   requestTimeoutMs: number;
@@ -536,9 +539,9 @@ function intakeConfig(
 
 const AI_PROVIDERS: readonly AiProviderName[] = ['openai', 'anthropic', 'tesseract', 'local'];
 
-// "img_ocr=tesseract,aud_transcribe=openai": entries override the spec's defaults.
+// "<action id>=tesseract,<action id>=openai": entries override the actions' own default providers.
 function aiProviderMapping(raw: string, problems: string[]): Record<string, AiProviderName> {
-  const mapping: Record<string, AiProviderName> = { img_ocr: 'openai', img_describe: 'anthropic', aud_transcribe: 'openai', aud_translate: 'openai' };
+  const mapping: Record<string, AiProviderName> = {};
   for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
     const [action, provider, extra] = entry.split('=').map((p) => p.trim());
     if (!action || extra !== undefined || !(AI_PROVIDERS as readonly string[]).includes(provider ?? '')) {

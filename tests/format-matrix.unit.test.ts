@@ -111,7 +111,7 @@ async function runAction(action: ActionDefinition, inputPath: string, inputMimeT
     progress: () => undefined,
     signal: new AbortController().signal,
     logger: silent,
-    ai: createAiProviders(loadConfig(fake.env).ai),
+    ai: createAiProviders(loadConfig(fake.env).ai, registry.aiDefaults()),
   });
   if (out.type === 'file') {
     await checkFile(out.path, out.mimeType);

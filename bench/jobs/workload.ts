@@ -43,7 +43,7 @@ export function actionRunner(actions: ActionRegistry, config: Config) {
     image: { maxResolution: config.media.image.maxResolution },
     audio: { maxDurationSeconds: config.media.audio.maxDurationMinutes * 60 },
   };
-  const ai = createAiProviders(config.ai);
+  const ai = createAiProviders(config.ai, actions.aiDefaults());
   /** Runs one action on a local file, as the worker's activity does. */
   return async function run(step: BenchStep, inputPath: string, inputMimeType: string, workDir: string): Promise<ActionOutput> {
     const action = actions.get(step.actionId);

@@ -1,6 +1,7 @@
 // The contract every action plugin keeps, checked over the whole registry as the worker discovers it:
 // a new plugin is held to it without writing a line of test. Its own behaviour is its own test's job.
 import { loadSpec, type JsonObject } from '#api/openapi/document.js';
+import { PROVIDER_NAMES } from '#lib/ai/ports.js';
 import { createAjv } from '#lib/ajv.js';
 import { loadActionRegistry } from './registry.js';
 import type { ActionDefinition, JsonSchema } from './types.js';
@@ -107,6 +108,10 @@ describe.each(cases)('%s', (_id, action) => {
 
   test('its non-retryable codes are error codes the spec documents', () => {
     expect(action.nonRetryableErrors.filter((code) => !codes.has(code))).toEqual([]);
+  });
+
+  test('its AI defaults, if any, name a provider', () => {
+    if (action.ai) expect(PROVIDER_NAMES).toContain(action.ai.provider);
   });
 
   test('its timeouts and retry policy are usable', () => {

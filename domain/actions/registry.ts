@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { createAjv, toFieldErrors, type FieldError } from '#lib/ajv.js';
+import type { ProviderName } from '#lib/ai/ports.js';
 import type { ActionDefinition, MediaKind } from './types.js';
 
 const ACTIONS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -13,6 +14,8 @@ export interface ActionRegistry {
   get(actionId: string): ActionDefinition | undefined;
   /** Validates parameters in place (defaults applied); returns the problems, empty when valid. */
   validateParameters(action: ActionDefinition, params: Record<string, unknown>): FieldError[];
+  /** The default AI provider each AI action declares, by action id (for lib/ai's registry). */
+  aiDefaults(): Record<string, ProviderName>;
 }
 
 /**
@@ -55,6 +58,7 @@ export function createActionRegistry(all: ActionDefinition[], enabled?: string[]
       if (!validate) throw new Error(`action ${action.actionId} is not registered`);
       return validate(params) ? [] : toFieldErrors(validate.errors, 'body', 'parameters');
     },
+    aiDefaults: () => Object.fromEntries(actions.flatMap((a) => (a.ai ? [[a.actionId, a.ai.provider]] : []))),
   };
 }
 

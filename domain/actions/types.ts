@@ -45,6 +45,15 @@ export type ActionOutput =
   | { type: 'file'; path: string; mimeType: string; extension: string; data?: Record<string, unknown> }
   | { type: 'json'; data: Record<string, unknown>; usage?: AiUsage };
 
+/** An AI action's defaults, declared on the action so configuration need not know action ids. */
+export interface ActionAiDefaults {
+  /**
+   * The provider used when the request names none (AI_PROVIDER_MAPPING may override it per action
+   * id). When it is not configured (no key), the first configured provider with the capability is.
+   */
+  provider: ProviderName;
+}
+
 export interface RetryPolicy {
   maximumAttempts: number;
   initialIntervalMs: number;
@@ -70,6 +79,8 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   retry: RetryPolicy;
   /** Error types (ActionError.type) that retrying cannot fix. */
   nonRetryableErrors: string[];
+  /** For actions that call AI providers: what they use when the request names no provider. */
+  ai?: ActionAiDefaults;
   /**
    * Long input audio is cut at silences and its pieces transcribed in parallel by the job's
    * workflow (activities/transcription/): for actions whose parameters are aud_transcribe's.

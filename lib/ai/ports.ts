@@ -128,7 +128,8 @@ export interface AiProvider extends AiCapabilities {
 export interface AiRegistry {
   /**
    * The provider serving `capability` for an action: the one requested (which must be configured),
-   * else the configured mapping, else any configured provider that has the capability.
+   * else the mapped one (the action's declared default or AI_PROVIDER_MAPPING's override) when it is
+   * configured, else any configured provider that has the capability.
    * Throws a non-retryable AI_PROVIDER_ERROR ProviderError when none can.
    */
   forAction(actionId: string, capability: Capability, requested?: ProviderName): AiProvider;

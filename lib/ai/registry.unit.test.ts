@@ -24,32 +24,37 @@ test('the mapping decides, and an unconfigured mapping falls back to a capable p
   expect(() => noKeys.forAction('img_describe', 'describeImage')).toThrow(/mapped to anthropic, which is not configured/);
 });
 
+// The defaults the AI actions declare (their definitions' `ai.provider`); configuration knows no action ids.
+const DEFAULTS = { img_ocr: 'openai', img_describe: 'anthropic', aud_transcribe: 'openai', aud_translate: 'openai' } as const;
+
 test('from configuration: keys decide which remote providers exist; OCR falls back to Tesseract, not Anthropic; speech to the local engine', () => {
-  const bare = createAiProviders(loadConfig({}).ai);
+  const bare = createAiProviders(loadConfig({}).ai, DEFAULTS);
   expect(bare.available()).toEqual(['tesseract', 'local']);
   expect(bare.forAction('img_ocr', 'ocr').name).toBe('tesseract');
   expect(bare.forAction('aud_transcribe', 'transcribe').name).toBe('local');
   expect(() => bare.forAction('aud_translate', 'translateAudio')).toThrow(/No configured AI provider/);
 
-  const anthropicOnly = createAiProviders(loadConfig({ ANTHROPIC_API_KEY: 'k' }).ai);
+  const anthropicOnly = createAiProviders(loadConfig({ ANTHROPIC_API_KEY: 'k' }).ai, DEFAULTS);
   expect(anthropicOnly.forAction('img_ocr', 'ocr').name).toBe('tesseract');
   expect(anthropicOnly.forAction('img_describe', 'describeImage').name).toBe('anthropic');
 
-  const both = createAiProviders(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', AI_PROVIDER_MAPPING: 'img_describe=openai' }).ai);
+  const both = createAiProviders(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', AI_PROVIDER_MAPPING: 'img_describe=openai' }).ai, DEFAULTS);
   expect(both.available()).toEqual(['openai', 'tesseract', 'local', 'anthropic']);
   expect(both.forAction('aud_transcribe', 'transcribe').name).toBe('openai');
   expect(both.forAction('img_ocr', 'ocr').name).toBe('openai');
   expect(both.forAction('img_describe', 'describeImage').name).toBe('openai');
   expect(both.forAction('aud_translate', 'translateText').name).toBe('openai');
+  // Without the override, the declared default decides.
+  expect(createAiProviders(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' }).ai, DEFAULTS).forAction('img_describe', 'describeImage').name).toBe('anthropic');
 });
 
-test('AI configuration: §6.2 defaults, overrides, and every bad entry reported', () => {
+test('AI configuration: no mapping by default (the actions declare theirs), overrides, and every bad entry reported', () => {
   const { ai } = loadConfig({});
-  expect(ai.providerMapping).toEqual({ img_ocr: 'openai', img_describe: 'anthropic', aud_transcribe: 'openai', aud_translate: 'openai' });
+  expect(ai.providerMapping).toEqual({});
   expect(ai.openai).toMatchObject({ apiKey: undefined, baseUrl: 'https://api.openai.com/v1', transcribeModel: 'whisper-1', visionModel: 'gpt-4o-mini' });
   expect(ai.anthropic.baseUrl).toBe('https://api.anthropic.com');
   expect(loadConfig({ AI_PROVIDER_MAPPING: ' img_ocr = tesseract ', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1/' }).ai).toMatchObject({
-    providerMapping: { img_ocr: 'tesseract', img_describe: 'anthropic' },
+    providerMapping: { img_ocr: 'tesseract' },
     openai: { baseUrl: 'http://127.0.0.1:1/v1' },
   });
   expect(() => loadConfig({ AI_PROVIDER_MAPPING: 'img_ocr=gemini,img_describe', ANTHROPIC_BASE_URL: 'not a url' })).toThrow(

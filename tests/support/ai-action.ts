@@ -35,7 +35,7 @@ export function aiActionRunner(action: ActionDefinition<any>) {
         progress: () => undefined,
         signal: new AbortController().signal,
         logger: silent,
-        ai: createAiProviders(loadConfig(opts.env ?? {}).ai),
+        ai: createAiProviders(loadConfig(opts.env ?? {}).ai, registry.aiDefaults()),
       });
       if (out.type !== 'json') throw new Error(`expected a json result, got ${out.type}`);
       // Results travel through Temporal and Postgres as JSON.

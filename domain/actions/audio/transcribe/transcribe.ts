@@ -66,6 +66,7 @@ export default defineAction<TranscribeParams>({
   timeouts: AI_TIMEOUTS,
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
+  ai: { provider: 'openai' },
   checkAvailability: (params, providers) => modelAvailability(params, providers),
   runsInPieces: true,
   async run(ctx) {

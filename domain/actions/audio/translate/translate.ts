@@ -49,6 +49,7 @@ export default defineAction<TranslateParams>({
   timeouts: AI_TIMEOUTS,
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
+  ai: { provider: 'openai' },
   async run(ctx) {
     const { params, signal } = ctx;
     const target = params.target_language;

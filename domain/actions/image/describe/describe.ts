@@ -48,6 +48,7 @@ export default defineAction<DescribeParams>({
   timeouts: AI_TIMEOUTS,
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
+  ai: { provider: 'anthropic' },
   async run(ctx) {
     const provider = ctx.ai.forAction('img_describe', 'describeImage', ctx.params.provider === 'auto' ? undefined : ctx.params.provider);
     const image = await prepareImage(ctx.inputPath, ctx.workDir, ctx.limits, MAX_EDGE);

@@ -66,6 +66,7 @@ export default defineAction<OcrParams>({
   timeouts: AI_TIMEOUTS,
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
+  ai: { provider: 'openai' },
   async run(ctx) {
     const { params } = ctx;
     const provider = ctx.ai.forAction('img_ocr', 'ocr', params.provider === 'auto' ? undefined : params.provider);
