@@ -250,7 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
       secretKey: str('S3_SECRET_KEY', ''),
       bucket: str('S3_BUCKET', 'mediaflow'),
       region: str('S3_REGION', 'us-east-1'),
-      // minio-js buffers one multipart part in memory per upload: this bounds upload memory.
+      // A stream upload holds one multipart part in memory (lib/storage.ts): this bounds upload memory.
       partSizeBytes: int('S3_PART_SIZE_MB', 8, 5, 512) * mb,
       masterKeys: keyring(env, 'STORAGE_MASTER_KEYS', problems),
       requireEncryption: oneOf('STORAGE_REQUIRE_ENCRYPTION', ['true', 'false'] as const, 'false') === 'true',

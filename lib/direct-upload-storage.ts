@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from './config.js';
-import { isNotFound, s3ClientConfig } from './s3.js';
-import { createS3Client } from './storage.js';
+import { createS3Client, isNotFound, presignPostPolicy } from './s3.js';
 
 export interface PresignedPost {
   url: string;
@@ -32,34 +31,27 @@ export function createDirectUploadStorage(s3: Config['s3'], publicEndpoint: URL)
   const internal = createS3Client(s3);
   // The region is fixed by config, so presigning needs no request to the (possibly unreachable) public endpoint.
   const signer = createS3Client(s3, publicEndpoint);
-  const putSigner = new S3Client(s3ClientConfig(s3, publicEndpoint));
-  const bucket = s3.bucket;
+  const Bucket = s3.bucket;
   return {
     presignPut: (key, sizeBytes, expirySeconds) =>
-      getSignedUrl(putSigner, new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: sizeBytes }), {
+      getSignedUrl(signer, new PutObjectCommand({ Bucket, Key: key, ContentLength: sizeBytes }), {
         expiresIn: expirySeconds,
         signableHeaders: new Set(['content-length']),
       }),
     async presignPost(key, sizeBytes, expirySeconds) {
-      const policy = signer.newPostPolicy();
-      policy.setBucket(bucket);
-      policy.setKey(key);
-      policy.setExpires(new Date(Date.now() + expirySeconds * 1000));
-      policy.setContentLengthRange(sizeBytes, sizeBytes);
-      const { postURL, formData } = await signer.presignedPostPolicy(policy);
-      return { url: postURL, fields: formData };
+      return presignPostPolicy(s3, publicEndpoint, { key, minBytes: sizeBytes, maxBytes: sizeBytes, expires: new Date(Date.now() + expirySeconds * 1000) });
     },
     async size(key) {
       try {
-        return (await internal.statObject(bucket, key)).size;
+        return (await internal.send(new HeadObjectCommand({ Bucket, Key: key }))).ContentLength ?? 0;
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;
       }
     },
-    read: (key) => internal.getObject(bucket, key),
+    read: async (key) => (await internal.send(new GetObjectCommand({ Bucket, Key: key }))).Body as Readable,
     async remove(key) {
-      await internal.removeObject(bucket, key);
+      await internal.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
   };
 }

@@ -29,7 +29,7 @@ const NETWORK_CODES = new Set([
 // serialization failures and deadlocks (retrying the transaction is the documented remedy).
 const POSTGRES_CODES = new Set(['08000', '08001', '08003', '08004', '08006', '08007', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 
-// S3 error codes (the AWS SDK's names, the MinIO client's `code`) that mean "the service, not the request".
+// S3 error codes (the AWS SDK names them in `name`; MinIO adds its own) that mean "the service, not the request".
 const S3_NAMES = new Set([
   'SlowDown',
   'ServiceUnavailable',

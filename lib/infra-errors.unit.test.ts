@@ -12,7 +12,7 @@ describe('isInfraError', () => {
     ['every address refused (happy eyeballs)', new AggregateError([withCode('connect ECONNREFUSED ::1:9000', 'ECONNREFUSED')], '')],
     ['fetch failed, its cause refused', new TypeError('fetch failed', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') })],
     ['S3 SlowDown', Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } })],
-    ['MinIO starting (S3Error)', Object.assign(new Error('Server not initialized, please try again.'), { name: 'S3Error', code: 'XMinioServerNotInitialized' })],
+    ['MinIO starting', Object.assign(new Error('Server not initialized, please try again.'), { name: 'XMinioServerNotInitialized', $metadata: { httpStatusCode: 503 } })],
     ['S3 500', Object.assign(new Error('We encountered an internal error'), { name: 'UnknownError', $metadata: { httpStatusCode: 500 } })],
     ['Postgres shutting down', withCode('terminating connection due to administrator command', '57P01')],
     ['Postgres starting up', withCode('the database system is starting up', '57P03')],

@@ -1,7 +1,8 @@
-import { CopyDestinationOptions, CopySourceOptions } from 'minio';
+import { CopyObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import { ENVELOPE_META, formatEnvelope, parseEnvelope, rewrapEnvelope } from './envelope.js';
-import { createS3Client, storageKeyring } from './storage.js';
+import { copySource, createS3Client, listObjects } from './s3.js';
+import { storageKeyring } from './storage.js';
 
 export interface RewrapReport {
   /** Data key now wrapped under the primary key. */
@@ -13,9 +14,6 @@ export interface RewrapReport {
   failed: { key: string; error: string }[];
 }
 
-// Standard headers S3 keeps as object metadata; with MetadataDirective REPLACE they must be sent again.
-const STANDARD = new Set(['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']);
-
 /**
  * Rotation: every object whose data key is wrapped under a key other than the primary gets its
  * envelope rewrapped under the primary, by a server-side copy onto itself that replaces the
@@ -26,41 +24,48 @@ export async function rewrapStorage(s3: Config['s3'], opts: { prefix?: string; o
   const client = createS3Client(s3);
   const keyring = storageKeyring(s3);
   const report: RewrapReport = { rewrapped: 0, current: 0, plaintext: 0, failed: [] };
-  for await (const item of client.listObjectsV2(s3.bucket, opts.prefix ?? '', true) as AsyncIterable<{ name?: string }>) {
-    const key = item.name;
-    if (!key) continue;
-    try {
-      const stat = await client.statObject(s3.bucket, key);
-      const raw = stat.metaData?.[ENVELOPE_META];
-      if (typeof raw !== 'string') {
-        report.plaintext++;
-        opts.onObject?.(key, 'plaintext');
-        continue;
+  const Bucket = s3.bucket;
+  try {
+    for await (const { Key: key } of listObjects(client, Bucket, opts.prefix ?? '')) {
+      try {
+        const stat = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const raw = stat.Metadata?.[ENVELOPE_META];
+        if (typeof raw !== 'string') {
+          report.plaintext++;
+          opts.onObject?.(key, 'plaintext');
+          continue;
+        }
+        const envelope = parseEnvelope(raw);
+        if (envelope.keyId === keyring.primary.id) {
+          report.current++;
+          continue;
+        }
+        // With MetadataDirective REPLACE, the standard headers S3 keeps with the object must be sent again.
+        await client.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: key,
+            CopySource: copySource(Bucket, key),
+            CopySourceIfMatch: stat.ETag,
+            MetadataDirective: 'REPLACE',
+            Metadata: { ...stat.Metadata, [ENVELOPE_META]: formatEnvelope(rewrapEnvelope(envelope, keyring)) },
+            ContentType: stat.ContentType,
+            ContentEncoding: stat.ContentEncoding,
+            ContentDisposition: stat.ContentDisposition,
+            ContentLanguage: stat.ContentLanguage,
+            CacheControl: stat.CacheControl,
+            Expires: stat.Expires,
+          }),
+        );
+        report.rewrapped++;
+        opts.onObject?.(key, `rewrapped ${envelope.keyId} -> ${keyring.primary.id}`);
+      } catch (err) {
+        report.failed.push({ key, error: (err as Error).message });
+        opts.onObject?.(key, `failed: ${(err as Error).message}`);
       }
-      const envelope = parseEnvelope(raw);
-      if (envelope.keyId === keyring.primary.id) {
-        report.current++;
-        continue;
-      }
-      const headers: Record<string, string> = {};
-      const userMetadata: Record<string, string> = {};
-      for (const [name, value] of Object.entries(stat.metaData ?? {})) {
-        const lower = name.toLowerCase();
-        if (lower === ENVELOPE_META || lower.startsWith('x-amz-')) continue;
-        if (STANDARD.has(lower)) headers[name] = String(value);
-        else userMetadata[name] = String(value);
-      }
-      userMetadata[ENVELOPE_META] = formatEnvelope(rewrapEnvelope(envelope, keyring));
-      await client.copyObject(
-        new CopySourceOptions({ Bucket: s3.bucket, Object: key, MatchETag: stat.etag }),
-        new CopyDestinationOptions({ Bucket: s3.bucket, Object: key, MetadataDirective: 'REPLACE', UserMetadata: userMetadata, Headers: headers }),
-      );
-      report.rewrapped++;
-      opts.onObject?.(key, `rewrapped ${envelope.keyId} -> ${keyring.primary.id}`);
-    } catch (err) {
-      report.failed.push({ key, error: (err as Error).message });
-      opts.onObject?.(key, `failed: ${(err as Error).message}`);
     }
+  } finally {
+    client.destroy();
   }
   return report;
 }

@@ -1,6 +1,18 @@
-import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { Client } from 'minio';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type BucketLocationConstraint,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import {
   ENVELOPE_META,
@@ -16,7 +28,7 @@ import {
 } from './envelope.js';
 import { NotFoundError } from './errors.js';
 import { createKeyring, type Keyring } from './keyring.js';
-import { isNotFound } from './s3.js';
+import { abortMultipartUploads, bucketExists, createS3Client, isNotFound } from './s3.js';
 
 export interface ObjectInfo {
   /** Size of the content as callers put it (the plaintext), not of what is stored. */
@@ -38,21 +50,6 @@ export interface ObjectStorage {
   ping(): Promise<void>;
 }
 
-/** `endpoint` other than the configured one: e.g. the public endpoint presigned URLs point at. */
-export function createS3Client(s3: Config['s3'], endpoint: URL = s3.endpoint): Client {
-  const useSSL = endpoint.protocol === 'https:';
-  return new Client({
-    endPoint: endpoint.hostname,
-    port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
-    useSSL,
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    region: s3.region,
-    pathStyle: true,
-    partSize: s3.partSizeBytes,
-  });
-}
-
 export const storageKeyring = (s3: Config['s3']): Keyring => createKeyring(s3.masterKeys, 'STORAGE_MASTER_KEYS');
 
 const noop = () => undefined;
@@ -67,46 +64,50 @@ export class ObjectNotFoundError extends NotFoundError {
 export function createStorage(s3: Config['s3']): ObjectStorage {
   const client = createS3Client(s3);
   const keyring = storageKeyring(s3);
-  const bucket = s3.bucket;
+  const Bucket = s3.bucket;
   return {
-    bucket,
+    bucket: Bucket,
     async ensureBucket() {
-      if (!(await client.bucketExists(bucket))) {
+      if (!(await bucketExists(client, Bucket))) {
         try {
-          await client.makeBucket(bucket, s3.region);
+          // us-east-1 is the default location and must not be named (S3 refuses it as a constraint).
+          const location = s3.region === 'us-east-1' ? undefined : { LocationConstraint: s3.region as BucketLocationConstraint };
+          await client.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: location }));
         } catch (err) {
           // Another process may have created it between the two calls.
-          if (!(await client.bucketExists(bucket))) throw err;
+          if (!(await bucketExists(client, Bucket))) throw err;
         }
       }
     },
     async put(key, body, contentType) {
       const { envelope, dataKey } = newEnvelope(keyring);
-      const meta = { 'Content-Type': contentType, [`x-amz-meta-${ENVELOPE_META}`]: formatEnvelope(envelope) };
+      const head: ObjectHead = { Bucket, Key: key, ContentType: contentType, Metadata: { [ENVELOPE_META]: formatEnvelope(envelope) } };
+      if (Buffer.isBuffer(body)) {
+        await client.send(new PutObjectCommand({ ...head, Body: encryptBuffer(dataKey, envelope, body) }));
+        return;
+      }
       // pipeline() carries an error of either side to the other, so a failed source fails the upload.
-      const sealed = Buffer.isBuffer(body) ? encryptBuffer(dataKey, envelope, body) : pipeline(body, encryptStream(dataKey, envelope), noop);
+      const sealed = pipeline(body, encryptStream(dataKey, envelope), noop);
       try {
-        if (Buffer.isBuffer(sealed)) await client.putObject(bucket, key, sealed, sealed.length, meta);
-        else await putStream(client, bucket, key, sealed, meta, s3.partSizeBytes);
+        await putStream(client, head, sealed, s3.partSizeBytes);
       } catch (err) {
-        if (!Buffer.isBuffer(sealed)) sealed.destroy();
-        // A failed multipart upload leaves parts behind unless it is aborted.
-        await client.removeIncompleteUpload(bucket, key).catch(() => undefined);
+        sealed.destroy();
         throw err;
       }
     },
     async get(key) {
       // The envelope comes with the content in one response: a concurrent overwrite cannot mix them.
-      let res: IncomingMessage;
+      let res;
       try {
-        res = (await client.getObject(bucket, key)) as IncomingMessage;
+        res = await client.send(new GetObjectCommand({ Bucket, Key: key }));
       } catch (err) {
         throw isNotFound(err) ? new ObjectNotFoundError(key) : err;
       }
-      const raw = res.headers?.[`x-amz-meta-${ENVELOPE_META}`];
+      const body = res.Body as Readable;
+      const raw = res.Metadata?.[ENVELOPE_META];
       if (typeof raw !== 'string') {
-        if (!s3.requireEncryption) return res; // written before encryption existed: see docs/security.md
-        res.destroy();
+        if (!s3.requireEncryption) return body; // written before encryption existed: see docs/security.md
+        body.destroy();
         throw new EnvelopeError(`object ${key} is not encrypted and STORAGE_REQUIRE_ENCRYPTION is on`);
       }
       let dataKey: Buffer;
@@ -115,28 +116,29 @@ export function createStorage(s3: Config['s3']): ObjectStorage {
         envelope = parseEnvelope(raw);
         dataKey = unwrapKey(envelope, keyring);
       } catch (err) {
-        res.destroy();
+        body.destroy();
         throw err;
       }
-      return pipeline(res, decryptStream(dataKey, envelope), noop);
+      return pipeline(body, decryptStream(dataKey, envelope), noop);
     },
     async stat(key) {
       try {
-        const s = await client.statObject(bucket, key);
-        const raw = s.metaData?.[ENVELOPE_META];
-        const size = typeof raw === 'string' ? plaintextSize(s.size, parseEnvelope(raw).segmentSize) : s.size;
-        return { size, contentType: String(s.metaData?.['content-type'] ?? 'application/octet-stream') };
+        const s = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const stored = s.ContentLength ?? 0;
+        const raw = s.Metadata?.[ENVELOPE_META];
+        const size = typeof raw === 'string' ? plaintextSize(stored, parseEnvelope(raw).segmentSize) : stored;
+        return { size, contentType: s.ContentType ?? 'application/octet-stream' };
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;
       }
     },
     async remove(key) {
-      await client.removeIncompleteUpload(bucket, key).catch(() => undefined);
-      await client.removeObject(bucket, key);
+      await abortMultipartUploads(client, Bucket, key).catch(() => undefined);
+      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
     async ping() {
-      await client.bucketExists(bucket);
+      await bucketExists(client, Bucket);
     },
   };
 }
@@ -155,21 +157,30 @@ export const keys = {
     `orgs/${organizationId}/jobs/${jobId}/steps/${stepIndex}/pieces/${String(piece).padStart(3, '0')}.${ext}`,
 };
 
+/** What a put sends besides the bytes: where, the content type and the envelope. */
+interface ObjectHead {
+  Bucket: string;
+  Key: string;
+  ContentType: string;
+  Metadata: Record<string, string>;
+}
+
 /**
- * A multipart upload holding one part in memory at a time, in one buffer reused for every part.
- * minio-js's own stream upload queues up to 16 parts (its chunker's buffer) whenever the source is
- * faster than the store, so its memory grew with the part size instead of staying flat.
+ * A multipart upload of a stream of unknown length holding one part in memory at a time, in one
+ * buffer reused for every part (each part is sent before the next is read, so the source is paused
+ * while the store is slower). A stream shorter than one part becomes a single PutObject.
  */
-async function putStream(client: Client, bucket: string, key: string, source: Readable, headers: Record<string, string>, partSize: number): Promise<void> {
+async function putStream(client: S3Client, head: ObjectHead, source: Readable, partSize: number): Promise<void> {
+  const { Bucket, Key } = head;
   let uploadId: string | undefined;
-  const etags: { part: number; etag: string }[] = [];
+  const parts: CompletedPart[] = [];
   const part = Buffer.allocUnsafe(partSize);
   let filled = 0;
   const upload = async (bytes: Buffer) => {
-    uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
-    const partNumber = etags.length + 1;
-    const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: { 'Content-Length': String(bytes.length) } }, bytes);
-    etags.push({ part: partNumber, etag });
+    uploadId ??= (await client.send(new CreateMultipartUploadCommand(head))).UploadId!;
+    const PartNumber = parts.length + 1;
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: bytes, ContentLength: bytes.length }));
+    parts.push({ PartNumber, ETag });
   };
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -184,13 +195,14 @@ async function putStream(client: Client, bucket: string, key: string, source: Re
       }
     }
     if (!uploadId) {
-      await client.putObject(bucket, key, part.subarray(0, filled), filled, headers);
+      await client.send(new PutObjectCommand({ ...head, Body: part.subarray(0, filled), ContentLength: filled }));
       return;
     }
     if (filled > 0) await upload(part.subarray(0, filled));
-    await client.completeMultipartUpload(bucket, key, uploadId, etags);
+    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
   } catch (err) {
-    if (uploadId) await client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
+    // A failed multipart upload leaves its parts behind unless it is aborted.
+    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => undefined);
     throw err;
   }
 }

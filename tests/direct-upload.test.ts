@@ -2,9 +2,10 @@
 // the object is verified against the declaration and becomes an ordinary media file.
 import { createHash } from 'node:crypto';
 import { createDirectUploadStorage, incomingKey } from '../lib/direct-upload-storage.js';
-import { createS3Client, keys } from '../lib/storage.js';
+import { keys } from '../lib/storage.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
+import { rawBucket } from './support/s3.js';
 import { makeWav } from './support/wav.js';
 
 let h: Harness;
@@ -136,7 +137,7 @@ describe('an object that does not match the declaration', () => {
   ])('%s: 400, the temporary object removed, nothing created, the upload failed for good', async (_name, make) => {
     const c = await make();
     const p = await presign({ filename: 'x.jpg', ...c.declared });
-    if ('direct' in c) await createS3Client(h.config.s3).putObject(h.config.s3.bucket, incomingKey(h.tenant.organizationId, p.id), c.body);
+    if ('direct' in c) await rawBucket(h.config.s3).put(incomingKey(h.tenant.organizationId, p.id), c.body);
     else expect((await putTo(p, c.body)).status).toBe(200);
     const res = await complete(p.id);
     const body = await json(res);

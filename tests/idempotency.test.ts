@@ -1,8 +1,8 @@
 // Idempotency-Key on POST /api/v1/process and POST /api/v1/media/upload: one job or file per key,
 // the first response replayed, 422 for a different request, 409 while the first is running.
-import { Client } from 'minio';
 import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
+import { rawBucket } from './support/s3.js';
 import type { ApiClient, Tenant } from './support/tenants.js';
 
 let h: Harness;
@@ -38,14 +38,7 @@ const count = async (sql: string, tenant: Tenant = h.tenant) =>
 const jobCount = () => count('select count(*) as n from processing_jobs where organization_id = ?');
 const mediaCount = () => count('select count(*) as n from media_files where organization_id = ?');
 
-async function storedObjects(tenant: Tenant = h.tenant): Promise<string[]> {
-  const names: string[] = [];
-  const { endpoint, accessKey, secretKey, region } = h.config.s3;
-  const s3 = new Client({ endPoint: endpoint.hostname, port: Number(endpoint.port), useSSL: false, accessKey, secretKey, region, pathStyle: true });
-  const stream = s3.listObjectsV2(h.config.s3.bucket, `orgs/${tenant.organizationId}/media/`, true);
-  for await (const o of stream) if (o.name) names.push(o.name);
-  return names;
-}
+const storedObjects = (tenant: Tenant = h.tenant): Promise<string[]> => rawBucket(h.config.s3).keys(`orgs/${tenant.organizationId}/media/`);
 
 describe('POST /api/v1/process', () => {
   const body = () => ({ media_id: mediaId, action_id: 'img_resize', parameters: { width: 8, format: 'png' } });

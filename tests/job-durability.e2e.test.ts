@@ -6,9 +6,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'minio';
 import { makeAudio, noise } from './support/audio.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
+import { rawBucket } from './support/s3.js';
 import { spawnWorker, writeWorkflowBundle, type WorkerProcess } from './support/worker-process.js';
 
 let h: Harness;
@@ -35,26 +35,7 @@ async function ffmpegOf(pid: number): Promise<number[]> {
   return stdout.split('\n').filter(Boolean).map(Number);
 }
 
-function objectsUnder(prefix: string): Promise<string[]> {
-  const { s3 } = h.config;
-  const client = new Client({
-    endPoint: s3.endpoint.hostname,
-    port: Number(s3.endpoint.port),
-    useSSL: false,
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    region: s3.region,
-    pathStyle: true,
-  });
-  return new Promise((resolve, reject) => {
-    const names: string[] = [];
-    client
-      .listObjectsV2(s3.bucket, prefix, true)
-      .on('data', (o) => o.name && names.push(o.name))
-      .on('error', reject)
-      .on('end', () => resolve(names));
-  });
-}
+const objectsUnder = (prefix: string): Promise<string[]> => rawBucket(h.config.s3).keys(prefix);
 
 test('a worker killed with SIGKILL mid-step leaves the job completed, with one result object and one usage record', async () => {
   const first = spawnWorker(h, { bundlePath });

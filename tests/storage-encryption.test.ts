@@ -5,11 +5,12 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ENVELOPE_META, SEGMENT_SIZE } from '../lib/envelope.js';
-import { createS3Client, createStorage } from '../lib/storage.js';
+import { createStorage } from '../lib/storage.js';
 import { rewrapStorage } from '../lib/storage-rewrap.js';
+import { rawBucket } from './support/s3.js';
 
 const config = loadConfig(process.env);
-const raw = createS3Client(config.s3);
+const raw = rawBucket(config.s3);
 const run = randomBytes(4).toString('hex');
 const key = (name: string) => `crypto-test/${run}/${name}`;
 const k1 = `k1:${randomBytes(32).toString('base64')}`;
@@ -19,8 +20,8 @@ const storage = createStorage(config.s3);
 
 beforeAll(() => storage.ensureBucket());
 
-const rawBytes = async (k: string) => buffer(await raw.getObject(config.s3.bucket, k));
-const rawMeta = async (k: string) => (await raw.statObject(config.s3.bucket, k)).metaData;
+const rawBytes = (k: string) => raw.bytes(k);
+const rawMeta = async (k: string) => (await raw.head(k)).metadata;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 test('what the object store holds is not the plaintext, and the envelope is in the metadata', async () => {
@@ -56,7 +57,7 @@ test.each([0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 2 * SEGMENT_S
 async function rewriteRaw(k: string, mutate: (b: Buffer) => Buffer) {
   const meta = await rawMeta(k);
   const stored = mutate(await rawBytes(k));
-  await raw.putObject(config.s3.bucket, k, stored, stored.length, { [`x-amz-meta-${ENVELOPE_META}`]: String(meta[ENVELOPE_META]) });
+  await raw.put(k, stored, { metadata: { [ENVELOPE_META]: String(meta[ENVELOPE_META]) } });
 }
 const readAll = async (k: string) => buffer(await storage.get(k));
 
@@ -81,13 +82,13 @@ test('one altered byte, a cut at a segment boundary or within a segment, or alte
   const b = String((await rawMeta(key('meta-b')))[ENVELOPE_META]);
   const swapped = b.replace(/wk=[^;]+/, a.match(/wk=[^;]+/)![0]);
   const stored = await rawBytes(key('meta-b'));
-  await raw.putObject(config.s3.bucket, key('meta-b'), stored, stored.length, { [`x-amz-meta-${ENVELOPE_META}`]: swapped });
+  await raw.put(key('meta-b'), stored, { metadata: { [ENVELOPE_META]: swapped } });
   await expect(storage.get(key('meta-b'))).rejects.toThrow(/does not unwrap/);
 });
 
 test('an object stored before encryption existed is read as it is, unless encryption is required', async () => {
   const body = Buffer.from('written before encryption');
-  await raw.putObject(config.s3.bucket, key('legacy'), body, body.length, { 'Content-Type': 'text/plain' });
+  await raw.put(key('legacy'), body, { contentType: 'text/plain' });
   expect(await readAll(key('legacy'))).toEqual(body);
   expect((await storage.stat(key('legacy')))?.size).toBe(body.length);
   const strict = createStorage(s3With({ STORAGE_REQUIRE_ENCRYPTION: 'true' }));
@@ -114,9 +115,9 @@ test('rotation: old objects stay readable, rewrap moves them to the new key with
   const report = await rewrapStorage(rotated, { prefix });
   expect(report).toEqual({ rewrapped: 1, current: 1, plaintext: 0, failed: [] });
   expect(await rawBytes(`${prefix}old`)).toEqual(before); // content untouched
-  const meta = await rawMeta(`${prefix}old`);
-  expect(String(meta[ENVELOPE_META])).toContain('kid=k2;');
-  expect(meta['content-type']).toBe('image/png');
+  const { metadata, contentType } = await raw.head(`${prefix}old`);
+  expect(String(metadata[ENVELOPE_META])).toContain('kid=k2;');
+  expect(contentType).toBe('image/png');
 
   expect(await buffer(await onlyK2.get(`${prefix}old`))).toEqual(old);
   expect(await buffer(await onlyK2.get(`${prefix}new`))).toEqual(fresh);
@@ -142,7 +143,5 @@ test('a 200 MiB object streams through put and get with bounded memory', async (
 }, 120_000);
 
 afterAll(async () => {
-  const names: string[] = [];
-  for await (const o of raw.listObjectsV2(config.s3.bucket, `crypto-test/${run}/`, true) as AsyncIterable<{ name: string }>) names.push(o.name);
-  if (names.length) await raw.removeObjects(config.s3.bucket, names);
+  await raw.remove(await raw.keys(`crypto-test/${run}/`));
 });

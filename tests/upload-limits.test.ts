@@ -1,29 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'minio';
 import sharp from 'sharp';
 import { startHarness, type Harness } from './support/harness.js';
+import { rawBucket } from './support/s3.js';
 
 let h: Harness;
-let s3: Client;
+let s3: ReturnType<typeof rawBucket>;
 beforeAll(async () => {
   h = await startHarness({ env: { MAX_IMAGE_FILE_SIZE_MB: '1', S3_PART_SIZE_MB: '5' } });
-  const e = h.config.s3.endpoint;
-  s3 = new Client({ endPoint: e.hostname, port: Number(e.port), useSSL: false, accessKey: h.config.s3.accessKey, secretKey: h.config.s3.secretKey });
+  s3 = rawBucket(h.config.s3);
 });
 afterAll(async () => {
   await h?.stop();
 });
 
-async function storedObjects(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const o of s3.listObjectsV2(h.config.s3.bucket, 'orgs/', true)) names.push((o as { name: string }).name);
-  return names;
-}
-async function incompleteUploads(): Promise<number> {
-  let n = 0;
-  for await (const _ of s3.listIncompleteUploads(h.config.s3.bucket, 'orgs/', true)) n++;
-  return n;
-}
+const storedObjects = () => s3.keys('orgs/');
+const incompleteUploads = () => s3.multipartUploads('orgs/');
 
 test('a file over the size limit is refused with FILE_TOO_LARGE and nothing is left in storage', async () => {
   // Random pixels do not compress: this PNG is several megabytes, over the 1 MB limit set above,

@@ -3,8 +3,8 @@
 // receiver saw.
 import { createHash } from 'node:crypto';
 import { loadConfig } from '../../lib/config.js';
-import { createS3Client } from '../../lib/storage.js';
 import { JOB_ERROR_CODES } from '../../workflows/job-errors.js';
+import { rawBucket } from '../support/s3.js';
 import type { Receiver } from '../support/webhook-receiver.js';
 import type { Stack } from './stack.js';
 import type { Workload } from './workload.js';
@@ -73,18 +73,12 @@ export async function audit(stack: Stack, work: Workload, receiver: Receiver): P
     // Result objects: every key a job or step refers to exists; nothing else lies under a job's prefix.
     const referenced = new Set<string>([...steps.map((s) => s.result?.key).filter(Boolean), ...resultPaths.map((r) => r.storage_path)]);
     const config = loadConfig({ ...process.env, ...stack.env });
-    const s3 = createS3Client(config.s3);
     const listed = new Set<string>();
     const known = new Set(ids);
-    await new Promise<void>((resolve, reject) => {
-      const stream = s3.listObjectsV2(config.s3.bucket, 'orgs/', true);
-      stream.on('data', (o: { name?: string }) => {
-        const m = o.name?.match(/^orgs\/[^/]+\/jobs\/([^/]+)\//);
-        if (m && known.has(m[1]!)) listed.add(o.name!);
-      });
-      stream.on('end', () => resolve());
-      stream.on('error', reject);
-    });
+    for (const name of await rawBucket(config.s3).keys('orgs/')) {
+      const m = name.match(/^orgs\/[^/]+\/jobs\/([^/]+)\//);
+      if (m && known.has(m[1]!)) listed.add(name);
+    }
     for (const key of referenced) {
       a.objectsChecked++;
       const id = key.match(/\/jobs\/([^/]+)\//)?.[1];

@@ -5,13 +5,10 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Config } from '#lib/config.js';
-import { isNotFound, s3ClientConfig } from '#lib/s3.js';
+import { createS3Client, isNotFound, listMultipartUploads, listObjects } from '#lib/s3.js';
 
 /** Where upload parts wait until they become a media file. Not encrypted at rest: see docs in openapi.yaml (Uploads). */
 export const UPLOADS_PREFIX = 'uploads/';
@@ -23,7 +20,7 @@ export const chunkedKey = (id: string) => `${UPLOADS_PREFIX}chunked/${id}`;
  * chunked upload, read back once assembled, and removed afterwards or when they expire.
  */
 export function createTempStore(s3: Config['s3']) {
-  const client = new S3Client(s3ClientConfig(s3));
+  const client = createS3Client(s3);
   const Bucket = s3.bucket;
   return {
     async createMultipart(key: string): Promise<string> {
@@ -62,20 +59,9 @@ export function createTempStore(s3: Config['s3']) {
     /** Objects and unfinished multipart uploads under `prefix`, for tests and the expiry sweep. */
     async list(prefix: string): Promise<{ objects: { key: string; modified: Date }[]; multipart: { key: string; uploadId: string; initiated: Date }[] }> {
       const objects: { key: string; modified: Date }[] = [];
-      for (let token: string | undefined, more = true; more; ) {
-        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
-        objects.push(...(res.Contents ?? []).map((o) => ({ key: o.Key!, modified: o.LastModified ?? new Date(0) })));
-        token = res.NextContinuationToken;
-        more = Boolean(res.IsTruncated && token);
-      }
+      for await (const o of listObjects(client, Bucket, prefix)) objects.push({ key: o.Key, modified: o.LastModified ?? new Date(0) });
       const multipart: { key: string; uploadId: string; initiated: Date }[] = [];
-      for (let keyMarker: string | undefined, idMarker: string | undefined, more = true; more; ) {
-        const res = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }));
-        multipart.push(...(res.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId!, initiated: u.Initiated ?? new Date(0) })));
-        keyMarker = res.NextKeyMarker;
-        idMarker = res.NextUploadIdMarker;
-        more = Boolean(res.IsTruncated);
-      }
+      for await (const u of listMultipartUploads(client, Bucket, prefix)) multipart.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
       return { objects, multipart };
     },
     close: () => client.destroy(),
