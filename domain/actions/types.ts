@@ -1,6 +1,7 @@
 import type { Logger } from '#lib/logger.js';
 import { ProviderError, type AiRegistry, type ProviderName } from '#lib/ai/ports.js';
 import type { AiUsage } from '#workflows/types.js';
+import type { FromSchema, ParametersSchema } from './from-schema.js';
 
 export type MediaKind = 'image' | 'audio';
 export type ActionCategory = 'transcribe' | 'modify' | 'process';
@@ -132,6 +133,13 @@ export const defaultRetry: RetryPolicy = {
   maximumIntervalMs: 30_000,
 };
 
-export function defineAction<P>(action: ActionDefinition<P>): ActionDefinition<P> {
+/**
+ * Declares an action plugin. Its parameters' type is derived from its parameters schema (declared
+ * `as const`; see from-schema.ts), so `run` and the checks see what the schema accepts, defaults
+ * filled in. Export it for others as `FromSchema<typeof parameters>`.
+ */
+export function defineAction<const S extends ParametersSchema>(
+  action: Omit<ActionDefinition<FromSchema<S>>, 'parametersSchema'> & { parametersSchema: S },
+): ActionDefinition<FromSchema<S>> {
   return action;
 }

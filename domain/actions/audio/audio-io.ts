@@ -39,7 +39,7 @@ export const formatParameter = {
   enum: ['original', ...AUDIO_FORMATS],
   default: 'original',
   description: 'Output format; original keeps the input format (Ogg Vorbis becomes Ogg Opus).',
-};
+} as const;
 
 export interface OpenedAudio extends AudioInfo {
   durationSeconds: number;

@@ -4,14 +4,11 @@ import type { AiRegistry, AudioInput, Transcript } from '#lib/ai/ports.js';
 import { stepUsage, usageData } from '../ai-support.js';
 import type { ActionOutput } from '../types.js';
 import { transcriptData } from './ai-audio.js';
-import { routeModel, type TranscribeModel } from './transcribe-models.js';
+import { routeModel } from './transcribe-models.js';
+// aud_transcribe's parameters, as its schema gives them (a type-only import: no cycle at run time).
+import type { TranscribeParams } from './transcribe/transcribe.js';
 
-export interface TranscribeParams {
-  model: TranscribeModel;
-  language: string;
-  diarize: boolean;
-  prompt: string;
-}
+export type { TranscribeParams };
 
 /** The provider the parameters choose (throws a non-retryable ActionError when none is configured). */
 export function transcriptionProvider(ai: AiRegistry, params: TranscribeParams) {

@@ -1,16 +1,23 @@
 import { parseFile, type ICommonTagsResult } from 'music-metadata';
 import { defineAction, INVALID_INPUT } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { AUDIO_RETRY, AUDIO_TIMEOUTS, MEASURE_FILTERS, measurementCollector, openAudio, round, runOnInput } from '../audio-io.js';
-
-export interface AnalyzeParams {
-  silence_threshold_db: number;
-  min_silence_duration: number;
-}
 
 // A pathological file (silence toggling every half second for an hour) must not make a huge result.
 const MAX_SEGMENTS = 1000;
 
-export default defineAction<AnalyzeParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    silence_threshold_db: { type: 'number', minimum: -100, maximum: 0, default: -50, description: 'Level below which audio counts as silence, in dBFS.' },
+    min_silence_duration: { type: 'number', minimum: 0.01, maximum: 3600, default: 0.5, description: 'Shortest stretch reported as silence, in seconds.' },
+  },
+} as const satisfies ParametersSchema;
+
+export type AnalyzeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_analyze',
   displayName: 'Analyze audio',
   buttonLabel: 'Analyze',
@@ -19,14 +26,7 @@ export default defineAction<AnalyzeParams>({
   mediaType: 'audio',
   category: 'process',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      silence_threshold_db: { type: 'number', minimum: -100, maximum: 0, default: -50, description: 'Level below which audio counts as silence, in dBFS.' },
-      min_silence_duration: { type: 'number', minimum: 0.01, maximum: 3600, default: 0.5, description: 'Shortest stretch reported as silence, in seconds.' },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {

@@ -1,4 +1,5 @@
 import { defineAction, INVALID_INPUT } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import {
   AUDIO_FORMATS,
   AUDIO_RETRY,
@@ -9,19 +10,38 @@ import {
   openAudio,
   round,
   runOnInput,
-  type AudioFormat,
 } from '../audio-io.js';
 
 const codecOf = (options: string[]) => options[options.indexOf('-c:a') + 1]!;
 
-export interface FormatConvertParams {
-  format: AudioFormat;
-  bitrate: (typeof BITRATES)[number];
-  sample_rate: number;
-  channels: 0 | 1 | 2;
-}
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format'],
+  properties: {
+    format: {
+      type: 'string',
+      enum: [...AUDIO_FORMATS],
+      description: 'Output format: ogg and opus are Opus in Ogg, m4a is AAC, webm is Opus.',
+      examples: ['mp3'],
+    },
+    bitrate: { type: 'string', enum: [...BITRATES], default: '192k', description: 'Bit rate of lossy formats; ignored by wav and flac.' },
+    sample_rate: {
+      type: 'integer',
+      anyOf: [{ const: 0 }, { minimum: 8000, maximum: 192000 }],
+      default: 0,
+      description: 'Output sample rate in Hz; 0 keeps the input rate (Opus outputs use 48000 then).',
+    },
+    channels: { type: 'integer', enum: [0, 1, 2], default: 0, description: '1 for mono, 2 for stereo; 0 keeps the input channels.' },
+  },
+  // Opus encodes only a few sample rates.
+  if: { required: ['format'], properties: { format: { enum: ['ogg', 'opus', 'webm'] } } },
+  then: { properties: { sample_rate: { enum: [0, ...OPUS_SAMPLE_RATES] } } },
+} as const satisfies ParametersSchema;
 
-export default defineAction<FormatConvertParams>({
+export type FormatConvertParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_format_convert',
   displayName: 'Convert audio format',
   buttonLabel: 'Convert',
@@ -30,30 +50,7 @@ export default defineAction<FormatConvertParams>({
   mediaType: 'audio',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['format'],
-    properties: {
-      format: {
-        type: 'string',
-        enum: [...AUDIO_FORMATS],
-        description: 'Output format: ogg and opus are Opus in Ogg, m4a is AAC, webm is Opus.',
-        examples: ['mp3'],
-      },
-      bitrate: { type: 'string', enum: [...BITRATES], default: '192k', description: 'Bit rate of lossy formats; ignored by wav and flac.' },
-      sample_rate: {
-        type: 'integer',
-        anyOf: [{ const: 0 }, { minimum: 8000, maximum: 192000 }],
-        default: 0,
-        description: 'Output sample rate in Hz; 0 keeps the input rate (Opus outputs use 48000 then).',
-      },
-      channels: { type: 'integer', enum: [0, 1, 2], default: 0, description: '1 for mono, 2 for stereo; 0 keeps the input channels.' },
-    },
-    // Opus encodes only a few sample rates.
-    if: { required: ['format'], properties: { format: { enum: ['ogg', 'opus', 'webm'] } } },
-    then: { properties: { sample_rate: { enum: [0, ...OPUS_SAMPLE_RATES] } } },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {

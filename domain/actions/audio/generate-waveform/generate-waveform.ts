@@ -3,19 +3,26 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { defineAction, INVALID_INPUT } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { AUDIO_RETRY, AUDIO_TIMEOUTS, openAudio, round, runOnInput } from '../audio-io.js';
 
-export interface WaveformParams {
-  width: number;
-  height: number;
-  color: string;
-  background_color: string;
-  points: number;
-}
+const hexColor = { type: 'string', pattern: '^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$' } as const;
 
-const hexColor = { type: 'string', pattern: '^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$' };
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    width: { type: 'integer', minimum: 16, maximum: 4096, default: 1200, description: 'Image width in pixels.' },
+    height: { type: 'integer', minimum: 16, maximum: 1024, default: 200, description: 'Image height in pixels.' },
+    color: { ...hexColor, default: '#1e90ff', description: 'Waveform colour, #rrggbb or #rrggbbaa.' },
+    background_color: { ...hexColor, default: '#ffffff', description: 'Background colour, #rrggbb or #rrggbbaa.' },
+    points: { type: 'integer', minimum: 10, maximum: 5000, default: 200, description: 'Number of min/max pairs in peaks.' },
+  },
+} as const satisfies ParametersSchema;
 
-export default defineAction<WaveformParams>({
+export type WaveformParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_generate_waveform',
   displayName: 'Generate waveform',
   buttonLabel: 'Waveform',
@@ -25,17 +32,7 @@ export default defineAction<WaveformParams>({
   category: 'process',
   resultType: 'file',
   outputMediaType: 'image',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      width: { type: 'integer', minimum: 16, maximum: 4096, default: 1200, description: 'Image width in pixels.' },
-      height: { type: 'integer', minimum: 16, maximum: 1024, default: 200, description: 'Image height in pixels.' },
-      color: { ...hexColor, default: '#1e90ff', description: 'Waveform colour, #rrggbb or #rrggbbaa.' },
-      background_color: { ...hexColor, default: '#ffffff', description: 'Background colour, #rrggbb or #rrggbbaa.' },
-      points: { type: 'integer', minimum: 10, maximum: 5000, default: 200, description: 'Number of min/max pairs in peaks.' },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {

@@ -1,12 +1,48 @@
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, usageSchema, withHeartbeat } from '../../ai-support.js';
 import { defineAction } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptProperties } from '../ai-audio.js';
 import { modelAvailability, TRANSCRIBE_MODELS } from '../transcribe-models.js';
-import { transcribeAudio, transcribeResult, type TranscribeParams } from '../transcription.js';
+import { transcribeAudio, transcribeResult } from '../transcription.js';
 
-export type { TranscribeParams };
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    model: {
+      type: 'string',
+      enum: [...TRANSCRIBE_MODELS],
+      default: 'auto',
+      description:
+        'Speech model. auto: OpenAI (OPENAI_TRANSCRIBE_MODEL, whisper-1 by default) when a key is configured, stored or sent, else local. ' +
+        'local: PocketSphinx on the worker, English only, no key, with word timings and confidences. ' +
+        'tiny, small, medium, large-v3: Whisper sizes, all served by OpenAI as whisper-1. ' +
+        'whisper-1 gives segment and word timestamps; the gpt-4o models give the text as one segment. ' +
+        'A model whose provider has no key is refused with 400.',
+    },
+    language: {
+      type: 'string',
+      pattern: '^(auto|[a-z]{2})$',
+      default: 'auto',
+      description: 'Spoken language as an ISO 639-1 code (e.g. en, de); auto detects it.',
+    },
+    diarize: {
+      type: 'boolean',
+      default: false,
+      description: 'Label who speaks (speaker A, B, …) with gpt-4o-transcribe-diarize (needs OpenAI); overrides model, and ignores prompt.',
+    },
+    prompt: {
+      type: 'string',
+      maxLength: 1000,
+      default: '',
+      description: 'Text that guides spelling and style: names, jargon, or the preceding transcript.',
+    },
+  },
+} as const satisfies ParametersSchema;
 
-export default defineAction<TranscribeParams>({
+export type TranscribeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_transcribe',
   displayName: 'Transcribe speech',
   buttonLabel: 'Transcribe',
@@ -16,40 +52,7 @@ export default defineAction<TranscribeParams>({
   mediaType: 'audio',
   category: 'transcribe',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      model: {
-        type: 'string',
-        enum: [...TRANSCRIBE_MODELS],
-        default: 'auto',
-        description:
-          'Speech model. auto: OpenAI (OPENAI_TRANSCRIBE_MODEL, whisper-1 by default) when a key is configured, stored or sent, else local. ' +
-          'local: PocketSphinx on the worker, English only, no key, with word timings and confidences. ' +
-          'tiny, small, medium, large-v3: Whisper sizes, all served by OpenAI as whisper-1. ' +
-          'whisper-1 gives segment and word timestamps; the gpt-4o models give the text as one segment. ' +
-          'A model whose provider has no key is refused with 400.',
-      },
-      language: {
-        type: 'string',
-        pattern: '^(auto|[a-z]{2})$',
-        default: 'auto',
-        description: 'Spoken language as an ISO 639-1 code (e.g. en, de); auto detects it.',
-      },
-      diarize: {
-        type: 'boolean',
-        default: false,
-        description: 'Label who speaks (speaker A, B, …) with gpt-4o-transcribe-diarize (needs OpenAI); overrides model, and ignores prompt.',
-      },
-      prompt: {
-        type: 'string',
-        maxLength: 1000,
-        default: '',
-        description: 'Text that guides spelling and style: names, jargon, or the preceding transcript.',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     required: [...TRANSCRIPT_REQUIRED, 'language', 'language_detected', 'model', 'requested_model', 'provider', 'usage'],

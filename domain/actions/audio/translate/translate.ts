@@ -1,14 +1,31 @@
 import { addUsage, type Transcript } from '#lib/ai/ports.js';
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
 import { defineAction } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptData, transcriptProperties } from '../ai-audio.js';
 
-export interface TranslateParams {
-  target_language: string;
-  prompt: string;
-}
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    target_language: {
+      type: 'string',
+      pattern: '^[a-z]{2}(-[A-Z]{2})?$',
+      default: 'en',
+      description: 'Language to translate into, as an ISO 639-1 code (optionally with a region, e.g. pt-BR).',
+    },
+    prompt: {
+      type: 'string',
+      maxLength: 1000,
+      default: '',
+      description: 'English text that guides spelling and style of the translation (names, jargon).',
+    },
+  },
+} as const satisfies ParametersSchema;
 
-export default defineAction<TranslateParams>({
+export type TranslateParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_translate',
   displayName: 'Translate speech',
   buttonLabel: 'Translate',
@@ -18,24 +35,7 @@ export default defineAction<TranslateParams>({
   mediaType: 'audio',
   category: 'transcribe',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      target_language: {
-        type: 'string',
-        pattern: '^[a-z]{2}(-[A-Z]{2})?$',
-        default: 'en',
-        description: 'Language to translate into, as an ISO 639-1 code (optionally with a region, e.g. pt-BR).',
-      },
-      prompt: {
-        type: 'string',
-        maxLength: 1000,
-        default: '',
-        description: 'English text that guides spelling and style of the translation (names, jargon).',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     required: [...TRANSCRIPT_REQUIRED, 'source_language', 'target_language', 'usage'],

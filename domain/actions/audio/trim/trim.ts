@@ -1,4 +1,5 @@
 import { defineAction, INVALID_INPUT, ActionError } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import {
   AUDIO_RETRY,
   AUDIO_TIMEOUTS,
@@ -7,21 +8,28 @@ import {
   openAudio,
   round,
   runOnInput,
-  type AudioFormat,
 } from '../audio-io.js';
 
-export interface TrimParams {
-  start: number;
-  end?: number;
-  duration?: number;
-  fade_in: number;
-  fade_out: number;
-  format: AudioFormat | 'original';
-}
+const seconds = { type: 'number', minimum: 0, maximum: 86_400 } as const;
 
-const seconds = { type: 'number', minimum: 0, maximum: 86_400 };
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['start'],
+  oneOf: [{ required: ['end'] }, { required: ['duration'] }],
+  properties: {
+    start: { ...seconds, description: 'Where the kept range starts, in seconds.', examples: [5] },
+    end: { ...seconds, exclusiveMinimum: 0, description: 'Where the kept range ends, in seconds (or give duration).', examples: [35] },
+    duration: { ...seconds, exclusiveMinimum: 0, description: 'Length of the kept range, in seconds (or give end).', examples: [30] },
+    fade_in: { ...seconds, default: 0, description: 'Fade-in length at the start of the range, in seconds.' },
+    fade_out: { ...seconds, default: 0, description: 'Fade-out length at the end of the range, in seconds.' },
+    format: formatParameter,
+  },
+} as const satisfies ParametersSchema;
 
-export default defineAction<TrimParams>({
+export type TrimParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_trim',
   displayName: 'Trim audio',
   buttonLabel: 'Trim',
@@ -30,20 +38,7 @@ export default defineAction<TrimParams>({
   mediaType: 'audio',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['start'],
-    oneOf: [{ required: ['end'] }, { required: ['duration'] }],
-    properties: {
-      start: { ...seconds, description: 'Where the kept range starts, in seconds.', examples: [5] },
-      end: { ...seconds, exclusiveMinimum: 0, description: 'Where the kept range ends, in seconds (or give duration).', examples: [35] },
-      duration: { ...seconds, exclusiveMinimum: 0, description: 'Length of the kept range, in seconds (or give end).', examples: [30] },
-      fade_in: { ...seconds, default: 0, description: 'Fade-in length at the start of the range, in seconds.' },
-      fade_out: { ...seconds, default: 0, description: 'Fade-out length at the end of the range, in seconds.' },
-      format: formatParameter,
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {

@@ -1,4 +1,5 @@
 import { ActionError, defineAction, INVALID_INPUT } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import {
   AUDIO_RETRY,
   AUDIO_TIMEOUTS,
@@ -11,21 +12,26 @@ import {
   openAudio,
   round,
   runOnInput,
-  type AudioFormat,
 } from '../audio-io.js';
-
-export interface VolumeParams {
-  mode: 'gain' | 'normalize';
-  gain_db: number;
-  target_lufs: number;
-  true_peak: number;
-  format: AudioFormat | 'original';
-}
 
 // loudnorm's loudness range target; high enough that it never compresses typical material.
 const LRA = 20;
 
-export default defineAction<VolumeParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    mode: { type: 'string', enum: ['gain', 'normalize'], default: 'normalize', description: 'gain applies gain_db; normalize reaches target_lufs.' },
+    gain_db: { type: 'number', minimum: -60, maximum: 60, default: 0, description: 'Gain in dB for mode gain.', examples: [6] },
+    target_lufs: { type: 'number', minimum: -70, maximum: -5, default: -16, description: 'Integrated loudness target for mode normalize, in LUFS.' },
+    true_peak: { type: 'number', minimum: -9, maximum: 0, default: -1.5, description: 'Maximum true peak for mode normalize, in dBTP.' },
+    format: formatParameter,
+  },
+} as const satisfies ParametersSchema;
+
+export type VolumeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'aud_volume',
   displayName: 'Adjust volume',
   buttonLabel: 'Adjust volume',
@@ -34,17 +40,7 @@ export default defineAction<VolumeParams>({
   mediaType: 'audio',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      mode: { type: 'string', enum: ['gain', 'normalize'], default: 'normalize', description: 'gain applies gain_db; normalize reaches target_lufs.' },
-      gain_db: { type: 'number', minimum: -60, maximum: 60, default: 0, description: 'Gain in dB for mode gain.', examples: [6] },
-      target_lufs: { type: 'number', minimum: -70, maximum: -5, default: -16, description: 'Integrated loudness target for mode normalize, in LUFS.' },
-      true_peak: { type: 'number', minimum: -9, maximum: 0, default: -1.5, description: 'Maximum true peak for mode normalize, in dBTP.' },
-      format: formatParameter,
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {

@@ -2,15 +2,10 @@ import type { Sharp } from 'sharp';
 import { AI_PROVIDER_ERROR, type AiProvider, type Usage } from '#lib/ai/ports.js';
 import { stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
 import { ActionError, asActionError, defaultRetry, defineAction, INVALID_INPUT, type ActionContext } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { prepareImage } from '../ai-image.js';
 import { dominantColors } from '../colors.js';
 import { decodeImage, render } from '../../../media/sharp-io.js';
-
-export interface AnalyzeParams {
-  include_description: boolean;
-  color_count: number;
-  blur_threshold: number;
-}
 
 /** Sharpness is measured at this size so that it compares across image sizes. */
 const SHARPNESS_SIZE = 1024;
@@ -32,7 +27,28 @@ const channelStats = {
   },
 };
 
-export default defineAction<AnalyzeParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    include_description: {
+      type: 'boolean',
+      default: true,
+      description: 'Ask the configured AI provider for a description. Without a configured provider the result simply has none.',
+    },
+    color_count: { type: 'integer', minimum: 1, maximum: 12, default: 5, description: 'How many dominant colours to report at most.' },
+    blur_threshold: {
+      type: 'number',
+      minimum: 0,
+      default: 100,
+      description: 'Variance of the Laplacian below which the image counts as blurry.',
+    },
+  },
+} as const satisfies ParametersSchema;
+
+export type AnalyzeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_analyze',
   displayName: 'Analyze image',
   buttonLabel: 'Analyze',
@@ -43,24 +59,7 @@ export default defineAction<AnalyzeParams>({
   mediaType: 'image',
   category: 'process',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      include_description: {
-        type: 'boolean',
-        default: true,
-        description: 'Ask the configured AI provider for a description. Without a configured provider the result simply has none.',
-      },
-      color_count: { type: 'integer', minimum: 1, maximum: 12, default: 5, description: 'How many dominant colours to report at most.' },
-      blur_threshold: {
-        type: 'number',
-        minimum: 0,
-        default: 100,
-        description: 'Variance of the Laplacian below which the image counts as blurry.',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     additionalProperties: false,

@@ -2,19 +2,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { withHeartbeat } from '../../ai-support.js';
 import { ActionError, defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
-import { assertDecodable, decodeImage, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from '../../../media/sharp-io.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
+import { assertDecodable, decodeImage, encodeImage, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
 
 const TIMEOUT_MS = 120_000;
-
-export interface CropParams {
-  strategy: 'region' | 'attention' | 'entropy';
-  left?: number;
-  top?: number;
-  width: number;
-  height: number;
-  format: OutputFormat | 'original';
-  quality: number;
-}
 
 const pixels = (description: string, example: number) => ({
   type: 'integer',
@@ -22,9 +13,42 @@ const pixels = (description: string, example: number) => ({
   maximum: 16384,
   description,
   examples: [example],
-});
+}) as const;
 
-export default defineAction<CropParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['width', 'height'],
+  properties: {
+    strategy: {
+      type: 'string',
+      enum: ['region', 'attention', 'entropy'],
+      default: 'region',
+      description:
+        'region cuts the rectangle at left/top. attention (faces, skin, saturated colour) and entropy (detail) ' +
+        'scale the image down as little as needed and keep its most interesting width x height area.',
+    },
+    left: pixels('Left edge of the region, from the left of the image as displayed (EXIF orientation applied). Region only.', 0),
+    top: pixels('Top edge of the region. Region only.', 0),
+    width: { ...pixels('Width of the result in pixels; at most the image width.', 320), minimum: 1 },
+    height: { ...pixels('Height of the result in pixels; at most the image height.', 240), minimum: 1 },
+    format: {
+      type: 'string',
+      enum: ['original', ...OUTPUT_FORMATS],
+      default: 'original',
+      description: 'Output format; original keeps the input format.',
+    },
+    quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
+  },
+  // A region needs its corner; the smart strategies choose it and refuse one.
+  if: { properties: { strategy: { const: 'region' } } },
+  then: { required: ['left', 'top'] },
+  else: { not: { anyOf: [{ required: ['left'] }, { required: ['top'] }] } },
+} as const satisfies ParametersSchema;
+
+export type CropParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_crop',
   displayName: 'Crop image',
   buttonLabel: 'Crop',
@@ -35,36 +59,7 @@ export default defineAction<CropParams>({
   mediaType: 'image',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['width', 'height'],
-    properties: {
-      strategy: {
-        type: 'string',
-        enum: ['region', 'attention', 'entropy'],
-        default: 'region',
-        description:
-          'region cuts the rectangle at left/top. attention (faces, skin, saturated colour) and entropy (detail) ' +
-          'scale the image down as little as needed and keep its most interesting width x height area.',
-      },
-      left: pixels('Left edge of the region, from the left of the image as displayed (EXIF orientation applied). Region only.', 0),
-      top: pixels('Top edge of the region. Region only.', 0),
-      width: { ...pixels('Width of the result in pixels; at most the image width.', 320), minimum: 1 },
-      height: { ...pixels('Height of the result in pixels; at most the image height.', 240), minimum: 1 },
-      format: {
-        type: 'string',
-        enum: ['original', ...OUTPUT_FORMATS],
-        default: 'original',
-        description: 'Output format; original keeps the input format.',
-      },
-      quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
-    },
-    // A region needs its corner; the smart strategies choose it and refuse one.
-    if: { properties: { strategy: { const: 'region' } } },
-    then: { required: ['left', 'top'] },
-    else: { not: { anyOf: [{ required: ['left'] }, { required: ['top'] }] } },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     additionalProperties: false,

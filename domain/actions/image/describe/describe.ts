@@ -1,15 +1,27 @@
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
 import { defineAction } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { prepareImage } from '../ai-image.js';
-
-export interface DescribeParams {
-  provider: 'auto' | 'anthropic' | 'openai';
-}
 
 /** Vision models gain nothing above this size, and their request limits are a few megabytes. */
 const MAX_EDGE = 1568;
 
-export default defineAction<DescribeParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    provider: {
+      type: 'string',
+      enum: ['auto', 'anthropic', 'openai'],
+      default: 'auto',
+      description: 'AI provider. auto uses the configured one (Anthropic Claude by default).',
+    },
+  },
+} as const satisfies ParametersSchema;
+
+export type DescribeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_describe',
   displayName: 'Describe image',
   buttonLabel: 'Describe',
@@ -18,18 +30,7 @@ export default defineAction<DescribeParams>({
   mediaType: 'image',
   category: 'transcribe',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      provider: {
-        type: 'string',
-        enum: ['auto', 'anthropic', 'openai'],
-        default: 'auto',
-        description: 'AI provider. auto uses the configured one (Anthropic Claude by default).',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     required: ['caption', 'tags', 'objects', 'safety', 'provider', 'usage'],

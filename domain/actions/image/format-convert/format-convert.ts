@@ -2,19 +2,42 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withHeartbeat } from '../../ai-support.js';
 import { defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
-import { ANIMATED_FORMATS, decodeImage, effortFor, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from '../../../media/sharp-io.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
+import { ANIMATED_FORMATS, decodeImage, effortFor, encodeImage, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
 
 const TIMEOUT_MS = 180_000;
 
-export interface FormatConvertParams {
-  format: OutputFormat;
-  quality: number;
-  lossless: boolean;
-  progressive: boolean;
-  keep_metadata: boolean;
-}
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format'],
+  properties: {
+    format: { type: 'string', enum: [...OUTPUT_FORMATS], description: 'Target format.', examples: ['webp'] },
+    quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats (JPEG, WebP, AVIF, TIFF).' },
+    lossless: { type: 'boolean', default: false, description: 'Lossless compression; WebP and AVIF only.' },
+    progressive: { type: 'boolean', default: false, description: 'Progressive JPEG, or interlaced PNG or GIF.' },
+    keep_metadata: {
+      type: 'boolean',
+      default: false,
+      description: 'Keep EXIF, ICC profile, XMP and IPTC metadata. By default it is stripped (GPS position included).',
+    },
+  },
+  // Options that only some encoders have are refused elsewhere rather than silently ignored.
+  allOf: [
+    {
+      if: { properties: { lossless: { const: true } }, required: ['lossless'] },
+      then: { properties: { format: { enum: ['webp', 'avif'] } } },
+    },
+    {
+      if: { properties: { progressive: { const: true } }, required: ['progressive'] },
+      then: { properties: { format: { enum: ['jpeg', 'png', 'gif'] } } },
+    },
+  ],
+} as const satisfies ParametersSchema;
 
-export default defineAction<FormatConvertParams>({
+export type FormatConvertParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_format_convert',
   displayName: 'Convert image format',
   buttonLabel: 'Convert',
@@ -25,33 +48,7 @@ export default defineAction<FormatConvertParams>({
   mediaType: 'image',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['format'],
-    properties: {
-      format: { type: 'string', enum: [...OUTPUT_FORMATS], description: 'Target format.', examples: ['webp'] },
-      quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats (JPEG, WebP, AVIF, TIFF).' },
-      lossless: { type: 'boolean', default: false, description: 'Lossless compression; WebP and AVIF only.' },
-      progressive: { type: 'boolean', default: false, description: 'Progressive JPEG, or interlaced PNG or GIF.' },
-      keep_metadata: {
-        type: 'boolean',
-        default: false,
-        description: 'Keep EXIF, ICC profile, XMP and IPTC metadata. By default it is stripped (GPS position included).',
-      },
-    },
-    // Options that only some encoders have are refused elsewhere rather than silently ignored.
-    allOf: [
-      {
-        if: { properties: { lossless: { const: true } }, required: ['lossless'] },
-        then: { properties: { format: { enum: ['webp', 'avif'] } } },
-      },
-      {
-        if: { properties: { progressive: { const: true } }, required: ['progressive'] },
-        then: { properties: { format: { enum: ['jpeg', 'png', 'gif'] } } },
-      },
-    ],
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     additionalProperties: false,

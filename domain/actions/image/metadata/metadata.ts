@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import exifReader from 'exif-reader';
 import { parse as parseIcc } from 'icc';
 import { defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
+import type { ParametersSchema } from '../../from-schema.js';
 import { formatName, statedDensity } from '../../../media/density.js';
 import { assertDecodable, decodeImage } from '../../../media/sharp-io.js';
 
@@ -12,7 +13,9 @@ const MAX_HEX_BYTES = 64;
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
-export default defineAction<Record<string, never>>({
+const parameters = { type: 'object', additionalProperties: false, properties: {} } as const satisfies ParametersSchema;
+
+export default defineAction({
   actionId: 'img_metadata',
   displayName: 'Image metadata',
   buttonLabel: 'Read metadata',
@@ -21,7 +24,7 @@ export default defineAction<Record<string, never>>({
   mediaType: 'image',
   category: 'process',
   resultType: 'json',
-  parametersSchema: { type: 'object', additionalProperties: false, properties: {} },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     additionalProperties: false,

@@ -1,12 +1,7 @@
-import type { ProviderName } from '#lib/ai/ports.js';
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
 import { defineAction } from '../../types.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { prepareImage } from '../ai-image.js';
-
-export interface OcrParams {
-  provider: 'auto' | ProviderName;
-  language: string;
-}
 
 /** Remote models read a downscaled copy; boxes are scaled back to the original's pixels. */
 const REMOTE_MAX_EDGE = 2048;
@@ -17,7 +12,28 @@ const bbox = {
   properties: { left: { type: 'integer' }, top: { type: 'integer' }, width: { type: 'integer' }, height: { type: 'integer' } },
 };
 
-export default defineAction<OcrParams>({
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    provider: {
+      type: 'string',
+      enum: ['auto', 'openai', 'anthropic', 'tesseract'],
+      default: 'auto',
+      description: 'OCR engine. auto uses the configured one, or local Tesseract when no OpenAI key is configured.',
+    },
+    language: {
+      type: 'string',
+      pattern: '^[a-z]{3}(_[a-z]+)?(\\+[a-z]{3}(_[a-z]+)?)*$',
+      default: 'eng',
+      description: 'Language of the text as ISO 639-2 codes (Tesseract names), several joined with +, e.g. eng+deu.',
+    },
+  },
+} as const satisfies ParametersSchema;
+
+export type OcrParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_ocr',
   displayName: 'Extract text (OCR)',
   buttonLabel: 'Extract text',
@@ -26,24 +42,7 @@ export default defineAction<OcrParams>({
   mediaType: 'image',
   category: 'transcribe',
   resultType: 'json',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      provider: {
-        type: 'string',
-        enum: ['auto', 'openai', 'anthropic', 'tesseract'],
-        default: 'auto',
-        description: 'OCR engine. auto uses the configured one, or local Tesseract when no OpenAI key is configured.',
-      },
-      language: {
-        type: 'string',
-        pattern: '^[a-z]{3}(_[a-z]+)?(\\+[a-z]{3}(_[a-z]+)?)*$',
-        default: 'eng',
-        description: 'Language of the text as ISO 639-2 codes (Tesseract names), several joined with +, e.g. eng+deu.',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     required: ['text', 'blocks', 'provider', 'language', 'image', 'usage'],

@@ -1,19 +1,47 @@
 import { join } from 'node:path';
 import { ActionError, defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
-import { decodeImage, encodeImage, OUTPUT_FORMATS, render, type OutputFormat } from '../../../media/sharp-io.js';
+import type { FromSchema, ParametersSchema } from '../../from-schema.js';
+import { decodeImage, encodeImage, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
 
-export interface ResizeParams {
-  width?: number;
-  height?: number;
-  fit: 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
-  position: string;
-  without_enlargement: boolean;
-  format: OutputFormat | 'original';
-  quality: number;
-  background: string;
-}
+const parameters = {
+  type: 'object',
+  additionalProperties: false,
+  anyOf: [{ required: ['width'] }, { required: ['height'] }],
+  properties: {
+    width: { type: 'integer', minimum: 1, maximum: 16384, description: 'Target width in pixels; neither side of the result may exceed the platform\'s max_resolution (GET /supported-formats).', examples: [320] },
+    height: { type: 'integer', minimum: 1, maximum: 16384, description: 'Target height in pixels; neither side of the result may exceed the platform\'s max_resolution (GET /supported-formats).', examples: [240] },
+    fit: {
+      type: 'string',
+      enum: ['cover', 'contain', 'fill', 'inside', 'outside'],
+      default: 'cover',
+      description: 'How the image fits both dimensions when both are given.',
+    },
+    position: {
+      type: 'string',
+      enum: ['centre', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'entropy', 'attention'],
+      default: 'centre',
+      description: 'Gravity used by cover and contain.',
+    },
+    without_enlargement: { type: 'boolean', default: false, description: 'Never make the image larger.' },
+    format: {
+      type: 'string',
+      enum: ['original', ...OUTPUT_FORMATS],
+      default: 'original',
+      description: 'Output format; original keeps the input format.',
+    },
+    quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
+    background: {
+      type: 'string',
+      pattern: '^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$',
+      default: '#00000000',
+      description: 'Fill colour for contain.',
+    },
+  },
+} as const satisfies ParametersSchema;
 
-export default defineAction<ResizeParams>({
+export type ResizeParams = FromSchema<typeof parameters>;
+
+export default defineAction({
   actionId: 'img_resize',
   displayName: 'Resize image',
   buttonLabel: 'Resize',
@@ -22,41 +50,7 @@ export default defineAction<ResizeParams>({
   mediaType: 'image',
   category: 'modify',
   resultType: 'file',
-  parametersSchema: {
-    type: 'object',
-    additionalProperties: false,
-    anyOf: [{ required: ['width'] }, { required: ['height'] }],
-    properties: {
-      width: { type: 'integer', minimum: 1, maximum: 16384, description: 'Target width in pixels; neither side of the result may exceed the platform\'s max_resolution (GET /supported-formats).', examples: [320] },
-      height: { type: 'integer', minimum: 1, maximum: 16384, description: 'Target height in pixels; neither side of the result may exceed the platform\'s max_resolution (GET /supported-formats).', examples: [240] },
-      fit: {
-        type: 'string',
-        enum: ['cover', 'contain', 'fill', 'inside', 'outside'],
-        default: 'cover',
-        description: 'How the image fits both dimensions when both are given.',
-      },
-      position: {
-        type: 'string',
-        enum: ['centre', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'entropy', 'attention'],
-        default: 'centre',
-        description: 'Gravity used by cover and contain.',
-      },
-      without_enlargement: { type: 'boolean', default: false, description: 'Never make the image larger.' },
-      format: {
-        type: 'string',
-        enum: ['original', ...OUTPUT_FORMATS],
-        default: 'original',
-        description: 'Output format; original keeps the input format.',
-      },
-      quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
-      background: {
-        type: 'string',
-        pattern: '^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$',
-        default: '#00000000',
-        description: 'Fill colour for contain.',
-      },
-    },
-  },
+  parametersSchema: parameters,
   outputSchema: {
     type: 'object',
     properties: {
