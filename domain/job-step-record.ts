@@ -38,7 +38,7 @@ interface Locked {
 export interface RecordDeps {
   now: Date;
   retentionDays: number;
-  actions?: { get(actionId: string): { category: string; mediaType: string } | undefined };
+  actions?: { get(actionId: string): { priceTier: string; mediaType: string } | undefined };
 }
 
 export interface RecordInput {
@@ -118,7 +118,7 @@ export async function recordStepOutput(tx: EntityManager, deps: RecordDeps, inpu
       userId: job.user_id,
       apiKeyId: job.api_key_id,
       actionId: job.step_action_id,
-      actionCategory: action?.category ?? job.action_category,
+      actionCategory: action?.priceTier ?? job.action_category,
       mediaType: action?.mediaType ?? job.input_media_type,
       bytesIn: input.inputSizeBytes ?? Number(job.input_size),
       bytesOut: result.type === 'file' ? result.sizeBytes : Buffer.byteLength(JSON.stringify(result.data)),

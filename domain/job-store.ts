@@ -19,8 +19,8 @@ import { jobErrorCode } from '../workflows/job-errors.js';
 export interface JobStoreDeps {
   orm: MikroORM;
   clock: Clock;
-  /** Step usage is recorded under the action's category and media type; without it, the job's. */
-  actions?: { get(actionId: string): { category: string; mediaType: string } | undefined };
+  /** Step usage is billed by the action's price tier and recorded under its media type; without it, the job's. */
+  actions?: { get(actionId: string): { priceTier: string; mediaType: string } | undefined };
   /** How long a result file is kept. */
   retentionDays: number;
   /** Called after a job reached a terminal state (the worker observes its duration). */
@@ -166,7 +166,7 @@ export function createJobStore(deps: JobStoreDeps) {
       userId: job.userId,
       apiKeyId: job.apiKeyId,
       actionId: step.actionId,
-      actionCategory: action?.category ?? job.actionCategory,
+      actionCategory: action?.priceTier ?? job.actionCategory,
       mediaType: action?.mediaType ?? jobInput.mediaType,
       bytesIn: input.inputSizeBytes ?? jobInput.fileSizeBytes,
       bytesOut: !result ? 0 : result.type === 'file' ? result.sizeBytes : Buffer.byteLength(JSON.stringify(result.data)),

@@ -11,6 +11,7 @@ export interface StepUsage {
   userId?: string | null;
   apiKeyId?: string | null;
   actionId: string;
+  /** The action's price tier (lib/credits.ts), under the name the jobs table stores it by. */
   actionCategory: string;
   mediaType: string;
   bytesIn: number;

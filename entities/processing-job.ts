@@ -3,12 +3,13 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
 import { MediaFileSchema } from './media-file.js';
 
+import { PRICE_TIERS } from '../lib/credits.js';
 import { JOB_STATUSES } from '../workflows/job-status.js';
 
 export { JOB_STATUSES, type JobStatus } from '../workflows/job-status.js';
 
-export const ACTION_CATEGORIES = ['transcribe', 'modify', 'process'] as const;
-export type ActionCategory = (typeof ACTION_CATEGORIES)[number];
+/** An action's price tier, stored as the job's `action_category` (the name the column and the API keep). */
+export const ACTION_CATEGORIES = PRICE_TIERS;
 
 export const RESULT_TYPES = ['file', 'json', 'files'] as const;
 export type ResultType = (typeof RESULT_TYPES)[number];

@@ -753,8 +753,9 @@ export interface paths {
          *     `bandwidth` (request and reply bytes), `jobs.queue_wait` (queued until started, per job as
          *     its `queue_wait_ms`) and `daily`, the same day by day, complete the report.
          *
-         *     Credits: each successful job step costs its action category's price (`process` 1,
-         *     `modify` 1, `transcribe` 5) plus 1 per 1,000 AI tokens it used; failed steps cost nothing.
+         *     Credits: each successful job step costs its action's price tier (the action's `category` in
+         *     `GET /actions`: `process` 1, `modify` 1, `transcribe` 5) plus 1 per 1,000 AI tokens it used;
+         *     failed steps cost nothing.
          */
         get: operations["getUsage"];
         put?: never;
@@ -2969,7 +2970,14 @@ export interface components {
             description: string;
             icon: string;
             media_type: components["schemas"]["MediaType"];
-            /** @enum {string} */
+            /**
+             * @description The action's price tier: what each successful step of it costs in credits (`process` 1,
+             *     `modify` 1, `transcribe` 5, plus 1 per 1,000 AI tokens; see `GET /usage`). It classes the
+             *     action by price only (`img_describe` and `aud_translate` are `transcribe`, `img_analyze`
+             *     is `process` though it may call an AI provider); the field keeps the name `category` for
+             *     compatibility.
+             * @enum {string}
+             */
             category: "transcribe" | "modify" | "process";
             /** @enum {string} */
             result_type: "file" | "json" | "files";

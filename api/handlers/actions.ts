@@ -13,7 +13,8 @@ const summary = (a: ActionDefinition): Summary => ({
   description: a.description,
   icon: a.icon,
   media_type: a.mediaType,
-  category: a.category,
+  // The API's name for the action's price tier (kept for compatibility).
+  category: a.priceTier,
   result_type: a.resultType,
 });
 

@@ -82,7 +82,7 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         apiKeyId: req.apiKeyId ?? null,
         inputMediaId: input.id,
         actionId: first.actionId,
-        actionCategory: first.category,
+        actionCategory: first.priceTier,
         workflowId: workflowIdForJob(id),
         maxRetries: config.lifecycle.maxRetries,
         steps,

@@ -1,10 +1,11 @@
 import type { Logger } from '#lib/logger.js';
 import { ProviderError, type AiRegistry, type ProviderName } from '#lib/ai/ports.js';
+import type { PriceTier } from '#lib/credits.js';
 import type { AiUsage } from '#workflows/types.js';
 import type { FromSchema, ParametersSchema } from './from-schema.js';
 
+export type { PriceTier };
 export type MediaKind = 'image' | 'audio';
-export type ActionCategory = 'transcribe' | 'modify' | 'process';
 export type ResultType = 'file' | 'json' | 'files';
 export type JsonSchema = Record<string, unknown>;
 
@@ -70,7 +71,12 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   description: string;
   icon: string;
   mediaType: MediaKind;
-  category: ActionCategory;
+  /**
+   * What a successful step of this action costs (lib/credits.ts: transcribe 5 credits, modify and
+   * process 1, plus AI tokens). A price class only: the API shows it as `category`, the jobs table
+   * stores it as `action_category`.
+   */
+  priceTier: PriceTier;
   parametersSchema: JsonSchema;
   outputSchema: JsonSchema;
   resultType: ResultType;

@@ -24,7 +24,7 @@ export default defineAction({
   description: 'Reports duration, codec, bit rate, sample rate, channels, loudness (EBU R128), true peak, silent stretches and tags.',
   icon: 'activity',
   mediaType: 'audio',
-  category: 'process',
+  priceTier: 'process',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

@@ -48,7 +48,7 @@ export default defineAction({
   description: 'Re-encodes audio as MP3, WAV, FLAC, Ogg Opus, M4A (AAC) or WebM (Opus), optionally changing bit rate, sample rate and channels.',
   icon: 'file-music',
   mediaType: 'audio',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {

@@ -29,7 +29,7 @@ export default defineAction({
   description: 'Draws the waveform as a PNG and returns its peaks (min/max pairs) as JSON.',
   icon: 'audio-waveform',
   mediaType: 'audio',
-  category: 'process',
+  priceTier: 'process',
   resultType: 'file',
   outputMediaType: 'image',
   parametersSchema: parameters,

@@ -50,7 +50,7 @@ export default defineAction({
     'Turns speech into text with timestamps, detecting the language unless told. The result can be downloaded as text, SRT or WebVTT subtitles, or JSON.',
   icon: 'microphone-text',
   mediaType: 'audio',
-  category: 'transcribe',
+  priceTier: 'transcribe',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

@@ -33,7 +33,7 @@ export default defineAction({
     'Transcribes speech and translates it, keeping the timestamps: to English directly from the audio, to other languages through a language model. Downloadable as text, SRT, WebVTT or JSON.',
   icon: 'translate',
   mediaType: 'audio',
-  category: 'transcribe',
+  priceTier: 'transcribe',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

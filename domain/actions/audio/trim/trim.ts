@@ -36,7 +36,7 @@ export default defineAction({
   description: 'Cuts a range out of an audio file, with optional fades at either end.',
   icon: 'scissors',
   mediaType: 'audio',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {

@@ -38,7 +38,7 @@ export default defineAction({
   description: 'Changes the volume by a fixed gain, or normalizes loudness to a target (EBU R128 measured, then one gain within the true-peak limit, or loudnorm where the peak needs limiting).',
   icon: 'volume-2',
   mediaType: 'audio',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {

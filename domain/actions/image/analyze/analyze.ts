@@ -57,7 +57,7 @@ export default defineAction({
     'adds an AI description of its content when an AI provider is configured.',
   icon: 'chart-bar',
   mediaType: 'image',
-  category: 'process',
+  priceTier: 'process',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

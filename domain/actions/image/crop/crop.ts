@@ -57,7 +57,7 @@ export default defineAction({
     'or, with strategy attention or entropy, the most interesting width x height area.',
   icon: 'crop',
   mediaType: 'image',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {

@@ -28,7 +28,7 @@ export default defineAction({
   description: 'Describes an image with an AI model: a caption, tags, the objects seen and content-safety flags.',
   icon: 'image-text',
   mediaType: 'image',
-  category: 'transcribe',
+  priceTier: 'transcribe',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

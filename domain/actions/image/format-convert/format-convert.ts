@@ -46,7 +46,7 @@ export default defineAction({
     'animations stay animated when converted to GIF or WebP (other formats keep the first frame).',
   icon: 'file-image',
   mediaType: 'image',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {

@@ -22,7 +22,7 @@ export default defineAction({
   description: 'Reads an image\'s dimensions, format, colour space and embedded metadata: EXIF (with the GPS position), ICC profile and XMP.',
   icon: 'info',
   mediaType: 'image',
-  category: 'process',
+  priceTier: 'process',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

@@ -40,7 +40,7 @@ export default defineAction({
   description: 'Reads the text in an image, with the position and confidence of each piece of text.',
   icon: 'text-recognition',
   mediaType: 'image',
-  category: 'transcribe',
+  priceTier: 'transcribe',
   resultType: 'json',
   parametersSchema: parameters,
   outputSchema: {

@@ -48,7 +48,7 @@ export default defineAction({
   description: 'Changes the dimensions of an image, optionally converting its format.',
   icon: 'aspect-ratio',
   mediaType: 'image',
-  category: 'modify',
+  priceTier: 'modify',
   resultType: 'file',
   parametersSchema: parameters,
   outputSchema: {
