@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import * as formatsModule from 'ajv-formats';
 import { parse } from 'yaml';
-import { loadConfig } from '../lib/config.js';
+import { configVariables, loadConfig } from '../lib/config.js';
 
 // ajv-formats is CommonJS: under Node ESM its default export is the module object itself.
 const addFormats = ((formatsModule as { default?: unknown }).default ?? formatsModule) as (ajv: Ajv) => Ajv;
@@ -41,11 +41,9 @@ const APP_ROLES = Object.keys(APP_SERVICES) as AppRole[];
 // STORAGE_MASTER_KEYS key (deploy/RUNBOOK.md); `admin` grants, revokes and lists platform administration.
 const ENTRYPOINT_COMMANDS = { ...APP_SERVICES, rewrap: 'dist/scripts/storage-rewrap.js', admin: 'dist/scripts/platform-admin.js' } as const;
 
-// Configuration the application reads: every quoted or env.X name in lib/config.ts (the only place that
-// reads the environment); anything else in the app environment is a typo.
-const APP_ENV_VARS = new Set(
-  [...read('lib/config.ts').matchAll(/['"]([A-Z][A-Z0-9_]+)['"]|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]),
-);
+// Configuration the application reads: every variable loadConfig reads (lib/config.ts, the only place
+// that reads the environment); anything else in the app environment is a typo.
+const APP_ENV_VARS = new Set(configVariables());
 // NODE_ENV=production refuses to start without these (development derives them).
 const PRODUCTION_SECRETS = ['JWT_SECRET', 'STORAGE_MASTER_KEYS', 'TEMPORAL_CODEC_KEYS', 'WEBHOOK_SECRET_KEY', 'DOWNLOAD_LINK_SECRETS'];
 const SEARCH_ATTRIBUTES = {

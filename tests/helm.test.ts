@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { configVariables } from '../lib/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHART = path.join(root, 'deploy', 'helm', 'mediaflow');
@@ -292,10 +293,9 @@ describe.each(EXAMPLES.map((f) => [path.basename(f), f]))('%s', (_name, valuesFi
   });
 
   test('every environment variable the chart sets is one lib/config.ts reads', () => {
-    const source = readFileSync(path.join(root, 'lib', 'config.ts'), 'utf8');
-    const read = new Set([...source.matchAll(/['"]([A-Z][A-Z0-9_]+)['"]|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]));
-    // HOME is for native libraries; the AI keys are read by the AI providers' configuration.
-    const notConfig = new Set(['HOME', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY']);
+    const read = new Set(configVariables());
+    // HOME is for native libraries.
+    const notConfig = new Set(['HOME']);
     const names = [
       ...byKind(manifests, 'ConfigMap').flatMap((cm) => Object.keys(cm.data ?? {})),
       ...workloads(manifests)
