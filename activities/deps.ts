@@ -7,6 +7,7 @@ import type { ProviderKeys } from '../workflows/types.js';
 import type { ObjectStorage } from '../lib/storage.js';
 import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { ActionLimits } from '#domain/actions/types.js';
+import type { Ffmpeg } from '#domain/media/ffmpeg.js';
 import type { ImportDeps } from './import-media.js';
 import type { JobStore } from '../domain/job-store.js';
 
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   actions: ActionRegistry;
   limits: ActionLimits;
   ai: AiRegistry;
+  /** ffmpeg and ffprobe as configured (config.media.ffmpeg), handed to the actions in their context. */
+  ffmpeg: Ffmpeg;
   logger: Logger;
   clock: Clock;
   /** Where inputs are downloaded; each activity uses its own subdirectory. */

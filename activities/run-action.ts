@@ -78,6 +78,7 @@ export function createActionExecutor(deps: ActivityDeps) {
           signal: ctx.cancellationSignal,
           logger,
           ai: input.providerKeys ? aiWithRequestKeys(deps, input.providerKeys) : deps.ai,
+          ffmpeg: deps.ffmpeg,
         });
       } catch (thrown) {
         const err = asActionError(thrown);

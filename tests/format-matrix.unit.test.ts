@@ -15,6 +15,7 @@ import { createAiProviders } from '../lib/ai/index.js';
 import { createAjv } from '../lib/ajv.js';
 import { loadConfig } from '../lib/config.js';
 import { startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
+import { testFfmpeg } from './support/ffmpeg.js';
 
 const exec = promisify(execFile);
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as never;
@@ -112,6 +113,7 @@ async function runAction(action: ActionDefinition, inputPath: string, inputMimeT
     signal: new AbortController().signal,
     logger: silent,
     ai: createAiProviders(loadConfig(fake.env).ai, registry.aiDefaults()),
+    ffmpeg: testFfmpeg,
   });
   if (out.type === 'file') {
     await checkFile(out.path, out.mimeType);

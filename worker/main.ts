@@ -12,6 +12,7 @@ import { connectionOptions } from '../lib/temporal-connection.js';
 import { installTemporalLogging } from '../lib/temporal-logging.js';
 import { createMetrics } from '../lib/metrics.js';
 import { actionLimits, createCommon } from '#domain/runtime.js';
+import { createFfmpeg } from '#domain/media/ffmpeg.js';
 import { setupTracing } from '../lib/tracing.js';
 import { bundleOptions } from './bundle.js';
 import { importDeps } from './import-deps.js';
@@ -78,6 +79,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
       storage,
       actions,
       limits: actionLimits(config),
+      ffmpeg: createFfmpeg(config.media.ffmpeg),
       ai: createAiProviders(config.ai, actions.aiDefaults()),
       aiWithKeys: (keys) => createAiProviders(withProviderKeys(config.ai, keys), actions.aiDefaults()),
       logger,

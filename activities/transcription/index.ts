@@ -9,8 +9,7 @@ import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } fr
 import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
 import { openAudio, readLimit } from '#domain/actions/audio/audio-io.js';
 import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '#domain/actions/audio/transcription.js';
-import { ActionError, asActionError, type ActionContext, type InputMeasures } from '#domain/actions/types.js';
-import { ffmpeg as defaultFfmpeg, type Ffmpeg } from '#domain/media/ffmpeg.js';
+import { ActionError, asActionError, type InputMeasures } from '#domain/actions/types.js';
 import { inputMeasures } from '../input-measures.js';
 import { keys } from '../../lib/storage.js';
 import type {
@@ -45,7 +44,8 @@ const BEAT_MS = 10_000;
  * (one activity each, retried alone), stitch the pieces' transcripts with absolute times, and
  * remove the pieces. The workflow runs them (workflows/transcribe-in-pieces.ts).
  */
-export function createTranscriptionActivities(deps: ActivityDeps, ff: Ffmpeg = defaultFfmpeg) {
+export function createTranscriptionActivities(deps: ActivityDeps) {
+  const ff = deps.ffmpeg;
   const limits = deps.transcription ?? DEFAULT_LIMITS;
   const registry = (providerKeys: TranscriptionStepInput['providerKeys']): AiRegistry => {
     if (!providerKeys) return deps.ai;
@@ -73,7 +73,7 @@ export function createTranscriptionActivities(deps: ActivityDeps, ff: Ffmpeg = d
         await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
         progress(0.02);
         const measured = await inputMeasures(deps, input.organizationId, input.inputKey);
-        const audio = await guardAsync(() => openAudio(actionContext(deps, inputPath, input.inputMimeType, ctx.cancellationSignal, measured), ff));
+        const audio = await guardAsync(() => openAudio(actionContext(deps, inputPath, input.inputMimeType, ctx.cancellationSignal, measured)));
         const duration = audio.durationSeconds;
         if (!openai && duration <= maxPiece) return { pieces: [], durationSeconds: duration };
 
@@ -221,8 +221,8 @@ async function pieceSeconds(path: string): Promise<number> {
 }
 
 // Only what openAudio reads: the input, its type and measures, the duration limit and the signal.
-function actionContext(deps: ActivityDeps, inputPath: string, inputMimeType: string, signal: AbortSignal, input: InputMeasures): ActionContext<unknown> {
-  return { inputPath, inputMimeType, signal, limits: deps.limits, input } as ActionContext<unknown>;
+function actionContext(deps: ActivityDeps, inputPath: string, inputMimeType: string, signal: AbortSignal, input: InputMeasures) {
+  return { inputPath, inputMimeType, signal, limits: deps.limits, input, ffmpeg: deps.ffmpeg };
 }
 
 /** Bad input and provider errors as the activity failures runAction makes of them. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { ActionLimits, ActionOutput } from '#domain/actions/types.js';
+import { createFfmpeg } from '#domain/media/ffmpeg.js';
 import { createAiProviders } from '../../lib/ai/index.js';
 import type { Config } from '../../lib/config.js';
 import { HashingStream } from '../../lib/hashing.js';
@@ -44,6 +45,7 @@ export function actionRunner(actions: ActionRegistry, config: Config) {
     audio: { maxDurationSeconds: config.media.audio.maxDurationMinutes * 60 },
   };
   const ai = createAiProviders(config.ai, actions.aiDefaults());
+  const ffmpeg = createFfmpeg(config.media.ffmpeg);
   /** Runs one action on a local file, as the worker's activity does. */
   return async function run(step: BenchStep, inputPath: string, inputMimeType: string, workDir: string): Promise<ActionOutput> {
     const action = actions.get(step.actionId);
@@ -51,7 +53,7 @@ export function actionRunner(actions: ActionRegistry, config: Config) {
     const params = structuredClone(step.parameters);
     const problems = actions.validateParameters(action, params);
     if (problems.length) throw new Error(`bad parameters for ${step.actionId}: ${JSON.stringify(problems)}`);
-    return action.run({ inputPath, inputMimeType, workDir, params, limits, progress: () => undefined, signal: new AbortController().signal, logger: silentLogger, ai });
+    return action.run({ inputPath, inputMimeType, workDir, params, limits, progress: () => undefined, signal: new AbortController().signal, logger: silentLogger, ai, ffmpeg });
   };
 }
 

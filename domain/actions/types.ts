@@ -3,6 +3,7 @@ import { ProviderError, type AiRegistry, type ProviderName } from '#lib/ai/ports
 import type { PriceTier } from '#lib/credits.js';
 import type { AiUsage } from '#workflows/types.js';
 import type { FromSchema, ParametersSchema } from './from-schema.js';
+import type { Ffmpeg } from '../media/ffmpeg.js';
 
 export type { PriceTier };
 export type MediaKind = 'image' | 'audio';
@@ -41,6 +42,8 @@ export interface ActionContext<P> {
   logger: Logger;
   /** AI providers (OpenAI, Anthropic, local Tesseract) for actions that need them. */
   ai: AiRegistry;
+  /** ffmpeg and ffprobe as configured (FFMPEG_PATH, FFPROBE_PATH), for the audio actions. */
+  ffmpeg: Ffmpeg;
 }
 
 export type ActionOutput =

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childProcesses, makeAudio, MIME_TYPES, tone } from '../../tests/support/audio.js';
 import { ActionError } from '../actions/types.js';
-import { createFfmpeg, ffmpeg, TIMEOUT } from './ffmpeg.js';
+import { testFfmpeg as ffmpeg, testFfmpegOptions } from '../../tests/support/ffmpeg.js';
+import { createFfmpeg, TIMEOUT } from './ffmpeg.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -147,7 +148,7 @@ describe('run', () => {
     const fake = join(dir, 'stuck-ffmpeg');
     await writeFile(fake, '#!/bin/sh\ncase "$1" in -formats|-encoders|-codecs|-filters) exec ffmpeg "$@";; esac\ntrap "" TERM\nexec sleep 60\n');
     await chmod(fake, 0o755);
-    const stuck = createFfmpeg({ ffmpegPath: fake, killGraceMs: 300 });
+    const stuck = createFfmpeg({ ...testFfmpegOptions, ffmpegPath: fake, killGraceMs: 300 });
     const controller = new AbortController();
     let pid = 0;
     const running = stuck.run({
@@ -176,7 +177,7 @@ describe('run', () => {
   });
 
   test('a missing binary is an infrastructure error, not bad input', async () => {
-    const missing = createFfmpeg({ ffmpegPath: join(dir, 'no-ffmpeg'), ffprobePath: join(dir, 'no-ffprobe') });
+    const missing = createFfmpeg({ ...testFfmpegOptions, ffmpegPath: join(dir, 'no-ffmpeg'), ffprobePath: join(dir, 'no-ffprobe') });
     const input = await makeAudio(join(dir, 'fine.wav'), [tone(1)]);
     const probeError = await missing.probe(input).catch((e: unknown) => e);
     expect(probeError).toBeInstanceOf(Error);

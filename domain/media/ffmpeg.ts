@@ -56,9 +56,11 @@ export interface Ffmpeg {
 }
 
 export interface FfmpegOptions {
-  /** A path, or a name looked up on the PATH. */
-  ffmpegPath?: string;
-  ffprobePath?: string;
+  /** A path, or a name looked up in `searchPath` (FFMPEG_PATH, FFPROBE_PATH; default ffmpeg, ffprobe). */
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** The directories (the environment's PATH) a name without a slash is looked up in. */
+  searchPath: string;
   /** How long ffmpeg gets to exit after SIGTERM before SIGKILL. */
   killGraceMs?: number;
   probeTimeoutMs?: number;
@@ -92,9 +94,12 @@ const ALLOWED_DEMUXERS = new Set(Object.values(DEMUXERS));
 // Failures of the machine rather than of the file.
 const INFRASTRUCTURE = /No space left on device|Cannot allocate memory|Too many open files|Resource temporarily unavailable/i;
 
-export function createFfmpeg(opts: FfmpegOptions = {}): Ffmpeg {
-  const ffmpegPath = opts.ffmpegPath ?? 'ffmpeg';
-  const ffprobePath = opts.ffprobePath ?? 'ffprobe';
+/**
+ * ffmpeg and ffprobe as configured (config.media.ffmpeg). The worker builds one and hands it to the
+ * actions in their context (ActionContext.ffmpeg), the API one for inspecting uploads.
+ */
+export function createFfmpeg(opts: FfmpegOptions): Ffmpeg {
+  const { ffmpegPath, ffprobePath, searchPath } = opts;
   const killGraceMs = opts.killGraceMs ?? 2_000;
   const probeTimeoutMs = opts.probeTimeoutMs ?? 30_000;
 
@@ -108,8 +113,10 @@ export function createFfmpeg(opts: FfmpegOptions = {}): Ffmpeg {
       ...(forced ? ['-f', forced] : []),
       '-show_format', '-show_streams', '-of', 'json', path,
     ];
+    const binary = await resolveBinary(ffprobePath, searchPath);
+    if (!binary) throw new Error(`ffprobe is not installed (looked for ${ffprobePath})`);
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(ffprobePath, args, { timeout: probeTimeoutMs, killSignal: 'SIGKILL', signal, maxBuffer: 4 * 1024 * 1024 }, (err, out, stderr) => {
+      execFile(binary, args, { timeout: probeTimeoutMs, killSignal: 'SIGKILL', signal, maxBuffer: 4 * 1024 * 1024 }, (err, out, stderr) => {
         if (!err) return resolve(out);
         if (signal?.aborted) return reject(signal.reason);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(`ffprobe is not installed (looked for ${ffprobePath})`));
@@ -126,7 +133,8 @@ export function createFfmpeg(opts: FfmpegOptions = {}): Ffmpeg {
     if (signal?.aborted) throw signal.reason;
     // fluent-ffmpeg throws from an event handler on a spawn error (ENOENT) instead of reporting it,
     // which would take the worker down: the binary is checked before every run.
-    const binary = await resolveBinary(ffmpegPath);
+    const binary = await resolveBinary(ffmpegPath, searchPath);
+    if (!binary) throw new Error(`ffmpeg is not installed (looked for ${ffmpegPath})`);
     return new Promise((resolve, reject) => {
       const tail: string[] = [];
       let processedSeconds = 0;
@@ -197,16 +205,13 @@ export function createFfmpeg(opts: FfmpegOptions = {}): Ffmpeg {
   return { probe, run };
 }
 
-/** The instance the actions use: ffmpeg and ffprobe from PATH. */
-export const ffmpeg: Ffmpeg = createFfmpeg();
-
-/** An executable file: the path itself when it has a slash, else the first match on the PATH. */
-async function resolveBinary(name: string): Promise<string> {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
+/** An executable file: the path itself when it has a slash, else the first match in `searchPath`. */
+async function resolveBinary(name: string, searchPath: string): Promise<string | undefined> {
+  const candidates = name.includes('/') ? [name] : searchPath.split(delimiter).filter(Boolean).map((d) => join(d, name));
   for (const candidate of candidates) {
     if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
   }
-  throw new Error(`ffmpeg is not installed (looked for ${name})`);
+  return undefined;
 }
 
 function checkDecoded(job: FfmpegJob, processed: number, tail: string[]): ActionError | undefined {

@@ -114,4 +114,4 @@ export function createMediaInspector(opts: InspectorOptions): MediaInspector {
 
 /** The inspector with the platform's limits (MAX_IMAGE_RESOLUTION, MAX_AUDIO_DURATION_MINUTES). */
 export const inspectorFor = (config: Config): MediaInspector =>
-  createMediaInspector({ ffmpeg: createFfmpeg(), maxResolution: config.media.image.maxResolution, maxDurationMinutes: config.media.audio.maxDurationMinutes });
+  createMediaInspector({ ffmpeg: createFfmpeg(config.media.ffmpeg), maxResolution: config.media.image.maxResolution, maxDurationMinutes: config.media.audio.maxDurationMinutes });

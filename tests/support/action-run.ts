@@ -8,6 +8,7 @@ import type { AiRegistry } from '#lib/ai/ports.js';
 import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiRegistry } from '../../lib/ai/registry.js';
 import { createAjv } from '../../lib/ajv.js';
+import { testFfmpeg } from './ffmpeg.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as never;
 
@@ -50,6 +51,7 @@ export function actionRunner(action: ActionDefinition<any>): ActionRunner {
         signal: new AbortController().signal,
         logger: silent,
         ai: opts.ai ?? createAiRegistry([]),
+        ffmpeg: testFfmpeg,
       });
     },
     async runJson(input, params, opts) {

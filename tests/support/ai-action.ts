@@ -9,6 +9,7 @@ import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiProviders } from '../../lib/ai/index.js';
 import { createAjv } from '../../lib/ajv.js';
 import { loadConfig } from '../../lib/config.js';
+import { testFfmpeg } from './ffmpeg.js';
 
 type JsonOutput = Extract<ActionOutput, { type: 'json' }> & { data: Record<string, any> };
 
@@ -36,6 +37,7 @@ export function aiActionRunner(action: ActionDefinition<any>) {
         signal: new AbortController().signal,
         logger: silent,
         ai: createAiProviders(loadConfig(opts.env ?? {}).ai, registry.aiDefaults()),
+        ffmpeg: testFfmpeg,
       });
       if (out.type !== 'json') throw new Error(`expected a json result, got ${out.type}`);
       // Results travel through Temporal and Postgres as JSON.

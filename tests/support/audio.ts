@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createActionRegistry } from '#domain/actions/registry.js';
 import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
 import { createAiRegistry } from '../../lib/ai/registry.js';
+import { testFfmpeg } from './ffmpeg.js';
 
 const exec = promisify(execFile);
 
@@ -144,6 +145,7 @@ export function audioRunner(action: ActionDefinition<any>) {
         signal: opts.signal ?? new AbortController().signal,
         logger: silentLogger,
         ai: createAiRegistry([]),
+        ffmpeg: testFfmpeg,
       });
       return { ...out, workDir };
     },

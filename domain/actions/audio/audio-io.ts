@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ffmpeg as defaultFfmpeg, type AudioInfo, type Ffmpeg, type FfmpegJob } from '../../media/ffmpeg.js';
+import type { AudioInfo, FfmpegJob } from '../../media/ffmpeg.js';
 import { ActionError, INVALID_INPUT, type ActionContext, type RetryPolicy } from '../types.js';
 
 export const AUDIO_FORMATS = ['mp3', 'wav', 'flac', 'ogg', 'opus', 'm4a', 'webm'] as const;
@@ -57,7 +57,8 @@ const DEFAULT_MARGIN_SECONDS = 5;
  * decoded (up to just past the limit) to measure it. Every later ffmpeg run on the input reads at
  * most that duration plus a margin (`readSeconds`), however long the data would decode.
  */
-export async function openAudio(ctx: ActionContext<unknown>, ff: Ffmpeg = defaultFfmpeg): Promise<OpenedAudio> {
+export async function openAudio(ctx: Pick<ActionContext<unknown>, 'inputPath' | 'inputMimeType' | 'signal' | 'limits' | 'input' | 'ffmpeg'>): Promise<OpenedAudio> {
+  const ff = ctx.ffmpeg;
   const info = await ff.probe(ctx.inputPath, { mimeType: ctx.inputMimeType, signal: ctx.signal });
   const max = ctx.limits.audio.maxDurationSeconds;
   let duration = ctx.input?.durationSeconds ?? info.durationSeconds;
@@ -145,9 +146,8 @@ export function runOnInput(
   audio: OpenedAudio,
   job: Omit<FfmpegJob, 'input' | 'inputFormat' | 'signal' | 'timeoutMs' | 'onProgress'>,
   range: [number, number] = [0, 1],
-  ff: Ffmpeg = defaultFfmpeg,
 ) {
-  return ff.run({
+  return ctx.ffmpeg.run({
     ...job,
     input: ctx.inputPath,
     inputFormat: audio.container,

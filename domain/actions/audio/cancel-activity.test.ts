@@ -19,6 +19,7 @@ import { createRunAction } from '#activities/run-action.js';
 import { createJobStore } from '../../job-store.js';
 import { createActionRegistry } from '../registry.js';
 import convert from './format-convert/format-convert.js';
+import { testFfmpeg } from '../../../tests/support/ffmpeg.js';
 
 let storage: ObjectStorage;
 let orm: MikroORM;
@@ -52,6 +53,7 @@ test('cancelling runAction mid-conversion kills ffmpeg and uploads nothing', asy
     actions: createActionRegistry([convert as never]),
     limits: { image: { maxResolution: 8192 }, audio: { maxDurationSeconds: 3600 } },
     ai: createAiRegistry([]),
+    ffmpeg: testFfmpeg,
     logger: createLogger('silent', 'test'),
     clock: systemClock,
     tmpDir,

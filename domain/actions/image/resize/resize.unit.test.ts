@@ -6,6 +6,7 @@ import { createAiRegistry } from '#lib/ai/registry.js';
 import { createActionRegistry } from '../../registry.js';
 import { ActionError, type ActionContext } from '../../types.js';
 import resize, { outputSize, type ResizeParams } from './resize.js';
+import { testFfmpeg } from '../../../../tests/support/ffmpeg.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,6 +34,7 @@ async function run(input: Buffer, params: Record<string, unknown>, maxResolution
     signal: new AbortController().signal,
     logger: silent,
     ai: createAiRegistry([]),
+    ffmpeg: testFfmpeg,
   };
   const out = await resize.run(ctx);
   if (out.type !== 'file') throw new Error('expected a file');
