@@ -1,26 +1,11 @@
 // Audio fixtures made with ffmpeg itself (lavfi sources), independent measurements of results
-// (ffprobe, ebur128, volumedetect), and a runner for the audio actions' run().
+// (ffprobe, ebur128, volumedetect). The actions run through tests/support/action-run.ts.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createActionRegistry } from '#domain/actions/registry.js';
-import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
-import { createAiRegistry } from '../../lib/ai/registry.js';
-import { testFfmpeg } from './ffmpeg.js';
 
 const exec = promisify(execFile);
 
-export const MIME_TYPES: Record<string, string> = {
-  mp3: 'audio/mpeg',
-  wav: 'audio/wav',
-  flac: 'audio/flac',
-  ogg: 'audio/ogg',
-  opus: 'audio/ogg',
-  m4a: 'audio/mp4',
-  webm: 'audio/webm',
-};
+export { MIME_TYPES } from './action-run.js';
 
 const ENCODERS: Record<string, string[]> = {
   mp3: ['-c:a', 'libmp3lame', '-b:a', '128k'],
@@ -100,59 +85,6 @@ export async function maxVolume(path: string, start = 0, duration?: number): Pro
   ]);
   const m = /max_volume: (-?[\d.]+|-inf) dB/.exec(stderr);
   return m![1] === '-inf' ? -Infinity : Number(m![1]);
-}
-
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as never;
-
-export interface AudioRunOptions {
-  mimeType?: string;
-  maxDurationSeconds?: number;
-  signal?: AbortSignal;
-  onProgress?(fraction: number): void;
-}
-
-/** Runs an action's run() as the worker does: parameters validated with defaults applied. */
-export function audioRunner(action: ActionDefinition<any>) {
-  const registry = createActionRegistry([action as ActionDefinition]);
-  const dirs: string[] = [];
-  let lastWorkDir = '';
-  return {
-    /** The work directory of the latest run, also when it failed. */
-    lastWorkDir: () => lastWorkDir,
-    problems(params: Record<string, unknown>): string[] {
-      return registry.validateParameters(action as ActionDefinition, params).map((e) => e.field);
-    },
-    /** A fresh directory, removed by cleanup(). */
-    async dir(): Promise<string> {
-      const dir = await mkdtemp(join(tmpdir(), `mf-${action.actionId}-`));
-      dirs.push(dir);
-      return dir;
-    },
-    async run(inputPath: string, params: Record<string, unknown>, opts: AudioRunOptions = {}): Promise<ActionOutput & { workDir: string }> {
-      const workDir = await this.dir();
-      lastWorkDir = workDir;
-      const p = { ...params };
-      const invalid = this.problems(p);
-      if (invalid.length) throw new Error(`test parameters are invalid: ${invalid.join(', ')}`);
-      const ext = inputPath.slice(inputPath.lastIndexOf('.') + 1);
-      const out = await action.run({
-        inputPath,
-        inputMimeType: opts.mimeType ?? MIME_TYPES[ext] ?? 'application/octet-stream',
-        workDir,
-        params: p,
-        limits: { image: { maxResolution: 8192 }, audio: { maxDurationSeconds: opts.maxDurationSeconds ?? 3600 } },
-        progress: opts.onProgress ?? (() => undefined),
-        signal: opts.signal ?? new AbortController().signal,
-        logger: silentLogger,
-        ai: createAiRegistry([]),
-        ffmpeg: testFfmpeg,
-      });
-      return { ...out, workDir };
-    },
-    async cleanup() {
-      await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-    },
-  };
 }
 
 /** Child processes of this process running `name`, by pid. */

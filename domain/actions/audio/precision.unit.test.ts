@@ -4,15 +4,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { audioRunner, tone } from '../../../tests/support/audio.js';
+import { actionRunner } from '../../../tests/support/action-run.js';
+import { tone } from '../../../tests/support/audio.js';
 import analyze from './analyze/analyze.js';
 import formatConvert from './format-convert/format-convert.js';
 import volume from './volume/volume.js';
 
 const exec = promisify(execFile);
-const convert = audioRunner(formatConvert);
-const adjust = audioRunner(volume);
-const analyzer = audioRunner(analyze);
+const convert = actionRunner(formatConvert);
+const adjust = actionRunner(volume);
+const analyzer = actionRunner(analyze);
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mf-precision-'));

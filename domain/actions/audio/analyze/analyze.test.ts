@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAjv } from '#lib/ajv.js';
-import { audioRunner, loudness, makeAudio, silence, tone } from '../../../../tests/support/audio.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
+import { loudness, makeAudio, silence, tone } from '../../../../tests/support/audio.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import analyze from './analyze.js';
 
-const runner = audioRunner(analyze);
+const runner = actionRunner(analyze);
 const validateOutput = createAjv().compile(analyze.outputSchema);
 let dir: string;
 let tagged: string;

@@ -1,12 +1,13 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { audioRunner, childProcesses, makeAudio, noise, probe, tone } from '../../../../tests/support/audio.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
+import { childProcesses, makeAudio, noise, probe, tone } from '../../../../tests/support/audio.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import { ActionError } from '../../types.js';
 import convert from './format-convert.js';
 
-const runner = audioRunner(convert);
+const runner = actionRunner(convert);
 let dir: string;
 let wav: string;
 beforeAll(async () => {

@@ -2,11 +2,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { audioRunner, makeAudio, noise, silence, tone } from '../../../../tests/support/audio.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
+import { makeAudio, noise, silence, tone } from '../../../../tests/support/audio.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import waveform from './generate-waveform.js';
 
-const runner = audioRunner(waveform);
+const runner = actionRunner(waveform);
 let dir: string;
 let gapped: string;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { FAKE_LANGUAGE, FAKE_SPEECH, startFakeAiServer, type FakeAiServer } from '../../../../tests/support/fake-ai-server.js';
-import { aiActionRunner } from '../../../../tests/support/ai-action.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import { makeWav } from '../../../../tests/support/wav.js';
 import { readFile } from 'node:fs/promises';
@@ -8,8 +8,8 @@ import transcribe from './transcribe.js';
 
 let fake: FakeAiServer;
 let wav: Buffer;
-const runner = aiActionRunner(transcribe);
-const run = (params: Record<string, unknown>, input = wav) => runner.run(input, params, { mimeType: 'audio/wav', env: fake.env });
+const runner = actionRunner(transcribe);
+const run = (params: Record<string, unknown>, input = wav) => runner.runJsonOutput(input, params, { mimeType: 'audio/wav', env: fake.env });
 
 beforeAll(async () => {
   fake = await startFakeAiServer();
@@ -76,7 +76,7 @@ test('without an OpenAI key, auto and local transcribe on the local engine: word
   const [recording] = await librivoxRecordings();
   const speech = await readFile(recording!.path);
   for (const model of ['auto', 'local']) {
-    const { data, usage } = await runner.run(speech, { model }, { mimeType: 'audio/wav', env: {} });
+    const { data, usage } = await runner.runJsonOutput(speech, { model }, { mimeType: 'audio/wav', env: {} });
     expect(data).toMatchObject({ provider: 'local', model: 'pocketsphinx-en-us', requested_model: model, language: 'en', language_detected: true });
     expect(usage).toMatchObject({ provider: 'local', inputTokens: 0, outputTokens: 0 });
     expect(wordErrorRate(recording!.reference, data.text).wer).toBeLessThan(0.5);
@@ -102,7 +102,7 @@ test('a model whose provider is not reachable is refused before the job runs', (
 test('audio that is not audio is bad input before any upload; a provider 401 is not retryable', async () => {
   await expect(run({}, Buffer.concat([wav.subarray(0, 44), Buffer.from('not really audio at all')]))).rejects.toMatchObject({ type: 'INVALID_INPUT' });
   expect(fake.requests).toHaveLength(0);
-  await expect(runner.run(wav, {}, { mimeType: 'audio/wav', env: { ...fake.env, OPENAI_API_KEY: 'sk-wrong-0000000000' } })).rejects.toMatchObject({
+  await expect(runner.runJsonOutput(wav, {}, { mimeType: 'audio/wav', env: { ...fake.env, OPENAI_API_KEY: 'sk-wrong-0000000000' } })).rejects.toMatchObject({
     type: 'AI_PROVIDER_ERROR',
     message: expect.stringContaining('openai replied 401'),
   });

@@ -1,13 +1,13 @@
 import { FAKE_SPEECH, startFakeAiServer, type FakeAiServer } from '../../../../tests/support/fake-ai-server.js';
-import { aiActionRunner } from '../../../../tests/support/ai-action.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import { makeWav } from '../../../../tests/support/wav.js';
 import translate from './translate.js';
 
 let fake: FakeAiServer;
 let wav: Buffer;
-const runner = aiActionRunner(translate);
-const run = (params: Record<string, unknown>) => runner.run(wav, params, { mimeType: 'audio/wav', env: fake.env });
+const runner = actionRunner(translate);
+const run = (params: Record<string, unknown>) => runner.runJsonOutput(wav, params, { mimeType: 'audio/wav', env: fake.env });
 
 beforeAll(async () => {
   fake = await startFakeAiServer();

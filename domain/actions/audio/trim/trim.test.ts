@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { audioRunner, makeAudio, maxVolume, probe, tone } from '../../../../tests/support/audio.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
+import { makeAudio, maxVolume, probe, tone } from '../../../../tests/support/audio.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import { ActionError } from '../../types.js';
 import trim from './trim.js';
 
-const runner = audioRunner(trim);
+const runner = actionRunner(trim);
 let dir: string;
 let wav: string;
 beforeAll(async () => {

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { audioRunner, loudness, makeAudio, maxVolume, noise, probe, silence, tone } from '../../../../tests/support/audio.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
+import { loudness, makeAudio, maxVolume, noise, probe, silence, tone } from '../../../../tests/support/audio.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import { ActionError } from '../../types.js';
 import volume from './volume.js';
 
-const runner = audioRunner(volume);
+const runner = actionRunner(volume);
 let dir: string;
 let wav: string;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import sharp from 'sharp';
 import { FAKE_DESCRIPTION, startFakeAiServer, type FakeAiServer } from '../../../../tests/support/fake-ai-server.js';
-import { aiActionRunner } from '../../../../tests/support/ai-action.js';
+import { actionRunner } from '../../../../tests/support/action-run.js';
 import { expectFormReady } from '../../../../tests/support/action-run.js';
 import describeAction from './describe.js';
 
 let fake: FakeAiServer;
-const runner = aiActionRunner(describeAction);
+const runner = actionRunner(describeAction);
 let photo: Buffer;
 beforeAll(async () => {
   fake = await startFakeAiServer();
@@ -18,7 +18,7 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 test('Claude describes by default: caption, tags, objects, safety and usage', async () => {
-  const { data, usage } = await runner.run(photo, {}, { mimeType: 'image/jpeg', env: fake.env });
+  const { data, usage } = await runner.runJsonOutput(photo, {}, { mimeType: 'image/jpeg', env: fake.env });
   expect(fake.requests.map((r) => r.path)).toEqual(['/v1/messages']);
   const image = fake.requests[0]!.json!.messages[0].content.find((b: { type: string }) => b.type === 'image');
   const meta = await sharp(Buffer.from(image.source.data, 'base64')).metadata();
@@ -28,13 +28,13 @@ test('Claude describes by default: caption, tags, objects, safety and usage', as
 });
 
 test('openai can be asked for instead', async () => {
-  const { data } = await runner.run(photo, { provider: 'openai' }, { mimeType: 'image/jpeg', env: fake.env });
+  const { data } = await runner.runJsonOutput(photo, { provider: 'openai' }, { mimeType: 'image/jpeg', env: fake.env });
   expect(fake.requests.map((r) => r.path)).toEqual(['/v1/chat/completions']);
   expect(data).toMatchObject({ ...FAKE_DESCRIPTION, provider: 'openai' });
 });
 
 test('no Anthropic key and no OpenAI key: a clear non-retryable error', async () => {
-  await expect(runner.run(photo, {}, { mimeType: 'image/jpeg' })).rejects.toMatchObject({
+  await expect(runner.runJsonOutput(photo, {}, { mimeType: 'image/jpeg', env: {} })).rejects.toMatchObject({
     type: 'AI_PROVIDER_ERROR',
     message: expect.stringContaining('mapped to anthropic'),
   });
@@ -42,9 +42,9 @@ test('no Anthropic key and no OpenAI key: a clear non-retryable error', async ()
 
 test('provider errors keep their retry class', async () => {
   fake.failNext('anthropic', 'server_error');
-  await expect(runner.run(photo, {}, { mimeType: 'image/jpeg', env: fake.env })).rejects.toMatchObject({ type: 'AI_PROVIDER_UNAVAILABLE' });
+  await expect(runner.runJsonOutput(photo, {}, { mimeType: 'image/jpeg', env: fake.env })).rejects.toMatchObject({ type: 'AI_PROVIDER_UNAVAILABLE' });
   fake.failNext('anthropic', 'bad_request');
-  await expect(runner.run(photo, {}, { mimeType: 'image/jpeg', env: fake.env })).rejects.toMatchObject({ type: 'AI_PROVIDER_ERROR' });
+  await expect(runner.runJsonOutput(photo, {}, { mimeType: 'image/jpeg', env: fake.env })).rejects.toMatchObject({ type: 'AI_PROVIDER_ERROR' });
   expect(describeAction.nonRetryableErrors).toEqual(expect.arrayContaining(['AI_PROVIDER_ERROR', 'INVALID_INPUT']));
   expect(describeAction.nonRetryableErrors).not.toContain('AI_PROVIDER_UNAVAILABLE');
 });
