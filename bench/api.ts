@@ -89,7 +89,7 @@ try {
     ORG_REQUESTS_PER_DAY: '1000000000',
     ORG_CONCURRENT_JOBS: '0',
   });
-  await waitUntilUp(`${url}/api/v1/health/live`, api, 'the API');
+  await waitUntilUp(`${url}/api/v1/health/ready`, api, 'the API');
 
   // Data: one organization with an API key, 60 images, one job for the reads.
   const tenant = await registerTenant(url, { name: 'Bench org' });
