@@ -62,6 +62,30 @@ export interface ReconcileReason {
   message: string;
 }
 
+/** A job as `createQueued` recorded it: the fields a reply shows. */
+export type QueuedJob = Pick<
+  ProcessingJob,
+  | 'id' | 'status' | 'actionId' | 'parameters' | 'progress' | 'retryCount' | 'maxRetries' | 'createdAt' | 'queuedAt' | 'startedAt' | 'completedAt'
+  | 'processingTimeMs' | 'workflowId' | 'currentStep' | 'totalSteps' | 'cancelledAt' | 'cancelledBy' | 'cancelReason' | 'errorCode' | 'errorMessage'
+  | 'resultType' | 'resultData'
+> & { inputMedia: { id: string } };
+
+interface QueuedRow {
+  id: string;
+  status: JobStatus;
+  action_id: string;
+  input_media_id: string;
+  parameters: Record<string, unknown>;
+  progress: number;
+  retry_count: number;
+  max_retries: number;
+  created_at: string | Date;
+  queued_at: string | Date;
+  workflow_id: string | null;
+  current_step: number | null;
+  total_steps: number;
+}
+
 /** What a status event says about the job. */
 export function statusEventData(job: ProcessingJob): Record<string, unknown> {
   return {
@@ -214,8 +238,17 @@ export function createJobStore(deps: JobStoreDeps) {
      * Submission: the job (pending) and its steps, in one transaction that `admit` runs in first
      * (the concurrent-jobs quota: it throws to refuse the job).
      */
-    /** `admit` may name the organization's retention: the job is deleted that long after its submission. */
-    async create(em: EntityManager, admit: (tx: EntityManager) => Promise<{ retentionHours?: number } | void>, input: NewJob): Promise<ProcessingJob> {
+    /**
+     * `admit` may name the organization's retention: the job is deleted that long after its submission.
+     * With `dispatch`, the job is recorded queued (with its status event) and its outbox row in
+     * `job_dispatches` holds `dispatch.start` until the workflow is started (api/services/job-dispatcher.ts).
+     */
+    async create(
+      em: EntityManager,
+      admit: (tx: EntityManager) => Promise<{ retentionHours?: number } | void>,
+      input: NewJob,
+      dispatch?: { start: unknown; notBefore: Date },
+    ): Promise<ProcessingJob> {
       await em.transactional(async (tx) => {
         const admitted = await admit(tx as EntityManager);
         const hours = admitted ? admitted.retentionHours : undefined;
@@ -235,8 +268,86 @@ export function createJobStore(deps: JobStoreDeps) {
           expiresAt: hours ? new Date(deps.clock.now().getTime() + hours * 3_600_000) : null,
         });
         input.steps.forEach((step, stepIndex) => tx.create(JobStepSchema, { job, stepIndex, actionId: step.actionId, parameters: step.parameters }));
+        if (!dispatch) return;
+        job.status = 'queued';
+        job.queuedAt = deps.clock.now();
+        await tx.flush();
+        await appendEvent(tx as EntityManager, job.id, 'status', statusEventData(job));
+        await tx.execute(`insert into "job_dispatches" ("job_id", "start", "next_attempt_at") values (?, ?, ?)`, [job.id, JSON.stringify(dispatch.start), dispatch.notBefore]);
       });
       return em.findOneOrFail(ProcessingJobSchema, { id: input.id });
+    },
+
+    /**
+     * Submission without a lock to take (no concurrent-jobs quota): the job queued, its steps, its
+     * status event and its outbox row in `job_dispatches`, in one statement (atomic, one round
+     * trip: it sits on the submission's path). Returns the job as recorded.
+     */
+    async createQueued(input: NewJob, opts: { retentionHours?: number; start: unknown; notBefore: Date }): Promise<QueuedJob> {
+      const now = deps.clock.now();
+      const expiresAt = opts.retentionHours ? new Date(now.getTime() + opts.retentionHours * 3_600_000) : null;
+      const [row] = await deps.orm.em.fork().execute<QueuedRow[]>(
+        `with j as (
+           insert into "processing_jobs" ("id", "organization_id", "user_id", "api_key_id", "input_media_id", "action_id", "action_category",
+             "parameters", "status", "workflow_id", "total_steps", "max_retries", "expires_at", "queued_at")
+           values (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+           returning "id", "status", "action_id", "input_media_id", "parameters", "progress", "retry_count", "max_retries", "created_at",
+             "queued_at", "workflow_id", "current_step", "total_steps"),
+         s as (
+           insert into "job_steps" ("job_id", "step_index", "action_id", "parameters")
+           select j."id", t."ord" - 1, t."step" ->> 'actionId', coalesce(t."step" -> 'parameters', '{}'::jsonb)
+           from j, jsonb_array_elements(?::jsonb) with ordinality as t("step", "ord")),
+         e as (
+           insert into "job_events" ("job_id", "type", "data")
+           select "id", 'status', jsonb_build_object('status', 'queued', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
+           from j),
+         d as (insert into "job_dispatches" ("job_id", "start", "next_attempt_at") select "id", ?::jsonb, ? from j)
+         select * from j`,
+        [
+          input.id,
+          input.organizationId,
+          input.userId,
+          input.apiKeyId,
+          input.inputMediaId,
+          input.actionId,
+          input.actionCategory,
+          JSON.stringify(input.steps[0]!.parameters),
+          input.workflowId,
+          input.steps.length,
+          input.maxRetries,
+          expiresAt,
+          now,
+          JSON.stringify(input.steps.map((st) => ({ actionId: st.actionId, parameters: st.parameters }))),
+          JSON.stringify(opts.start),
+          opts.notBefore,
+        ],
+      );
+      const r = row!;
+      return {
+        id: r.id,
+        status: r.status,
+        actionId: r.action_id,
+        inputMedia: { id: r.input_media_id },
+        parameters: r.parameters,
+        progress: Number(r.progress),
+        retryCount: r.retry_count,
+        maxRetries: r.max_retries,
+        createdAt: new Date(r.created_at),
+        queuedAt: new Date(r.queued_at),
+        startedAt: null,
+        completedAt: null,
+        processingTimeMs: null,
+        workflowId: r.workflow_id,
+        currentStep: r.current_step,
+        totalSteps: r.total_steps,
+        cancelledAt: null,
+        cancelledBy: null,
+        cancelReason: null,
+        errorCode: null,
+        errorMessage: null,
+        resultType: null,
+        resultData: null,
+      };
     },
 
     /**

@@ -34,6 +34,7 @@ import { Migration20261202011000 } from './migrations/Migration20261202011000.js
 import { Migration20261202012000 } from './migrations/Migration20261202012000.js';
 import { Migration20261202020000 } from './migrations/Migration20261202020000.js';
 import { Migration20261202021700 } from './migrations/Migration20261202021700.js';
+import { Migration20261202040000 } from './migrations/Migration20261202040000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
@@ -60,6 +61,7 @@ export const migrationsList = [
   { name: 'Migration20261202012000', class: Migration20261202012000 },
   { name: 'Migration20261202020000', class: Migration20261202020000 },
   { name: 'Migration20261202021700', class: Migration20261202021700 },
+  { name: 'Migration20261202040000', class: Migration20261202040000 },
 ];
 
 export interface CreateOrmOptions {

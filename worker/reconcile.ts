@@ -35,8 +35,18 @@ export function createJobReconciler(deps: { orm: MikroORM; jobs: JobStore; tempo
       { status: { $in: [...OPEN_JOB_STATUSES] }, updatedAt: { $lt: new Date(Date.now() - deps.graceMs) } },
       { orderBy: { updatedAt: 'asc' }, limit: BATCH },
     );
+    // A job still in the submission outbox has no workflow yet because nobody could start it so far
+    // (Temporal was away): the API's dispatcher will, so it is not failed for that.
+    const waiting = jobs.length
+      ? new Set(
+          (await em.execute<{ job_id: string }[]>(`select "job_id" from "job_dispatches" where "job_id" in (${jobs.map(() => '?').join(', ')})`, jobs.map((j) => j.id))).map(
+            (r) => r.job_id,
+          ),
+        )
+      : new Set<string>();
     let reconciled = 0;
     for (const job of jobs) {
+      if (waiting.has(job.id)) continue;
       const closed = await closedStatus(job.workflowId ?? `job-${job.id}`);
       if (!closed) continue;
       const reason = RECONCILE_REASONS[closed] ?? RECONCILE_OTHER;

@@ -6,6 +6,7 @@ import { createSearchService } from './search-service.js';
 import { createCodecService } from './codec-service.js';
 import { createHealthService } from './health-service.js';
 import { createJobService } from './job-service.js';
+import { createJobDispatcher } from './job-dispatcher.js';
 import { createJobEventHub } from './job-event-hub.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createStreamSlots } from './stream-slots.js';
@@ -35,20 +36,24 @@ import { createSpeakerService } from './speaker-service.js';
 
 export function createServices(deps: ApiDeps) {
   const media = createMediaService(deps);
-  const jobs = createJobService(deps, media);
+  // The submission outbox's workflow starts, shared by every way in (POST /process, upload-and-process).
+  const dispatcher = createJobDispatcher(deps);
+  dispatcher.start();
+  const jobs = createJobService(deps, media, dispatcher);
   const health = createHealthService(deps);
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
   const credentials = createCredentialCache({ databaseUrl: deps.config.database.url, ttlMs: deps.config.auth.credentialCacheMs, logger: deps.logger });
   const usage = createUsageService(deps);
   const quotas = createQuotaService(deps);
   // Its own job service: a stateless view over deps.
-  const uploads = createUploadServices(deps, media, createJobService(deps, media), quotas);
+  const uploads = createUploadServices(deps, media, createJobService(deps, media, dispatcher), quotas);
   const jobEvents = createJobEventHub({ orm: deps.orm, databaseUrl: deps.config.database.url, logger: deps.logger });
   const transcriptions = createTranscriptionService(deps);
   return {
     media,
     jobs,
-    jobLifecycle: createJobLifecycleService(deps, jobs, jobEvents),
+    jobLifecycle: createJobLifecycleService(deps, jobs, jobEvents, dispatcher),
+    dispatcher,
     jobView: createJobView(deps),
     jobEvents,
     /** Open event streams (jobs and uploads), bounded per organization and per instance. */
@@ -77,9 +82,9 @@ export function createServices(deps: ApiDeps) {
     codec: createCodecService(deps),
     transcriptions,
     speakers: createSpeakerService(deps, transcriptions),
-    /** Once the server takes no more requests: queued usage rows written, leases given back, notifications closed. */
+    /** Once the server takes no more requests: queued usage rows written, leases given back, notifications closed, job starts handed on. */
     async close(): Promise<void> {
-      await Promise.all([usage.close(), rateLimits.close(), credentials.close(), jobEvents.close()]);
+      await Promise.all([dispatcher.close(), usage.close(), rateLimits.close(), credentials.close(), jobEvents.close()]);
       uploads.close();
     },
     search: createSearchService(deps),

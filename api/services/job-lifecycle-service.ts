@@ -7,6 +7,7 @@ import { isTerminal } from '../../workflows/job-status.js';
 import { cancelUpdate, retrySignal, retryUpdate } from '../../workflows/process-job.js';
 import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
+import type { JobDispatcher } from './job-dispatcher.js';
 import type { JobEventHub } from './job-event-hub.js';
 import { jobStoreOf, type JobRow, type JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
@@ -28,7 +29,7 @@ export interface JobEventRow {
  * What callers do to a running job: cancel and retry (Temporal Updates to its workflow, answered
  * once the job store holds the new state), its steps and artifacts, and its event stream.
  */
-export function createJobLifecycleService(deps: ApiDeps, jobs: JobService, hub: JobEventHub) {
+export function createJobLifecycleService(deps: ApiDeps, jobs: JobService, hub: JobEventHub, dispatcher?: JobDispatcher) {
   const { orm, temporal, config, actions } = deps;
   const storedKeys = providerKeyStoreOf(deps);
   const store = jobStoreOf(deps);
@@ -113,6 +114,8 @@ export function createJobLifecycleService(deps: ApiDeps, jobs: JobService, hub: 
         await answer(async () => (await temporal.workflow.getHandle(job.workflowId!).startUpdate(cancelUpdate, { args: [request], ...accepted })).result());
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
+          // Still in the submission outbox: it is cancelled before its workflow ever starts.
+          if (await dispatcher?.cancelUndispatched(job.id, request)) return jobs.get(organizationId, id);
           const now = await jobs.get(organizationId, id);
           throw new ConflictError(isTerminal(now.status) ? `Job is already ${now.status}` : 'Job is not running', { status: now.status });
         }

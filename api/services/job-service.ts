@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js';
-import { createJobStore } from '../../domain/job-store.js';
-import { planPipeline, workflowStartOptions, type StepRequest } from './pipeline.js';
+import { createJobStore, type QueuedJob } from '../../domain/job-store.js';
+import { planPipeline, workflowStartOptions, type JobWorkflowStart, type StepRequest } from './pipeline.js';
+import { DISPATCH_LEASE_MS, storedStart, type JobDispatcher } from './job-dispatcher.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
@@ -11,10 +12,12 @@ import type { ProviderName } from '#lib/ai/ports.js';
 import type { AiConfig } from '../../lib/config.js';
 import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';
-import { holdJobSlot } from './quota-service.js';
+import { holdJobSlot, jobQuotas } from './quota-service.js';
 import { actionLimits, measuresOf } from '#domain/runtime.js';
 
 export type JobRow = ProcessingJob;
+/** A job as submitted: the fields a reply shows. */
+export type SubmittedJob = QueuedJob;
 
 /** The providers a job can use: those with a key (configured, stored or sent with the request) and the local ones. */
 function reachableProviders(ai: AiConfig, keys: ProviderKeys): ProviderName[] {
@@ -43,16 +46,20 @@ export interface SubmitJob {
 export const jobStoreOf = (deps: ApiDeps) =>
   createJobStore({ orm: deps.orm, clock: deps.clock, actions: deps.actions, retentionDays: deps.config.media.retentionDays });
 
-export function createJobService(deps: ApiDeps, media: MediaService) {
+export function createJobService(deps: ApiDeps, media: MediaService, dispatcher?: JobDispatcher) {
   const { orm, temporal, actions, config, logger } = deps;
   const storedKeys = providerKeyStoreOf(deps);
   const store = jobStoreOf(deps);
   return {
     /**
-     * Records the job, then starts its workflow (id derived from the job id, so a repeated start
-     * is harmless). A job whose workflow cannot be started is failed, never left pending.
+     * Records the job queued with its outbox row and answers; the dispatcher starts its workflow
+     * (id derived from the job id, so a repeated start is harmless) right after, and retries until
+     * it is started (api/services/job-dispatcher.ts). A request with its own provider keys (never
+     * stored, so no outbox row can carry them) starts the workflow before answering, as does a
+     * service without a dispatcher; there a job whose workflow cannot be started is failed, never
+     * left pending.
      */
-    async submit(organizationId: string, req: SubmitJob): Promise<JobRow> {
+    async submit(organizationId: string, req: SubmitJob): Promise<SubmittedJob> {
       const requested = req.steps ?? (req.actionId ? [{ actionId: req.actionId, parameters: req.parameters ?? {} }] : []);
       if (!requested.length || (req.steps && req.actionId)) {
         throw new ValidationError('Give either action_id or steps', {
@@ -61,10 +68,17 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
       }
       // Both read before the job is recorded, side by side: a missing input answers 404 (first), a stored
       // key that cannot be decrypted refuses the submission.
-      const [media_, keys_] = await Promise.allSettled([media.get(organizationId, req.mediaId), storedKeys.forJob(organizationId)]);
+      // A submission through the outbox reads the organization's quotas alongside.
+      const outbox = dispatcher && !Object.values(req.providerKeys ?? {}).some(Boolean);
+      const [media_, keys_, quotas_] = await Promise.allSettled([
+        media.get(organizationId, req.mediaId),
+        storedKeys.forJob(organizationId),
+        outbox ? jobQuotas(orm.em.fork(), config, organizationId) : undefined,
+      ]);
       if (media_.status === 'rejected') throw media_.reason;
       if (keys_.status === 'rejected') throw keys_.reason;
-      const [input, stored] = [media_.value, keys_.value];
+      if (quotas_.status === 'rejected') throw quotas_.reason;
+      const [input, stored, quotas] = [media_.value, keys_.value, quotas_.value];
       const providerKeys = { ...stored, ...req.providerKeys };
       const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys), {
         limits: actionLimits(config),
@@ -74,20 +88,6 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
 
       const em = orm.em.fork();
       const id = randomUUID();
-      // The job is admitted against the concurrent-jobs quota in the transaction that records it.
-      const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), {
-        id,
-        organizationId,
-        userId: req.userId ?? null,
-        apiKeyId: req.apiKeyId ?? null,
-        inputMediaId: input.id,
-        actionId: first.actionId,
-        actionCategory: first.priceTier,
-        workflowId: workflowIdForJob(id),
-        maxRetries: config.lifecycle.maxRetries,
-        steps,
-      });
-
       const workflowInput: ProcessJobInput = {
         jobId: id,
         organizationId,
@@ -98,16 +98,40 @@ export function createJobService(deps: ApiDeps, media: MediaService) {
         infraRetry: config.infraRetry,
         ...(Object.keys(providerKeys).length ? { providerKeys } : {}),
       };
+      const start: JobWorkflowStart = {
+        input: workflowInput,
+        inputFilename: input.originalFilename,
+        inputSizeBytes: input.fileSizeBytes,
+        mediaType: input.mediaType,
+      };
+      const newJob = {
+          id,
+          organizationId,
+          userId: req.userId ?? null,
+          apiKeyId: req.apiKeyId ?? null,
+          inputMediaId: input.id,
+          actionId: first.actionId,
+          actionCategory: first.priceTier,
+          workflowId: workflowIdForJob(id),
+          maxRetries: config.lifecycle.maxRetries,
+          steps,
+      };
+      const dispatch = outbox ? { start: storedStart(start), notBefore: new Date(deps.clock.now().getTime() + DISPATCH_LEASE_MS) } : undefined;
+      if (dispatch && quotas?.concurrentJobs === 0) {
+        // No quota to hold: one statement records the job queued, its steps, event and outbox row.
+        const queued = await store.createQueued(newJob, { retentionHours: quotas.retentionHours, ...dispatch });
+        dispatcher!.dispatch(id, queued.workflowId!, start);
+        return queued;
+      }
+      // The job is admitted against the concurrent-jobs quota in the transaction that records it.
+      const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), newJob, dispatch);
+      if (dispatch) {
+        dispatcher!.dispatch(id, job.workflowId!, start);
+        return job;
+      }
+
       try {
-        await temporal.workflow.start('processJob', {
-          ...workflowStartOptions(config, job.workflowId!, {
-            input: workflowInput,
-            inputFilename: input.originalFilename,
-            inputSizeBytes: input.fileSizeBytes,
-            mediaType: input.mediaType,
-          }),
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
+        await temporal.workflow.start('processJob', { ...workflowStartOptions(config, job.workflowId!, start), workflowIdReusePolicy: 'REJECT_DUPLICATE' });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
           logger.error({ err, jobId: id }, 'could not start the job workflow');

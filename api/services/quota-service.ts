@@ -17,6 +17,14 @@ export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
  * take turns) and its unfinished jobs counted. The caller inserts or requeues its job in the same
  * transaction; the lock is held until it commits, so no two callers can both take the last slot.
  */
+/** The organization's concurrent-jobs quota and retention as they stand (no lock): 0 jobs means no quota to hold. */
+export async function jobQuotas(em: EntityManager, config: Config, organizationId: string): Promise<{ concurrentJobs: number; retentionHours: number }> {
+  const [seen] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${OrganizationSchema.meta.tableName} where id = ?`, [organizationId]);
+  if (!seen) throw new NotFoundError('Organization');
+  const q = quotasOf(seen.settings ?? {}, config);
+  return { concurrentJobs: q.concurrent_jobs, retentionHours: q.retention_hours };
+}
+
 export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<{ retentionHours: number }> {
   const table = OrganizationSchema.meta.tableName;
   // An organization without the quota takes no lock: its submissions do not wait for each other.

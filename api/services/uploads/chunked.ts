@@ -6,7 +6,7 @@ import { AppError, ConflictError, InvalidActionError, RateLimitedError, Validati
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
 import type { ProviderKeys } from '../../../workflows/types.js';
-import type { JobRow, JobService } from '../job-service.js';
+import type { JobService, SubmittedJob } from '../job-service.js';
 import type { MediaFileRow } from '../media-service.js';
 import type { QuotaService } from '../quota-service.js';
 import { progressMeter } from './progress.js';
@@ -207,7 +207,7 @@ export function createChunkedUploads(deps: ApiDeps, sessions: UploadSessions, te
      * Checks the client's list of chunk checksums against what was received, assembles the file,
      * and turns it into a media file (optionally submitting a job on it).
      */
-    async finalize(principal: Principal, id: string, req: FinalizeChunked): Promise<{ session: UploadSessionRow; media: MediaFileRow; job?: JobRow }> {
+    async finalize(principal: Principal, id: string, req: FinalizeChunked): Promise<{ session: UploadSessionRow; media: MediaFileRow; job?: SubmittedJob }> {
       const session = await receiving(principal.organizationId, id);
       const total = session.totalChunks!;
       if (req.chunkChecksums.length !== total) {
