@@ -19,8 +19,11 @@ import { buildRouter, methodNotAllowed } from './router.js';
 import { createRoutes } from './routes.js';
 import { createServices } from './services/index.js';
 
-/** The API: a Koa application whose `close` finishes its background work (call it after the server stopped). */
-export type ApiApp = Koa<AppState> & { close(): Promise<void> };
+/**
+ * The API: a Koa application whose `runBackground` starts the sweeps a serving instance runs (the
+ * submission outbox's) and whose `close` finishes its background work (call it after the server stopped).
+ */
+export type ApiApp = Koa<AppState> & { runBackground(): void; close(): Promise<void> };
 
 /** The Koa application; everything with side effects comes in through `deps`. */
 export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
@@ -60,5 +63,5 @@ export function createApp(deps: ApiDeps, doc: JsonObject = loadSpec()): ApiApp {
   app.use(codecCors(deps.config.temporal.codecCorsOrigins));
   app.use(router.routes());
   app.use(methodNotAllowed(router));
-  return Object.assign(app, { close: () => services.close() });
+  return Object.assign(app, { runBackground: () => services.dispatcher.start(), close: () => services.close() });
 }

@@ -40,6 +40,7 @@ export async function startApi(config: Config) {
     const metrics = createMetrics('api');
     app = createApp({ config, logger, orm, storage, temporal, actions, clock: systemClock, metrics, tracer: tracing.tracer });
     handle = app.callback();
+    app.runBackground();
     stopUploadCleanup = scheduleUploadCleanup({ orm, config, logger });
     logger.info({ port: config.http.port }, 'API ready');
     return { orm, temporal };

@@ -37,8 +37,8 @@ import { createSpeakerService } from './speaker-service.js';
 export function createServices(deps: ApiDeps) {
   const media = createMediaService(deps);
   // The submission outbox's workflow starts, shared by every way in (POST /process, upload-and-process).
+  // Its sweep for rows nobody is starting runs once the server starts it (runBackground).
   const dispatcher = createJobDispatcher(deps);
-  dispatcher.start();
   const jobs = createJobService(deps, media, dispatcher);
   const health = createHealthService(deps);
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
