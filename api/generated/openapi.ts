@@ -671,7 +671,9 @@ export interface paths {
          * Submit a processing job
          * @description Runs `action_id` on the media file with `parameters` as one durable Temporal workflow.
          *     The reply is immediate (`202`); follow the job with `GET /api/v1/jobs/{id}` or its event
-         *     stream `GET /api/v1/jobs/{id}/events`.
+         *     stream `GET /api/v1/jobs/{id}/events`. The job is answered `queued` once it is recorded;
+         *     its workflow is started right after, and while Temporal cannot be reached the job stays
+         *     `queued` (it can be cancelled) until it can be started.
          *
          *     **Pipelines.** Instead of `action_id`, `steps` lists up to `MAX_PIPELINE_STEPS` (10 by
          *     default) actions run in order, each as its own activity with its action's timeouts and
@@ -2900,8 +2902,9 @@ export interface components {
              *     for an outage (`INFRA_RETRY_FOR`, 15 minutes by default); outages shorter than that and
              *     workers that stop mid-step only delay a job, and use none of its attempts.
              *     `INTERNAL`: the worker cannot run the job as submitted (e.g. request provider keys it
-             *     cannot use). `SERVICE_UNAVAILABLE`: the job could not be queued at submission (the
-             *     request was answered 503). `WORKFLOW_TERMINATED`, `WORKFLOW_TIMED_OUT`,
+             *     cannot use). `SERVICE_UNAVAILABLE`: the job could not be queued: at submission (the
+             *     request was answered 503), or its workflow could not be started after it was answered
+             *     for a reason other than an outage. `WORKFLOW_TERMINATED`, `WORKFLOW_TIMED_OUT`,
              *     `WORKFLOW_NOT_FOUND`, `WORKFLOW_CLOSED`: an operator or Temporal ended the job's
              *     workflow without an outcome.
              * @enum {string}
