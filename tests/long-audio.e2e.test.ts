@@ -1,7 +1,7 @@
-// Long audio: a 60-minute recording (speech and pauses made with espeak-ng) through the OpenAI
-// fake with a small upload limit, and real speech on the local engine with short pieces. The
-// pieces are cut at silences, transcribed as parallel activities, each retried alone, and stitched
-// with absolute times.
+// Long audio: a 60-minute recording (speech and pauses made with espeak-ng) transcribed and
+// translated through the OpenAI fake with a small upload limit, and real speech on the local engine
+// with short pieces. The pieces are cut at silences, transcribed (or translated) as parallel
+// activities, each retried alone, and stitched with absolute times.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,10 +52,10 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function transcribe(bytes: Buffer, name: string, parameters: Record<string, unknown>): Promise<Record<string, any>> {
+async function transcribe(bytes: Buffer, name: string, parameters: Record<string, unknown>, actionId = 'aud_transcribe'): Promise<Record<string, any>> {
   const upload = await h.upload(bytes, name);
   expect(upload.status).toBe(201);
-  const submitted = await h.post('/api/v1/process', { media_id: (await json(upload)).id, action_id: 'aud_transcribe', parameters });
+  const submitted = await h.post('/api/v1/process', { media_id: (await json(upload)).id, action_id: actionId, parameters });
   expect(submitted.status).toBe(202);
   const { id } = await json(submitted);
   return waitFor(async () => {
@@ -64,7 +64,22 @@ async function transcribe(bytes: Buffer, name: string, parameters: Record<string
   }, 300_000, 500);
 }
 
+/** Each activity type's attempts in a workflow's history (the last attempt of each scheduled activity), highest first. */
+async function attemptsByActivity(workflowId: string): Promise<Record<string, number[]>> {
+  const events = (await h.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const types = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name!]));
+  const out: Record<string, number[]> = {};
+  for (const e of events) {
+    const started = e.activityTaskStartedEventAttributes;
+    const type = started && types.get(String(started.scheduledEventId));
+    if (type) (out[type] ??= []).push(Number(started.attempt));
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => b - a);
+  return out;
+}
+
 let cloudJobId: string;
+let translateJobId: string;
 
 test('a 60-minute recording on OpenAI with a 12 MB limit: cut at pauses, pieces in parallel, one failed piece retried alone, absolute times', async () => {
   fake.failNext('openai', 'server_error');
@@ -114,6 +129,68 @@ test('a 60-minute recording on OpenAI with a 12 MB limit: cut at pauses, pieces 
   }
 });
 
+test('the 60-minute recording translated to English with a 12 MB limit: each piece to the translations endpoint, one failed piece retried alone, absolute times, billed once per piece', async () => {
+  fake.failNext('openai', 'server_error');
+  const job = await transcribe(longRecording, 'hour.mp3', {}, 'aud_translate');
+  expect(job).toMatchObject({ status: 'completed', result: { data: { target_language: 'en', source_language: null } } });
+  translateJobId = job.id;
+  expectSchema('Job', job);
+
+  const sent = fake.requests.filter((r) => r.path === '/v1/audio/translations');
+  const pieces = sent.filter((r) => r.status === 200);
+  expect(fake.requests.filter((r) => r.path !== '/v1/audio/translations')).toEqual([]);
+  expect(pieces.length).toBeGreaterThanOrEqual(10);
+  expect(job.result.data.pieces).toBe(pieces.length);
+  // One 500, retried once: every other piece was sent exactly once, each a different part of the hour.
+  expect(sent.filter((r) => r.status === 500)).toHaveLength(1);
+  expect(sent).toHaveLength(pieces.length + 1);
+  const failed = sent.find((r) => r.status === 500)!;
+  expect(pieces.filter((r) => r.files![0]!.bytes.equals(failed.files![0]!.bytes))).toHaveLength(1);
+  expect(new Set(pieces.map((r) => r.files![0]!.bytes.length + ':' + r.files![0]!.bytes.subarray(-4096).toString('base64'))).size).toBe(pieces.length);
+  // Retried alone: one piece activity ran twice, every other one once, and the plan and the stitch once.
+  expect(await attemptsByActivity(`job-${job.id}`)).toMatchObject({
+    planTranscriptionPieces: [1],
+    transcribePiece: [2, ...Array(pieces.length - 1).fill(1)],
+    stitchTranscription: [1],
+    removeTranscriptionPieces: [1],
+  });
+  for (const r of pieces) {
+    const file = r.files![0]!.bytes;
+    expect(file.length).toBeLessThanOrEqual(LIMIT_BYTES);
+    expect([file.readUInt16LE(22), file.readUInt32LE(24)]).toEqual([1, 16000]);
+    expect(r.fields).toMatchObject({ model: 'whisper-1', response_format: 'verbose_json' });
+  }
+
+  const t = await json(await h.fetch(`/api/v1/transcriptions/${job.id}`));
+  expectSchema('Transcription', t);
+  expect(t.duration).toBeCloseTo(LONG_SECONDS, 0);
+  expect(t.segments).toHaveLength(pieces.length * FAKE_SPEECH.length);
+  expect(t.text).toBe(Array(pieces.length).fill(FAKE_SPEECH.join(' ')).join(' '));
+  expect(t.segments.map((s: { id: number }) => s.id)).toEqual(t.segments.map((_: unknown, i: number) => i));
+  for (let i = 1; i < t.segments.length; i++) expect(t.segments[i].start).toBeGreaterThanOrEqual(t.segments[i - 1].end - 0.001);
+  expect(t.segments.at(-1).end).toBeCloseTo(LONG_SECONDS, 0);
+  // The pieces start in the pauses, as the transcription's do.
+  const offsets = t.segments.filter((_: unknown, i: number) => i % FAKE_SPEECH.length === 0).map((s: { start: number }) => s.start);
+  expect(offsets[0]).toBe(0);
+  for (const offset of offsets.slice(1)) {
+    const intoPeriod = offset % periodSeconds;
+    expect(intoPeriod).toBeGreaterThanOrEqual(sentenceSeconds - 0.05);
+    expect(intoPeriod).toBeLessThanOrEqual(periodSeconds + 0.05);
+  }
+  // Billed as the pieces were: whisper-1 by their seconds, which add up to the hour.
+  expect(job.result.data.usage).toMatchObject({ provider: 'openai', model: 'whisper-1' });
+  expect(job.result.data.usage.audio_seconds).toBeCloseTo(LONG_SECONDS, 0);
+  const vtt = await (await h.fetch(`/api/v1/jobs/${job.id}/result?format=vtt`)).text();
+  expect(vtt.trim().split('\n\n').at(-1)).toMatch(/^\d+\n00:5\d:\d\d\.\d{3} --> 00:59:5\d\.\d{3}\n/);
+
+  const events = await h.common.orm.em.fork().find(JobEventSchema, { job: job.id, type: 'progress' }, { orderBy: { id: 'asc' } });
+  const during = new Set(events.map((e) => Number(e.data.step_progress)).filter((p) => p > 0.1 && p < 0.95));
+  expect(during.size).toBeGreaterThanOrEqual(3);
+  for (let i = 0; i < pieces.length + 2; i++) {
+    for (const ext of ['wav', 'json'] as const) expect(await h.common.storage.stat(keys.transcriptionPiece(h.tenant.organizationId, job.id, 0, i, ext))).toBeNull();
+  }
+});
+
 test('real speech on the local engine in 10-second pieces: stitched in order with absolute times, close to the reference', async () => {
   const recordings = await librivoxRecordings();
   const speech = await readFile(await concatAudio(join(dir, 'librivox.wav'), recordings.map((r) => r.path), { extra: ['-c:a', 'pcm_s16le'] }));
@@ -132,8 +209,10 @@ test('real speech on the local engine in 10-second pieces: stitched in order wit
 
 test('the job workflows replay against the workflow code (the pieces are patched in)', async () => {
   const workflowBundle = await bundleWorkflowCode({ ...bundleOptions(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
-  const history = await h.temporal.workflow.getHandle(`job-${cloudJobId}`).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter(h.config.temporal) }, history, `job-${cloudJobId}`);
-  const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
-  expect(markers.length).toBeGreaterThanOrEqual(1);
+  for (const jobId of [cloudJobId, translateJobId]) {
+    const history = await h.temporal.workflow.getHandle(`job-${jobId}`).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter(h.config.temporal) }, history, `job-${jobId}`);
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
+    expect(markers.length).toBeGreaterThanOrEqual(1);
+  }
 });

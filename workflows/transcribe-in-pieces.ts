@@ -17,10 +17,10 @@ export function runsInPieces(step: PipelineStep): boolean {
 }
 
 /**
- * A transcription step whose audio may be too long for its provider: the planner cuts it at
- * silences into pieces in storage; each piece is its own activity with the step's timeouts and
+ * A step of an action with `pieces` (aud_transcribe, aud_translate) whose audio may be too long for
+ * its provider: the planner cuts it at silences into pieces in storage; each piece is its own activity with the step's timeouts and
  * retry policy (a failed piece is retried alone), all at once; the stitcher joins their transcripts
- * with absolute times and records the step's output in the job store (as runJobStep does). Audio
+ * with absolute times (through the action's `result`) and records the step's output in the job store (as runJobStep does). Audio
  * that fits runs as the usual single activity (`whole`). The pieces are removed whatever the outcome.
  */
 export async function transcribeInPieces(step: PipelineStep, args: RunJobStepInput, whole: () => Promise<JobStepOutcome>): Promise<JobStepOutcome> {
@@ -37,7 +37,9 @@ export async function transcribeInPieces(step: PipelineStep, args: RunJobStepInp
       nonRetryableErrorTypes: policy.nonRetryableErrors,
     },
   });
-  const { actionId: _action, inputKey, inputMimeType, inputSizeBytes, completesJob, ...common } = args;
+  // The action goes with every activity, so the pieces are transcribed or translated as the step's
+  // action does (an activity's input is not part of what a replay compares: no patch needed).
+  const { inputKey, inputMimeType, inputSizeBytes, completesJob, ...common } = args;
   const plan = await acts.planTranscriptionPieces({ ...common, inputKey, inputMimeType });
   // The job store already held the step's output, or the job as ended.
   if (plan.outcome) return plan.outcome;

@@ -5,7 +5,7 @@ export interface ActivityPolicy {
   heartbeatMs: number;
   retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
   nonRetryableErrors: string[];
-  /** Long input audio is cut into pieces transcribed in parallel (workflows/transcribe-in-pieces.ts). */
+  /** Long input audio is cut into pieces transcribed (or translated) in parallel (workflows/transcribe-in-pieces.ts). */
   runsInPieces?: boolean;
 }
 
@@ -128,6 +128,8 @@ export const workflowIdForJob = (jobId: string): string => `job-${jobId}`;
 export interface TranscriptionStepInput {
   jobId: string;
   organizationId: string;
+  /** The step's action (one with `pieces`); absent in workflows started when only aud_transcribe ran in pieces. */
+  actionId?: string;
   inputKey: string;
   inputMimeType: string;
   parameters: Record<string, unknown>;

@@ -8,8 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { addUsage, type AiRegistry, type Transcript, type TranscriptSegment } from '#lib/ai/ports.js';
 import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
 import { openAudio, readLimit } from '#domain/actions/audio/audio-io.js';
-import { transcribeAudio, transcribeResult, transcriptionProvider, type TranscribeParams } from '#domain/actions/audio/transcription.js';
-import { ActionError, asActionError, type InputMeasures } from '#domain/actions/types.js';
+import { ActionError, asActionError, type AudioPieces, type InputMeasures } from '#domain/actions/types.js';
 import { inputMeasures } from '../input-measures.js';
 import { keys } from '../../lib/storage.js';
 import type {
@@ -39,10 +38,14 @@ const MIN_BYTES_PER_SECOND = 1_000;
 const SILENCE = 'silencedetect=noise=-30dB:d=0.3';
 const BEAT_MS = 10_000;
 
+/** Steps that ran in pieces before the activities were told their action were all aud_transcribe. */
+const FIRST_PIECES_ACTION = 'aud_transcribe';
+
 /**
- * Long audio in pieces: plan (cut at silences, re-encode, store the pieces), transcribe each piece
- * (one activity each, retried alone), stitch the pieces' transcripts with absolute times, and
- * remove the pieces. The workflow runs them (workflows/transcribe-in-pieces.ts).
+ * Long audio in pieces, for every action with `pieces` (aud_transcribe, aud_translate): plan (cut
+ * at silences, re-encode, store the pieces), run the action on each piece (one activity each,
+ * retried alone), stitch the pieces' transcripts with absolute times, and remove the pieces. The
+ * workflow runs them (workflows/transcribe-in-pieces.ts).
  */
 export function createTranscriptionActivities(deps: ActivityDeps) {
   const ff = deps.ffmpeg;
@@ -52,13 +55,17 @@ export function createTranscriptionActivities(deps: ActivityDeps) {
     if (!deps.aiWithKeys) throw ApplicationFailure.nonRetryable('this worker cannot use request provider keys', 'INTERNAL');
     return deps.aiWithKeys(providerKeys);
   };
+  const piecesOf = (actionId: string | undefined): AudioPieces<unknown> => {
+    const action = deps.actions.get(actionId ?? FIRST_PIECES_ACTION);
+    if (!action?.pieces) throw ApplicationFailure.nonRetryable(`action ${actionId} does not run in pieces`, 'INTERNAL');
+    return action.pieces as AudioPieces<unknown>;
+  };
 
   return {
     async planTranscriptionPieces(input: TranscriptionStepInput): Promise<TranscriptionPlan> {
       const ctx = Context.current();
-      const params = input.parameters as unknown as TranscribeParams;
-      const provider = guard(() => transcriptionProvider(registry(input.providerKeys), params).provider);
-      const openai = provider.name === 'openai';
+      const provider = guard(() => piecesOf(input.actionId).provider(registry(input.providerKeys), input.parameters));
+      const openai = provider === 'openai';
       const maxPiece = openai ? Math.max(1, Math.floor((limits.openaiMaxAudioBytes - PIECE_HEADROOM_BYTES) / PIECE_BYTES_PER_SECOND)) : limits.localMaxPieceSeconds;
       const size = (await deps.storage.stat(input.inputKey))?.size;
       if (size !== undefined && size <= (openai ? limits.openaiMaxAudioBytes : maxPiece * MIN_BYTES_PER_SECOND)) return { pieces: [], durationSeconds: 0 };
@@ -121,7 +128,7 @@ export function createTranscriptionActivities(deps: ActivityDeps) {
           offset += seconds;
         }
         progress(0.1);
-        deps.logger.info({ jobId: input.jobId, pieces: pieces.length, durationSeconds: duration, provider: provider.name }, 'long audio cut into pieces');
+        deps.logger.info({ jobId: input.jobId, pieces: pieces.length, durationSeconds: duration, actionId: input.actionId ?? FIRST_PIECES_ACTION, provider }, 'long audio cut into pieces');
         return { pieces, durationSeconds: duration };
       } finally {
         await rm(workDir, { recursive: true, force: true });
@@ -130,6 +137,7 @@ export function createTranscriptionActivities(deps: ActivityDeps) {
 
     async transcribePiece(input: TranscribePieceInput): Promise<{ transcriptKey: string; provider: string }> {
       const ctx = Context.current();
+      const pieces = piecesOf(input.actionId);
       const workDir = await mkdtemp(join(deps.tmpDir, 'piece-'));
       const before = Number(ctx.info.heartbeatDetails ?? 0) || 0;
       const progress = pieceProgress(deps, input, before);
@@ -140,7 +148,7 @@ export function createTranscriptionActivities(deps: ActivityDeps) {
         await pipeline(await deps.storage.get(input.piece.key), createWriteStream(path), { signal: ctx.cancellationSignal });
         ctx.heartbeat(done);
         const { transcript, provider } = await guardAsync(() =>
-          transcribeAudio(registry(input.providerKeys), input.parameters as unknown as TranscribeParams, { path, filename: 'audio.wav', mimeType: 'audio/wav' }, {
+          pieces.run(registry(input.providerKeys), input.parameters, { path, filename: 'audio.wav', mimeType: 'audio/wav' }, {
             signal: ctx.cancellationSignal,
             onProgress: (f) => {
               done = Math.max(done, Math.min(f, 1));
@@ -165,7 +173,7 @@ export function createTranscriptionActivities(deps: ActivityDeps) {
         input.pieces.map(async (p) => ({ ...p, transcript: JSON.parse((await buffer(await deps.storage.get(p.transcriptKey))).toString('utf8')) as Transcript })),
       );
       const transcript = stitch(parts, input.durationSeconds);
-      const result = transcribeResult(transcript, parts[0]?.provider ?? 'unknown', input.parameters as unknown as TranscribeParams, input.durationSeconds);
+      const result = piecesOf(input.actionId).result(transcript, parts[0]?.provider ?? 'unknown', input.parameters, input.durationSeconds);
       const output: StepResult = { type: 'json', data: { ...result.data, pieces: input.pieces.length }, ...(result.usage ? { usage: result.usage } : {}) };
       const at = { jobId: input.jobId, stepIndex: input.stepIndex };
       const recorded = await deps.jobs.finishStep({ ...at, inputSizeBytes: input.inputSizeBytes, result: output, complete: input.completesJob });

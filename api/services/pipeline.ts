@@ -81,7 +81,7 @@ export const policyOf = (action: ActionDefinition): PipelineStep['policy'] => ({
   heartbeatMs: action.timeouts.heartbeatMs,
   retry: action.retry,
   nonRetryableErrors: action.nonRetryableErrors,
-  ...(action.runsInPieces ? { runsInPieces: true } : {}),
+  ...(action.pieces ? { runsInPieces: true } : {}),
 });
 
 /** Small inputs go to the high-priority queue and large ones to the low one, so small jobs do not wait behind large ones. */

@@ -1,5 +1,5 @@
 import type { Logger } from '#lib/logger.js';
-import { ProviderError, type AiRegistry, type ProviderName } from '#lib/ai/ports.js';
+import { ProviderError, type AiRegistry, type AudioInput, type ProviderName, type Transcript } from '#lib/ai/ports.js';
 import type { PriceTier } from '#lib/credits.js';
 import type { AiUsage } from '#workflows/types.js';
 import type { FromSchema, ParametersSchema } from './from-schema.js';
@@ -92,10 +92,11 @@ export interface ActionDefinition<P = Record<string, unknown>> {
   /** For actions that call AI providers: what they use when the request names no provider. */
   ai?: ActionAiDefaults;
   /**
-   * Long input audio is cut at silences and its pieces transcribed in parallel by the job's
-   * workflow (activities/transcription/): for actions whose parameters are aud_transcribe's.
+   * Long input audio (longer than its provider takes) is cut at silences and its pieces run in
+   * parallel by the job's workflow (workflows/transcribe-in-pieces.ts, activities/transcription/):
+   * how this action does one piece and what the joined pieces give.
    */
-  runsInPieces?: boolean;
+  pieces?: AudioPieces<P>;
   /**
    * Checks valid parameters against what this submission can reach (the providers with a key,
    * configured, stored for the organization or sent with the request): a parameter that names
@@ -110,6 +111,19 @@ export interface ActionDefinition<P = Record<string, unknown>> {
    */
   checkLimits?(params: P, limits: ActionLimits, input?: InputMeasures): Record<string, string>;
   run(ctx: ActionContext<P>): Promise<ActionOutput>;
+}
+
+/**
+ * An action over speech whose long input runs in pieces: each piece is a 16 kHz mono WAV, its
+ * transcript's times relative to the piece; the activities join the pieces' transcripts with
+ * absolute times (and add up their usage) before `result` turns the whole into the step's output.
+ */
+export interface AudioPieces<P> {
+  /** The provider the parameters choose, which decides how large a piece may be (throws a non-retryable ActionError when none is configured). */
+  provider(ai: AiRegistry, params: P): ProviderName;
+  /** One piece (or the whole input): its transcript (translated, for a translation) and the provider that made it. */
+  run(ai: AiRegistry, params: P, audio: AudioInput, opts: { signal: AbortSignal; onProgress?: (fraction: number) => void }): Promise<{ transcript: Transcript; provider: string }>;
+  result(transcript: Transcript, provider: string, params: P, durationSeconds: number): Extract<ActionOutput, { type: 'json' }>;
 }
 
 /** Raised by actions for failures caused by the input, not by infrastructure. */

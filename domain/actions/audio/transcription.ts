@@ -1,5 +1,6 @@
-// One transcription request and its result as aud_transcribe returns it: shared by the action and
-// by the activities that transcribe long audio in pieces.
+// One transcription request and its result as aud_transcribe returns it: the action runs them on
+// its whole input, or the activities that run long audio in pieces on each piece and on the joined
+// transcript (the action's `pieces`).
 import type { AiRegistry, AudioInput, Transcript } from '#lib/ai/ports.js';
 import { stepUsage, usageData } from '../ai-support.js';
 import type { ActionOutput } from '../types.js';

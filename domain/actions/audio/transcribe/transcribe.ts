@@ -3,7 +3,7 @@ import { defineAction } from '../../types.js';
 import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptProperties } from '../ai-audio.js';
 import { modelAvailability, TRANSCRIBE_MODELS } from '../transcribe-models.js';
-import { transcribeAudio, transcribeResult } from '../transcription.js';
+import { transcribeAudio, transcribeResult, transcriptionProvider } from '../transcription.js';
 
 const parameters = {
   type: 'object',
@@ -71,7 +71,7 @@ export default defineAction({
   nonRetryableErrors: AI_NON_RETRYABLE,
   ai: { provider: 'openai' },
   checkAvailability: (params, providers) => modelAvailability(params, providers),
-  runsInPieces: true,
+  pieces: { provider: (ai, params) => transcriptionProvider(ai, params).provider.name, run: transcribeAudio, result: transcribeResult },
   async run(ctx) {
     const { audio, durationSeconds } = await openAudioForAi(ctx);
     // Engines that tell how far they are report it; the heartbeat keeps the others alive meanwhile.

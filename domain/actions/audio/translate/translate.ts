@@ -1,6 +1,6 @@
-import { addUsage, type Transcript } from '#lib/ai/ports.js';
+import { addUsage, type AiRegistry, type AudioInput, type Transcript } from '#lib/ai/ports.js';
 import { AI_NON_RETRYABLE, AI_RETRY, AI_TIMEOUTS, stepUsage, usageData, usageSchema, withHeartbeat } from '../../ai-support.js';
-import { defineAction } from '../../types.js';
+import { defineAction, type ActionOutput } from '../../types.js';
 import type { FromSchema, ParametersSchema } from '../../from-schema.js';
 import { openAudioForAi, TRANSCRIPT_REQUIRED, transcriptData, transcriptProperties } from '../ai-audio.js';
 
@@ -50,46 +50,77 @@ export default defineAction({
   retry: AI_RETRY,
   nonRetryableErrors: AI_NON_RETRYABLE,
   ai: { provider: 'openai' },
+  pieces: { provider: (ai, params) => translationProvider(ai, params).name, run: translateAudio, result: translateResult },
   async run(ctx) {
-    const { params, signal } = ctx;
-    const target = params.target_language;
-    const prompt = params.prompt || undefined;
     const { audio, durationSeconds } = await openAudioForAi(ctx);
-
-    let result: Transcript;
-    let sourceLanguage: string | null = null;
-    if (target === 'en' || target.startsWith('en-')) {
-      const provider = ctx.ai.forAction('aud_translate', 'translateAudio');
-      result = await withHeartbeat(ctx, 0.2, () => provider.translateAudio!(audio, { prompt, signal }));
-    } else {
-      // No endpoint translates speech into other languages: transcribe, then translate the segments
-      // in one request so the timestamps survive.
-      const provider = ctx.ai.forAction('aud_translate', 'transcribe');
-      const heard = await withHeartbeat(ctx, 0.2, () => provider.transcribe!(audio, { model: 'whisper-1', prompt, signal }));
-      sourceLanguage = heard.language ?? null;
-      const translator = ctx.ai.forAction('aud_translate', 'translateText');
-      const translated = await withHeartbeat(ctx, 0.6, () =>
-        translator.translateText!(heard.segments.map((s) => s.text), { targetLanguage: target, signal }),
-      );
-      const aligned = translated.texts.length === heard.segments.length;
-      result = {
-        ...heard,
-        text: translated.texts.join(' '),
-        // A reply that lost the segment alignment still gives the text, as one segment.
-        segments: aligned
-          ? heard.segments.map((s, i) => ({ ...s, text: translated.texts[i]!, words: undefined }))
-          : [{ id: 0, start: 0, end: heard.duration ?? durationSeconds, text: translated.texts.join(' ') }],
-        words: undefined,
-        usage: addUsage(heard.usage, translated.usage),
-      };
-    }
-    const usage = result.usage ?? { provider: 'openai' as const, model: 'unknown', inputTokens: 0, outputTokens: 0 };
-    // Word timings are the spoken language's; the translation keeps the segments' only.
-    const data = transcriptData({ ...result, words: undefined, segments: result.segments.map((s) => ({ ...s, words: undefined })) }, durationSeconds);
-    return {
-      type: 'json',
-      data: { ...data, source_language: sourceLanguage, target_language: target, usage: usageData(usage) },
-      usage: stepUsage(usage),
-    };
+    let done = 0.2;
+    const { transcript, provider } = await withHeartbeat(ctx, () => done, () =>
+      translateAudio(ctx.ai, ctx.params, audio, {
+        signal: ctx.signal,
+        onProgress: (f) => {
+          done = Math.max(done, Math.min(f, 1));
+          ctx.progress(done);
+        },
+      }),
+    );
+    return translateResult(transcript, provider, ctx.params, durationSeconds);
   },
 });
+
+const toEnglish = (target: string) => target === 'en' || target.startsWith('en-');
+
+/** The provider that hears the speech: the translations endpoint's for English, the transcription's otherwise. */
+function translationProvider(ai: AiRegistry, params: TranslateParams) {
+  return ai.forAction('aud_translate', toEnglish(params.target_language) ? 'translateAudio' : 'transcribe');
+}
+
+/**
+ * The audio's speech translated, with the timestamps of its segments (the whole input, or one piece
+ * of long audio). To English directly from the audio; to another language, transcribed and then the
+ * segments translated in one request so the timestamps survive (no endpoint translates speech into
+ * other languages). The transcript's `language` is the spoken one in that case, `en` otherwise.
+ */
+export async function translateAudio(
+  ai: AiRegistry,
+  params: TranslateParams,
+  audio: AudioInput,
+  opts: { signal: AbortSignal; onProgress?: (fraction: number) => void },
+): Promise<{ transcript: Transcript; provider: string }> {
+  const { signal } = opts;
+  const target = params.target_language;
+  const prompt = params.prompt || undefined;
+  const provider = translationProvider(ai, params);
+  if (toEnglish(target)) return { transcript: await provider.translateAudio!(audio, { prompt, signal }), provider: provider.name };
+  const heard = await provider.transcribe!(audio, { model: 'whisper-1', prompt, signal });
+  opts.onProgress?.(0.6);
+  const translator = ai.forAction('aud_translate', 'translateText');
+  const translated = await translator.translateText!(heard.segments.map((s) => s.text), { targetLanguage: target, signal });
+  const aligned = translated.texts.length === heard.segments.length;
+  const end = heard.duration ?? Math.max(0, ...heard.segments.map((s) => s.end));
+  return {
+    transcript: {
+      ...heard,
+      text: translated.texts.join(' '),
+      // A reply that lost the segment alignment still gives the text, as one segment.
+      segments: aligned
+        ? heard.segments.map((s, i) => ({ ...s, text: translated.texts[i]!, words: undefined }))
+        : [{ id: 0, start: 0, end, text: translated.texts.join(' ') }],
+      words: undefined,
+      usage: addUsage(heard.usage, translated.usage),
+    },
+    provider: provider.name,
+  };
+}
+
+/** The step's output from the translated transcript (of the whole input, or its pieces joined). */
+export function translateResult(transcript: Transcript, _provider: string, params: TranslateParams, durationSeconds: number): Extract<ActionOutput, { type: 'json' }> {
+  const target = params.target_language;
+  const usage = transcript.usage ?? { provider: 'openai' as const, model: 'unknown', inputTokens: 0, outputTokens: 0 };
+  // Word timings are the spoken language's; the translation keeps the segments' only.
+  const data = transcriptData({ ...transcript, words: undefined, segments: transcript.segments.map((s) => ({ ...s, words: undefined })) }, durationSeconds);
+  return {
+    type: 'json',
+    data: { ...data, source_language: toEnglish(target) ? null : (transcript.language ?? null), target_language: target, usage: usageData(usage) },
+    usage: stepUsage(usage),
+  };
+}
