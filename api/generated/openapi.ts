@@ -1016,6 +1016,10 @@ export interface paths {
          *     confidences (0–1, when the model gives them), the speakers when diarized, the word count and
          *     an overall confidence. Speakers linked to a voice profile carry its name.
          *
+         *     Audio longer than its provider takes (OpenAI: 25 MB, `OPENAI_AUDIO_MAX_BYTES`), for either
+         *     action, is cut at pauses into pieces that are transcribed or translated apart (each retried
+         *     alone) and joined: the times are the whole recording's, and the usage is the pieces' sum.
+         *
          *     A job without such a step is `404 NOT_FOUND`; one whose transcript is not ready yet (the job
          *     has not completed) is `409 CONFLICT`. A transcript whose recording was deleted (by its
          *     owner or by retention) is `404 NOT_FOUND`.
