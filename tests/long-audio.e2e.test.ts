@@ -147,7 +147,9 @@ test('the 60-minute recording translated to English with a 12 MB limit: each pie
   const failed = sent.find((r) => r.status === 500)!;
   expect(pieces.filter((r) => r.files![0]!.bytes.equals(failed.files![0]!.bytes))).toHaveLength(1);
   expect(new Set(pieces.map((r) => r.files![0]!.bytes.length + ':' + r.files![0]!.bytes.subarray(-4096).toString('base64'))).size).toBe(pieces.length);
-  // Retried alone: one piece activity ran twice, every other one once, and the plan and the stitch once.
+  // Retried alone: one piece activity ran twice, every other one once, and the plan and the stitch
+  // once. (The job completes with the stitch; the workflow then removes the pieces and closes.)
+  await h.temporal.workflow.getHandle(`job-${job.id}`).result();
   expect(await attemptsByActivity(`job-${job.id}`)).toMatchObject({
     planTranscriptionPieces: [1],
     transcribePiece: [2, ...Array(pieces.length - 1).fill(1)],
@@ -189,7 +191,7 @@ test('the 60-minute recording translated to English with a 12 MB limit: each pie
   for (let i = 0; i < pieces.length + 2; i++) {
     for (const ext of ['wav', 'json'] as const) expect(await h.common.storage.stat(keys.transcriptionPiece(h.tenant.organizationId, job.id, 0, i, ext))).toBeNull();
   }
-});
+}, 300_000);
 
 test('real speech on the local engine in 10-second pieces: stitched in order with absolute times, close to the reference', async () => {
   const recordings = await librivoxRecordings();
