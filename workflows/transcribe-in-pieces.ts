@@ -18,10 +18,11 @@ export function runsInPieces(step: PipelineStep): boolean {
 
 /**
  * A step of an action with `pieces` (aud_transcribe, aud_translate) whose audio may be too long for
- * its provider: the planner cuts it at silences into pieces in storage; each piece is its own activity with the step's timeouts and
- * retry policy (a failed piece is retried alone), all at once; the stitcher joins their transcripts
- * with absolute times (through the action's `result`) and records the step's output in the job store (as runJobStep does). Audio
- * that fits runs as the usual single activity (`whole`). The pieces are removed whatever the outcome.
+ * its provider: the planner cuts it at silences into pieces in storage; each piece is its own
+ * activity with the step's timeouts and retry policy (a failed piece is retried alone), all at
+ * once; the stitcher joins their transcripts with absolute times, makes the step's output with the
+ * action's `result` and records it in the job store (as runJobStep does). Audio that fits runs as
+ * the usual single activity (`whole`). The pieces are removed whatever the outcome.
  */
 export async function transcribeInPieces(step: PipelineStep, args: RunJobStepInput, whole: () => Promise<JobStepOutcome>): Promise<JobStepOutcome> {
   const { policy } = step;
