@@ -127,7 +127,7 @@ test('a 60-minute recording on OpenAI with a 12 MB limit: cut at pauses, pieces 
   for (let i = 0; i < pieces.length + 2; i++) {
     for (const ext of ['wav', 'json'] as const) expect(await h.common.storage.stat(keys.transcriptionPiece(h.tenant.organizationId, job.id, 0, i, ext))).toBeNull();
   }
-});
+}, 300_000);
 
 test('the 60-minute recording translated to English with a 12 MB limit: each piece to the translations endpoint, one failed piece retried alone, absolute times, billed once per piece', async () => {
   fake.failNext('openai', 'server_error');
