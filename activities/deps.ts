@@ -30,6 +30,8 @@ export interface ActivityDeps {
   clock: Clock;
   /** Where inputs are downloaded; each activity uses its own subdirectory. */
   tmpDir: string;
+  /** Inputs up to this size are read to memory for actions that take a buffer (default: run-action.ts's MEMORY_INPUT_MAX_BYTES). */
+  memoryInputMaxBytes?: number;
   retentionDays: number;
   metrics: Metrics;
   /** Providers built with a request's own keys (X-OpenAI-API-Key, X-Anthropic-API-Key) in place of the configured ones. */

@@ -1,7 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { HashingStream } from '../lib/hashing.js';
@@ -10,6 +9,7 @@ import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/type
 import { ActionError, asActionError } from '#domain/actions/types.js';
 import type { ActivityDeps } from './deps.js';
 import { inputMeasures } from './input-measures.js';
+import { download, MEMORY_INPUT_MAX_BYTES } from './download.js';
 import { reportProgress } from './progress.js';
 
 /**
@@ -33,7 +33,7 @@ export function createRunAction(deps: ActivityDeps) {
 const HEARTBEAT_MS = 200;
 
 export function createActionExecutor(deps: ActivityDeps) {
-  return async function execute(input: RunActionInput, gate?: () => Promise<boolean>): Promise<StepResult | undefined> {
+  return async function execute(input: RunActionInput & { inputSizeBytes?: number | null }, gate?: () => Promise<boolean>): Promise<StepResult | undefined> {
     const ctx = Context.current();
     const action = deps.actions.get(input.actionId);
     if (!action) throw ApplicationFailure.nonRetryable(`action ${input.actionId} is not available`, 'INVALID_ACTION');
@@ -43,10 +43,20 @@ export function createActionExecutor(deps: ActivityDeps) {
     const totalSteps = input.totalSteps ?? 1;
     const workDir = await mkdtemp(join(deps.tmpDir, 'job-'));
     let lastProgress = 0;
-    const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => ctx.heartbeat((lastProgress = p)));
+    // The worker sends an activity's first heartbeat at once (a Temporal RPC and a write of the
+    // activity's state there), later ones throttled: progress waits for the steady beat's first
+    // tick, so a step shorter than that sends none (its heartbeat timeout is many seconds).
+    let beating = false;
+    const progress = reportProgress(deps, { jobId: input.jobId, stepIndex, totalSteps }, (p) => {
+      lastProgress = p;
+      if (beating) ctx.heartbeat(p);
+    });
     // A cancellation reaches the activity in a heartbeat's reply: beat steadily (the worker throttles
     // what it sends to WORKER_HEARTBEAT_THROTTLE_MS), not only when the action reports progress.
-    const beat = setInterval(() => ctx.heartbeat(lastProgress), HEARTBEAT_MS);
+    const beat = setInterval(() => {
+      beating = true;
+      ctx.heartbeat(lastProgress);
+    }, HEARTBEAT_MS);
     beat.unref();
     if (attempt > 1) deps.metrics.retries.inc({ action_id: input.actionId });
     const timer = deps.metrics.actionDuration.startTimer({ action_id: input.actionId });
@@ -54,11 +64,14 @@ export function createActionExecutor(deps: ActivityDeps) {
     try {
       const inputPath = join(workDir, 'input');
       const t0 = performance.now();
-      // Looked up while the input downloads: the action trusts the upload's measures over the file's header.
+      // Looked up while the download starts: the action trusts the upload's measures over the file's
+      // header, and the upload's size (or the earlier step's) says whether the input fits in memory.
       const measured = inputMeasures(deps, input.organizationId, input.inputKey);
       measured.catch(() => undefined);
-      await pipeline(await deps.storage.get(input.inputKey), createWriteStream(inputPath), { signal: ctx.cancellationSignal });
-      const measures = await measured;
+      const [source, { sizeBytes, ...measures }] = await Promise.all([deps.storage.get(input.inputKey), measured]);
+      const size = sizeBytes ?? input.inputSizeBytes ?? undefined;
+      const memoryMax = deps.memoryInputMaxBytes ?? MEMORY_INPUT_MAX_BYTES;
+      const inputBuffer = await download(source, inputPath, action.inMemoryInput && size !== undefined && size <= memoryMax ? memoryMax : 0, ctx.cancellationSignal);
       if (gate && !(await gate())) {
         outcome = 'skipped';
         return undefined;
@@ -69,6 +82,7 @@ export function createActionExecutor(deps: ActivityDeps) {
       try {
         output = await action.run({
           inputPath,
+          ...(inputBuffer ? { inputBuffer } : {}),
           inputMimeType: input.inputMimeType,
           workDir,
           params: input.parameters,

@@ -25,8 +25,13 @@ export interface InputMeasures {
 }
 
 export interface ActionContext<P> {
-  /** Local path of the input file; the activity downloaded it. */
+  /**
+   * Local path of the input file; the activity downloaded it. For an action with `inMemoryInput`
+   * given `inputBuffer`, no file is written there: the action reads the buffer.
+   */
   inputPath: string;
+  /** The whole input, when it is small and the action reads it from memory (`inMemoryInput`). */
+  inputBuffer?: Buffer;
   inputMimeType: string;
   /** A private directory for outputs, removed after the activity. */
   workDir: string;
@@ -97,6 +102,11 @@ export interface ActionDefinition<P = Record<string, unknown>> {
    * how this action does one piece and what the joined pieces give.
    */
   pieces?: AudioPieces<P>;
+  /**
+   * The action reads `inputBuffer` when it is given: a small input is then downloaded to memory
+   * and never written to a temporary file (large ones still stream to disk).
+   */
+  inMemoryInput?: boolean;
   /**
    * Checks valid parameters against what this submission can reach (the providers with a key,
    * configured, stored for the organization or sent with the request): a parameter that names

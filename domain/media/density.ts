@@ -15,7 +15,7 @@ export interface ExifResolution {
  * millimetre (72:72 becomes 1829), so JPEG and PNG headers are read here: EXIF's resolution first
  * (as viewers do), then JFIF's or PNG's pHYs, each only when it has a real unit.
  */
-export async function statedDensity(path: string, meta: Metadata, exif: ExifResolution | undefined): Promise<number | null> {
+export async function statedDensity(path: string | Buffer, meta: Metadata, exif: ExifResolution | undefined): Promise<number | null> {
   const fromExif = exifDensity(exif);
   if (fromExif !== null) return fromExif;
   if (meta.format === 'jpeg') return jfifDensity(await head(path));
@@ -67,7 +67,8 @@ export function pngDensity(bytes: Buffer): number | null {
   return null;
 }
 
-async function head(path: string): Promise<Buffer> {
+async function head(path: string | Buffer): Promise<Buffer> {
+  if (Buffer.isBuffer(path)) return path.subarray(0, HEAD_BYTES);
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(HEAD_BYTES);

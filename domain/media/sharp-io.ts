@@ -41,7 +41,7 @@ export interface DecodedImage {
  * `timeoutMs` and the limits' `timeoutSeconds` (the shorter) bound every render of the image (and of its clones).
  */
 export async function decodeImage(
-  path: string,
+  path: string | Buffer,
   limits: Pick<ActionLimits, 'image'>,
   opts: { animated?: boolean; timeoutMs?: number } = {},
 ): Promise<DecodedImage> {
@@ -77,18 +77,21 @@ export async function decodeImage(
   };
 }
 
-/** What sharp is given: the file itself, or for a BMP (no libvips loader) its decoded pixels. */
-async function openSource(path: string, max: number): Promise<{ input: string | Buffer; options: SharpOptions }> {
-  const handle = await open(path, 'r');
-  const head = Buffer.alloc(2);
-  try {
-    await handle.read(head, 0, 2, 0);
-  } finally {
-    await handle.close();
+/** What sharp is given: the file (or the bytes in memory) itself, or for a BMP (no libvips loader) its decoded pixels. */
+async function openSource(path: string | Buffer, max: number): Promise<{ input: string | Buffer; options: SharpOptions }> {
+  let head: Buffer = Buffer.alloc(2);
+  if (Buffer.isBuffer(path)) head = path.subarray(0, 2);
+  else {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(head, 0, 2, 0);
+    } finally {
+      await handle.close();
+    }
   }
   if (!isBmp(head)) return { input: path, options: {} };
   try {
-    const bytes = await readFile(path);
+    const bytes = Buffer.isBuffer(path) ? path : await readFile(path);
     const { width, height } = bmpSize(bytes);
     if (width > max || height > max) throw new ActionError(INVALID_INPUT, `image is ${width}x${height}, over the ${max}px limit`);
     const bmp = decodeBmp(bytes);

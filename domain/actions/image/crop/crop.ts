@@ -76,9 +76,10 @@ export default defineAction({
   timeouts: { startToCloseMs: TIMEOUT_MS, heartbeatMs: 30_000 },
   retry: defaultRetry,
   nonRetryableErrors: [INVALID_INPUT],
+  inMemoryInput: true,
   async run(ctx) {
-    const { inputPath, workDir, params, limits, progress } = ctx;
-    const decoded = await decodeImage(inputPath, limits, { timeoutMs: TIMEOUT_MS });
+    const { inputPath, inputBuffer, workDir, params, limits, progress } = ctx;
+    const decoded = await decodeImage(inputBuffer ?? inputPath, limits, { timeoutMs: TIMEOUT_MS });
     progress(0.3);
     const { width, height, strategy } = params;
     if (width > decoded.width || height > decoded.height) {

@@ -66,9 +66,10 @@ export default defineAction({
   timeouts: { startToCloseMs: TIMEOUT_MS, heartbeatMs: 30_000 },
   retry: defaultRetry,
   nonRetryableErrors: [INVALID_INPUT],
+  inMemoryInput: true,
   async run(ctx) {
-    const { inputPath, workDir, params, limits, progress } = ctx;
-    const decoded = await decodeImage(inputPath, limits, { animated: ANIMATED_FORMATS.includes(params.format), timeoutMs: TIMEOUT_MS });
+    const { inputPath, inputBuffer, workDir, params, limits, progress } = ctx;
+    const decoded = await decodeImage(inputBuffer ?? inputPath, limits, { animated: ANIMATED_FORMATS.includes(params.format), timeoutMs: TIMEOUT_MS });
     progress(0.2);
     // Pixels are already upright (auto-orient), and sharp writes Orientation 1 with kept metadata.
     const image = params.keep_metadata ? decoded.image.keepMetadata() : decoded.image;

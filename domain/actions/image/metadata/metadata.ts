@@ -83,8 +83,10 @@ export default defineAction({
   timeouts: { startToCloseMs: 60_000, heartbeatMs: 30_000 },
   retry: defaultRetry,
   nonRetryableErrors: [INVALID_INPUT],
-  async run({ inputPath, limits, progress }) {
-    const { image, meta, width, height } = await decodeImage(inputPath, limits, { timeoutMs: 50_000 });
+  inMemoryInput: true,
+  async run({ inputPath, inputBuffer, limits, progress }) {
+    const source = inputBuffer ?? inputPath;
+    const { image, meta, width, height } = await decodeImage(source, limits, { timeoutMs: 50_000 });
     // The header alone would describe a truncated file; the pixels must decode too.
     await assertDecodable(image);
     progress(0.5);
@@ -98,7 +100,7 @@ export default defineAction({
         height,
         stored_width: meta.width,
         stored_height: meta.height,
-        size_bytes: (await stat(inputPath)).size,
+        size_bytes: inputBuffer ? inputBuffer.length : (await stat(inputPath)).size,
         color_space: meta.space,
         channels: meta.channels,
         bit_depth: meta.depth,
@@ -107,7 +109,7 @@ export default defineAction({
         is_progressive: meta.isProgressive,
         // libvips drops an Orientation of 1 on some formats: EXIF still says it.
         orientation: meta.orientation ?? exifOrientation(exif?.raw.Image?.Orientation),
-        density: await statedDensity(inputPath, meta, exif?.raw.Image),
+        density: await statedDensity(source, meta, exif?.raw.Image),
         frames: meta.pages ?? 1,
         exif: exif?.tags ?? null,
         gps: exif ? gpsPosition(exif.raw.GPSInfo) : null,

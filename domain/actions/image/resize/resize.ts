@@ -73,8 +73,9 @@ export default defineAction({
     }
     return problems;
   },
-  async run({ inputPath, workDir, params, limits, progress }) {
-    const { image, format: inputFormat, width: inWidth, height: inHeight } = await decodeImage(inputPath, limits);
+  inMemoryInput: true,
+  async run({ inputPath, inputBuffer, workDir, params, limits, progress }) {
+    const { image, format: inputFormat, width: inWidth, height: inHeight } = await decodeImage(inputBuffer ?? inputPath, limits);
     // One side given scales the other: a thin input could ask for a huge output.
     const size = outputSize(inWidth, inHeight, params);
     const max = limits.image.maxResolution;
