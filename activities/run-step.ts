@@ -5,9 +5,10 @@ import type { Logger } from '../lib/logger.js';
 import { INFRASTRUCTURE } from '../workflows/job-errors.js';
 import { ActionError } from '#domain/actions/types.js';
 import { isTerminal, type TerminalJobStatus } from '../workflows/job-status.js';
-import type { RunActionInput, StepResult } from '../workflows/types.js';
+import type { JobEventName, RunActionInput, StepResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { createActionExecutor } from './run-action.js';
+import { subscribedEvents } from './webhooks/publish.js';
 
 export interface RunJobStepInput extends RunActionInput {
   stepIndex: number;
@@ -18,8 +19,12 @@ export interface RunJobStepInput extends RunActionInput {
   completesJob: boolean;
 }
 
-/** The step's output, or the terminal status the job store already held (then nothing ran or was recorded). */
-export type JobStepOutcome = { result: StepResult } | { terminal: TerminalJobStatus };
+/**
+ * The step's output, or the terminal status the job store already held (then nothing ran or was
+ * recorded). `subscribed`: the job events the organization's webhook endpoints listen to, looked up
+ * during the step, so that the workflow publishes no event nobody hears (absent from older workers).
+ */
+export type JobStepOutcome = { result: StepResult; subscribed?: JobEventName[] } | { terminal: TerminalJobStatus };
 
 /**
  * One step of a job with its bookkeeping (see workflows/process-job-v2.ts for why it is folded in):
@@ -36,6 +41,11 @@ export function createRunJobStep(deps: ActivityDeps) {
     // The store's start overlaps the input's download; the action runs only once the store agrees.
     const starting = deps.jobs.startStep(at);
     starting.catch(() => undefined);
+    // Best effort: without it the workflow publishes as it always did.
+    const subscribed = subscribedEvents(deps, input.organizationId).catch((err: unknown) => {
+      deps.logger.warn({ err, jobId: input.jobId }, 'could not look up webhook subscriptions');
+      return undefined;
+    });
     let t1 = t0;
     const result = await execute(input, async () => {
       const start = await starting;
@@ -45,7 +55,7 @@ export function createRunJobStep(deps: ActivityDeps) {
     if (!result) {
       const start = await starting;
       if (start.run) throw new Error('the step ran no action');
-      return 'terminal' in start ? { terminal: start.terminal } : { result: start.result };
+      return 'terminal' in start ? { terminal: start.terminal } : withSubscribed({ result: start.result }, await subscribed);
     }
     const t2 = performance.now();
     const recorded = await deps.jobs.finishStep({ ...at, inputSizeBytes: input.inputSizeBytes, result, complete: input.completesJob });
@@ -59,7 +69,7 @@ export function createRunJobStep(deps: ActivityDeps) {
       return { terminal: recorded.status };
     }
     if ((input.attempt ?? Context.current().info.attempt) > 1 && !recorded.recorded) deps.logger.info({ jobId: input.jobId, stepIndex: input.stepIndex }, 'step output already recorded by an earlier attempt');
-    return { result };
+    return withSubscribed({ result }, await subscribed);
   };
   return async function runJobStepClassified(input: RunJobStepInput): Promise<JobStepOutcome> {
     try {
@@ -69,6 +79,9 @@ export function createRunJobStep(deps: ActivityDeps) {
     }
   };
 }
+
+const withSubscribed = (outcome: { result: StepResult }, subscribed: JobEventName[] | undefined): JobStepOutcome =>
+  subscribed ? { ...outcome, subscribed } : outcome;
 
 /**
  * An outage of storage, Postgres or Temporal becomes an INFRASTRUCTURE failure: the workflow

@@ -158,6 +158,31 @@ describe('the job workflow', () => {
     expect(calls.store.map((c) => (c.args as { event: string }).event)).toEqual(['job.progress', 'job.progress', 'job.completed']);
   }, 60_000);
 
+  test('an event no webhook endpoint subscribes to is not published (the step says which are); the run replays', async () => {
+    for (const [subscribed, expected] of [
+      [[], []],
+      [['job.completed'], ['job.completed']],
+    ] as const) {
+      const calls: Calls = { steps: [], store: [], cancelledSteps: 0 };
+      const input = jobInput([step('resize'), step('metadata'), step('convert')]);
+      const history = await withWorker(
+        calls,
+        {
+          resize: async () => ({ result: fileResult('steps/0.webp'), subscribed: [...subscribed] }),
+          metadata: async () => ({ result: { type: 'json', data: { width: 320 } }, subscribed: [...subscribed] }),
+          convert: async () => ({ result: fileResult('results/out.png'), subscribed: [...subscribed] }),
+        },
+        async (tq) => {
+          const handle = await start(tq, input);
+          expect(await handle.result()).toEqual({ status: 'completed' });
+          return handle.fetchHistory();
+        },
+      );
+      expect(calls.store.map((c) => (c.args as { event: string }).event)).toEqual(expected);
+      expect(await replay([{ name: `unheard-${expected.length}`, history }])).toEqual([{ workflowId: `unheard-${expected.length}`, error: undefined }]);
+    }
+  }, 90_000);
+
   test('cancel mid-step: the update answers cancelled once the step has stopped and the job is recorded', async () => {
     const calls: Calls = { steps: [], store: [], cancelledSteps: 0 };
     let running!: () => void;

@@ -40,9 +40,16 @@ import type { CancelRequest, JobError, JobEventName, JobState, PipelineStep, Pro
  * - The step activity is scheduled with eager dispatch (the worker that completes the workflow
  *   task receives the activity in the reply, when the server enables it).
  *
+ * - The step's activity also says which job events the organization's webhook endpoints subscribe
+ *   to; an event nobody hears is not published (SKIP_UNHEARD_EVENTS_PATCH): no local activity
+ *   between the steps of a pipeline, nor before a job without webhooks completes.
+ *
  * A one-step job is then: workflow task, step activity, workflow task (publish as a local
- * activity, complete).
+ * activity when an endpoint listens, complete).
  */
+
+/** Runs from here on skip publishing an event no endpoint subscribes to (the step's activity says which do). */
+export const SKIP_UNHEARD_EVENTS_PATCH = 'skip-unheard-job-events';
 
 // Bookkeeping must land eventually: local activities retry without limit; each is idempotent.
 const store = proxyLocalActivities<Activities>({
@@ -104,8 +111,12 @@ export async function processJobV2(input: ProcessJobInput): Promise<{ status: Jo
     state.status = status;
     upsertSearchAttributes([{ key: searchAttributes.jobStatus, value: status }]);
   };
+  // The events the organization's endpoints listened to when the last step ran (absent: unknown).
+  let subscribed: JobEventName[] | undefined;
   // Webhooks must never fail the job: a publish that fails for good is dropped.
   const publish = async (event: JobEventName, data: Record<string, unknown>) => {
+    // Nobody listens: the publish would find no endpoint (a local activity saved between steps).
+    if (subscribed && !subscribed.includes(event) && patched(SKIP_UNHEARD_EVENTS_PATCH)) return;
     try {
       await store.publishJobEvent({ organizationId: input.organizationId, jobId, event, data });
     } catch (err) {
@@ -153,6 +164,7 @@ export async function processJobV2(input: ProcessJobInput): Promise<{ status: Jo
       }
       if ('terminal' in outcome) return { terminal: outcome.terminal };
       results[i] = outcome.result;
+      subscribed = outcome.subscribed;
       if (i < steps.length - 1) {
         await publish('job.progress', { status: 'processing', completed_steps: i + 1, total_steps: steps.length, progress: (i + 1) / steps.length });
       }

@@ -65,6 +65,22 @@ export function createPublishJobEvent(deps: ActivityDeps) {
   };
 }
 
+/**
+ * The job events the organization's active endpoints subscribe to. A step's activity looks them up
+ * (beside its own work) so that its workflow skips publishing an event nobody listens to: the
+ * publish would find no endpoint either, and costs a local activity in the workflow task between
+ * two steps. An endpoint subscribed within those milliseconds sees the job's next event.
+ */
+export async function subscribedEvents(deps: Pick<ActivityDeps, 'orm'>, organizationId: string): Promise<WebhookEvent[]> {
+  const rows = await deps.orm.em.fork().execute<{ event: WebhookEvent }[]>(
+    `select distinct e.event from webhook_endpoints w join organizations o on o.id = w.organization_id
+       cross join lateral jsonb_array_elements_text(w.events) as e(event)
+     where w.organization_id = ? and o.deleted_at is null and w.status = 'active'`,
+    [organizationId],
+  );
+  return rows.map((r) => r.event);
+}
+
 /** A UUID (version 8, name-based) from a name: the same name always gives the same id. */
 export function stableUuid(name: string): string {
   const b = createHash('sha256').update(name).digest().subarray(0, 16);
