@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { HashingStream } from '../lib/hashing.js';
+import { Hasher, HashingStream } from '../lib/hashing.js';
 import { keys } from '../lib/storage.js';
 import type { ProviderKeys, RunActionInput, StepResult } from '../workflows/types.js';
 import { ActionError, asActionError } from '#domain/actions/types.js';
@@ -119,9 +119,17 @@ export function createActionExecutor(deps: ActivityDeps) {
         totalSteps === 1
           ? keys.result(input.organizationId, input.jobId, output.extension)
           : keys.stepResult(input.organizationId, input.jobId, stepIndex, output.extension);
-      const hashing = new HashingStream();
+      // A small result goes up in one request from memory (no stream pipeline, no multipart part buffer).
+      const small = (await stat(output.path)).size <= memoryMax;
+      const hashing = small ? new Hasher() : new HashingStream();
       try {
-        await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
+        if (hashing instanceof Hasher) {
+          const bytes = await readFile(output.path);
+          hashing.update(bytes);
+          await deps.storage.put(key, bytes, output.mimeType);
+        } else {
+          await deps.storage.put(key, createReadStream(output.path).pipe(hashing), output.mimeType);
+        }
         progress(0.95);
         // A cancellation that arrived during the upload still wins: nothing of this attempt remains.
         ctx.cancellationSignal.throwIfAborted();
