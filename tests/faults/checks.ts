@@ -31,6 +31,36 @@ export interface Audit {
 
 type Row = Record<string, any>;
 
+/** The `<event>/<job id>` pairs the receiver got. */
+export function deliveredEvents(receiver: Receiver): Set<string> {
+  const delivered = new Set<string>();
+  for (const r of receiver.received) {
+    try {
+      const body = JSON.parse(r.body) as { type?: string; event?: string; data?: { job_id?: string } };
+      delivered.add(`${body.type ?? body.event}/${body.data?.job_id}`);
+    } catch {
+      /* not a webhook */
+    }
+  }
+  return delivered;
+}
+
+/**
+ * Waits until every job seen completed or failed has had its terminal webhook delivered, or the
+ * timeout. A job's row turns terminal inside its last step; the workflow publishes the event in
+ * its next workflow task, which waits behind the load's backlog: late, but not lost.
+ */
+export async function waitForWebhooks(work: Workload, receiver: Receiver, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const expected = () => [...work.statuses].filter(([, s]) => s === 'completed' || s === 'failed').map(([id, s]) => `job.${s}/${id}`);
+  for (;;) {
+    const delivered = deliveredEvents(receiver);
+    const missing = expected().filter((e) => !delivered.has(e)).length;
+    if (!missing || Date.now() > deadline) return missing;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
 export async function audit(stack: Stack, work: Workload, receiver: Receiver): Promise<Audit> {
   const pgModule = 'pg';
   const pg = (await import(pgModule)) as { default: { Client: new (o: { connectionString: string }) => { connect(): Promise<void>; query(q: string, p?: unknown[]): Promise<{ rows: Row[] }>; end(): Promise<void> } } };
@@ -87,15 +117,7 @@ export async function audit(stack: Stack, work: Workload, receiver: Receiver): P
     for (const key of listed) if (!referenced.has(key)) a.orphans.push(key);
 
     // Every terminal event of a job reached the receiver at least once.
-    const delivered = new Set<string>();
-    for (const r of receiver.received) {
-      try {
-        const body = JSON.parse(r.body) as { type?: string; event?: string; data?: { job_id?: string } };
-        delivered.add(`${body.type ?? body.event}/${body.data?.job_id}`);
-      } catch {
-        /* not a webhook */
-      }
-    }
+    const delivered = deliveredEvents(receiver);
     for (const job of work.jobs) {
       const status = jobs.get(job.id)?.status;
       if (status !== 'completed' && status !== 'failed') continue;

@@ -6,7 +6,7 @@
 // or duplicated (checks.ts), prints the figures and exits 1 on any loss.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startReceiver } from '../support/webhook-receiver.js';
-import { audit, type Audit } from './checks.js';
+import { audit, waitForWebhooks, type Audit } from './checks.js';
 import { startStack, type Proc, type Stack } from './stack.js';
 import { Workload } from './workload.js';
 
@@ -91,7 +91,8 @@ async function main(): Promise<number> {
     log('waiting for every accepted job to end');
     const settled = await work.waitAllTerminal(240_000);
     log(`${settled.terminal} of ${work.jobs.length} accepted jobs terminal`);
-    await sleep(5_000); // webhook deliveries of the last jobs
+    const undelivered = await waitForWebhooks(work, receiver, 180_000);
+    log(`terminal webhooks: ${undelivered} still undelivered`);
     result = await audit(stack, work, receiver);
     const lost = result.lost.length + result.notTerminal.length + result.wronglyFailed.length + result.missingWebhooks.length + result.unreadableUploads.length + result.missingUsage.length + result.missingResults.length;
     const duplicated = result.duplicateUsage.length + result.orphans.length;

@@ -174,7 +174,10 @@ export class Workload {
         latencies.push(performance.now() - t0);
         if (res?.ok) {
           const { status } = (await res.json()) as { status: string };
-          if (['completed', 'failed', 'cancelled'].includes(status)) this.terminal.add(job.id);
+          if (['completed', 'failed', 'cancelled'].includes(status)) {
+          this.terminal.add(job.id);
+          this.statuses.set(job.id, status);
+        }
         } else void res?.body?.cancel();
       }
     });
@@ -190,6 +193,8 @@ export class Workload {
   }
 
   private terminal = new Set<string>();
+  /** The terminal status each job was last seen with. */
+  readonly statuses = new Map<string, string>();
 
   /** Polls every accepted job until each is terminal or `timeoutMs` passes. */
   async waitAllTerminal(timeoutMs: number): Promise<{ terminal: number }> {
@@ -205,7 +210,10 @@ export class Workload {
           continue;
         }
         const { status } = (await res.json()) as { status: string };
-        if (['completed', 'failed', 'cancelled'].includes(status)) this.terminal.add(job.id);
+        if (['completed', 'failed', 'cancelled'].includes(status)) {
+          this.terminal.add(job.id);
+          this.statuses.set(job.id, status);
+        }
       }
       await sleep(1_000);
     }
