@@ -62,13 +62,16 @@ export interface ReconcileReason {
   message: string;
 }
 
-/** A job as `createQueued` recorded it: the fields a reply shows. */
-export type QueuedJob = Pick<
+/** The job's fields a reply shows (an entity, or a row read by plain SQL, has them). */
+export type JobFields = Pick<
   ProcessingJob,
   | 'id' | 'status' | 'actionId' | 'parameters' | 'progress' | 'retryCount' | 'maxRetries' | 'createdAt' | 'queuedAt' | 'startedAt' | 'completedAt'
   | 'processingTimeMs' | 'workflowId' | 'currentStep' | 'totalSteps' | 'cancelledAt' | 'cancelledBy' | 'cancelReason' | 'errorCode' | 'errorMessage'
   | 'resultType' | 'resultData'
 > & { inputMedia: { id: string } };
+
+/** A job as `createQueued` recorded it. */
+export type QueuedJob = JobFields;
 
 interface QueuedRow {
   id: string;

@@ -1,15 +1,10 @@
+import type { JobFields } from '../../domain/job-store.js';
 import type { JobStep, ProcessingJob } from '../../entities/index.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 
-/** The job's fields a reply shows (an entity or a row read here both have them). */
-export type JobFields = Pick<
-  ProcessingJob,
-  | 'id' | 'status' | 'actionId' | 'parameters' | 'progress' | 'retryCount' | 'maxRetries' | 'createdAt' | 'queuedAt' | 'startedAt' | 'completedAt'
-  | 'processingTimeMs' | 'workflowId' | 'currentStep' | 'totalSteps' | 'cancelledAt' | 'cancelledBy' | 'cancelReason' | 'errorCode' | 'errorMessage'
-  | 'resultType' | 'resultData'
-> & { inputMedia: { id: string } };
+export type { JobFields };
 
 /** A step's fields a reply shows. */
 export type StepFields = Pick<

@@ -6,6 +6,17 @@ import { BmpError, bmpSize, decodeBmp, isBmp } from './bmp.js';
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The output parameters of the actions that re-encode an image (resize, crop): format and quality. */
+export const IMAGE_OUTPUT_PARAMETERS = {
+  format: {
+    type: 'string',
+    enum: ['original', ...OUTPUT_FORMATS],
+    default: 'original',
+    description: 'Output format; original keeps the input format.',
+  },
+  quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
+} as const;
+
 /** Formats whose encoders keep every frame of an animated input. */
 export const ANIMATED_FORMATS: readonly OutputFormat[] = ['gif', 'webp'];
 /** Frames of an animation decoded at most; each frame also counts against the pixel limit. */

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { withHeartbeat } from '../../ai-support.js';
 import { ActionError, defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
 import type { FromSchema, ParametersSchema } from '../../from-schema.js';
-import { assertDecodable, decodeImage, encodeImage, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
+import { assertDecodable, decodeImage, encodeImage, IMAGE_OUTPUT_PARAMETERS, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
 
 const TIMEOUT_MS = 120_000;
 
@@ -32,13 +32,7 @@ const parameters = {
     top: pixels('Top edge of the region. Region only.', 0),
     width: { ...pixels('Width of the result in pixels; at most the image width.', 320), minimum: 1 },
     height: { ...pixels('Height of the result in pixels; at most the image height.', 240), minimum: 1 },
-    format: {
-      type: 'string',
-      enum: ['original', ...OUTPUT_FORMATS],
-      default: 'original',
-      description: 'Output format; original keeps the input format.',
-    },
-    quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
+    ...IMAGE_OUTPUT_PARAMETERS,
   },
   // A region needs its corner; the smart strategies choose it and refuse one.
   if: { properties: { strategy: { const: 'region' } } },

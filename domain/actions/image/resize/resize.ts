@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ActionError, defaultRetry, defineAction, INVALID_INPUT } from '../../types.js';
 import type { FromSchema, ParametersSchema } from '../../from-schema.js';
-import { decodeImage, encodeImage, OUTPUT_FORMATS, render } from '../../../media/sharp-io.js';
+import { decodeImage, encodeImage, IMAGE_OUTPUT_PARAMETERS, render } from '../../../media/sharp-io.js';
 
 const parameters = {
   type: 'object',
@@ -23,13 +23,7 @@ const parameters = {
       description: 'Gravity used by cover and contain.',
     },
     without_enlargement: { type: 'boolean', default: false, description: 'Never make the image larger.' },
-    format: {
-      type: 'string',
-      enum: ['original', ...OUTPUT_FORMATS],
-      default: 'original',
-      description: 'Output format; original keeps the input format.',
-    },
-    quality: { type: 'integer', minimum: 1, maximum: 100, default: 80, description: 'Quality of lossy formats.' },
+    ...IMAGE_OUTPUT_PARAMETERS,
     background: {
       type: 'string',
       pattern: '^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$',
