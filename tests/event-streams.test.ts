@@ -61,12 +61,14 @@ test('200 streams cost a bounded number of queries, and a new event reaches them
   // Each stream got the backlog (the queued status event) and stays open.
   await waitFor(async () => (streams.every((s) => s.state.text.includes('event: status')) ? true : undefined), 20_000);
 
-  // Idle streams: one poll each would be 200 x 2 queries a second.
+  // Idle streams: one poll each would be 200 x 2 queries a second, 800 in these 2 s. The count is
+  // the whole database's, so the platform's own background work (the worker, the outbox, usage
+  // batches, up to some 60 in a loaded run) counts too: well under one query per stream.
   await new Promise((r) => setTimeout(r, 300));
   const before = await commits();
   await new Promise((r) => setTimeout(r, 2000));
   const idle = (await commits()) - before;
-  expect(idle).toBeLessThan(40);
+  expect(idle).toBeLessThan(150);
 
   // An event written by anyone (here: as the job store does) reaches every stream of that job; a terminal one ends them.
   const em = h.common.orm.em.fork();
