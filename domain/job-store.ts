@@ -442,7 +442,10 @@ export function createJobStore(deps: JobStoreDeps) {
         [input.jobId, input.stepIndex, now, input.stepIndex, input.stepIndex, input.jobId, input.countAttempt === false ? 0 : 1, now, input.jobId, input.stepIndex],
       );
       if (!row || row.step_status === null) throw new Error(`job ${input.jobId} has no step ${input.stepIndex}`);
-      if (isTerminal(row.job_status)) return { run: false, terminal: row.job_status };
+      // A job completed by its own steps (a worker died after the last step's commit, before Temporal
+      // heard of it) goes on with the stored outputs, so its workflow still publishes job.completed.
+      const ownCompletion = row.job_status === 'completed' && row.step_status === 'completed' && row.result !== null;
+      if (isTerminal(row.job_status) && !ownCompletion) return { run: false, terminal: row.job_status };
       if (row.attempts === null) return { run: false, result: row.result! };
       return { run: true, attempts: row.attempts };
     },
