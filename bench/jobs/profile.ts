@@ -28,7 +28,16 @@ try {
     const t1 = Date.now();
     const job = (await res.json()) as { id: string };
     const handle = h.temporal.workflow.getHandle(`job-${job.id}`);
-    await handle.result();
+    // The submission outbox starts the workflow right after the reply: wait until it exists.
+    for (;;) {
+      try {
+        await handle.result();
+        break;
+      } catch (err) {
+        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
     const events = (await handle.fetchHistory()).events ?? [];
     const at = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + Math.round((e.eventTime!.nanos ?? 0) / 1e6);
     const start = at(events[0]!);
