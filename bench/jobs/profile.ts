@@ -29,12 +29,12 @@ try {
     const job = (await res.json()) as { id: string };
     const handle = h.temporal.workflow.getHandle(`job-${job.id}`);
     // The submission outbox starts the workflow right after the reply: wait until it exists.
-    for (;;) {
+    for (const deadline = Date.now() + 30_000; ; ) {
       try {
         await handle.result();
         break;
       } catch (err) {
-        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+        if ((err as Error).name !== 'WorkflowNotFoundError' || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 5));
       }
     }
