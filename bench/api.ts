@@ -4,9 +4,11 @@
 // polls, so POST /process measures the API and not the workers), a bare node:http server doing the
 // same primary-key query with no middleware, and autocannon in a third process for each case.
 //
-//   BENCH_DURATION=10   seconds measured per case (after BENCH_WARMUP=2 seconds of warm-up)
+//   BENCH_DURATION=10   seconds measured per case (after BENCH_WARMUP=5 seconds of warm-up: the API's code is compiled by then)
 //   BENCH_CONNECTIONS=50,200
 //   BENCH_CASES=baseline,getJob,listMedia,jobEvents,submitJob   (a subset to run)
+//   BENCH_REPEAT=1   runs every case this many times (baseline and API alternating): a shared machine moves figures
+//                    between runs, so compare the rows side by side; the targets use the last of each
 //   BENCH_CPU_PROF=<dir>   runs the API under `node --cpu-prof`, profile written there at exit
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,9 +26,10 @@ import type { LoadResult, LoadSpec } from './api-load.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const duration = Number(process.env.BENCH_DURATION ?? 10);
-const warmup = Number(process.env.BENCH_WARMUP ?? 2);
+const warmup = Number(process.env.BENCH_WARMUP ?? 5);
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '50,200').split(',').map(Number);
 const only = process.env.BENCH_CASES?.split(',');
+const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const poolMax = Number(process.env.DATABASE_POOL_MAX ?? 10);
 
 process.env.TEST_DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/mediaflow_bench_api';
@@ -54,6 +57,17 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const [code] = (await once(child, 'exit')) as [number];
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(out) as LoadResult;
+}
+
+// CPU seconds a process has used (user + system), from /proc: steadier than req/s on a shared
+// machine, where what the other processes get moves every figure. NaN where /proc is missing.
+function cpuSeconds(child: ChildProcess): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, what: string): Promise<void> {
@@ -134,32 +148,39 @@ try {
     jobEvents: 'GET /jobs/{id}/events (SSE, replay and end)',
     submitJob: 'POST /process (queue nobody polls)',
   };
-  const rows: { name: string; connections: number; r: LoadResult; perRequest: number }[] = [];
-  for (const connections of connectionCounts) {
+  const rows: { name: string; connections: number; r: LoadResult; perRequest: number; cpuMs: number }[] = [];
+  for (const connections of connectionCounts.flatMap((n) => Array<number>(repeat).fill(n))) {
     for (const c of cases.filter((c) => !only || only.includes(c.name) || c.name === 'baseline')) {
+      const server = c.name === 'baseline' ? baseline : api;
       const before = await transactions();
+      const cpuBefore = cpuSeconds(server);
       const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
+      const cpuAfter = cpuSeconds(server);
       const after = await transactions();
-      // Warm-up requests are not in r.requests: an approximation that errs high.
-      const perRequest = (after - before) / Math.max(1, r.requests * (1 + warmup / duration));
-      rows.push({ name: c.name, connections, r, perRequest });
-      process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms\n`);
+      // Warm-up requests are not in r.requests: approximations that err high.
+      const served = Math.max(1, r.requests * (1 + warmup / duration));
+      const perRequest = (after - before) / served;
+      const cpuMs = ((cpuAfter - cpuBefore) * 1000) / served;
+      rows.push({ name: c.name, connections, r, perRequest, cpuMs });
+      process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms, server CPU ${cpuMs.toFixed(3)} ms/request\n`);
     }
   }
 
-  const base = (connections: number) => rows.find((x) => x.name === 'baseline' && x.connections === connections)!.r;
+  // Each row against the baseline measured just before it, at the same connection count.
+  const base = (row: (typeof rows)[number]) => rows.slice(0, rows.indexOf(row)).findLast((x) => x.name === 'baseline' && x.connections === row.connections)!.r;
   console.log(`\nAPI hot paths, ${duration} s per case after ${warmup} s warm-up; API and baseline each with a pool of ${poolMax} connections\n`);
-  console.log('| case | connections | req/s | p50 (ms) | p95 (ms) | p99 (ms) | non-2xx | db transactions / request | req/s vs baseline |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const { name, connections, r, perRequest } of rows) {
-    const ratio = r.requestsPerSecond / Math.max(1, base(connections).requestsPerSecond);
-    console.log(`| ${label[name]} | ${connections} | ${r.requestsPerSecond} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failures} | ${perRequest.toFixed(1)} | ${ratio.toFixed(2)}x |`);
+  console.log('| case | connections | req/s | p50 (ms) | p95 (ms) | p99 (ms) | non-2xx | db transactions / request | server CPU ms / request | req/s vs baseline |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    const { name, connections, r, perRequest, cpuMs } = row;
+    const ratio = r.requestsPerSecond / Math.max(1, (name === 'baseline' ? r : base(row)).requestsPerSecond);
+    console.log(`| ${label[name]} | ${connections} | ${r.requestsPerSecond} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failures} | ${perRequest.toFixed(1)} | ${cpuMs.toFixed(3)} | ${ratio.toFixed(2)}x |`);
   }
-  const get200 = rows.find((x) => x.name === 'getJob' && x.connections === 200);
-  const submit50 = rows.find((x) => x.name === 'submitJob' && x.connections === 50);
+  const get200 = rows.findLast((x) => x.name === 'getJob' && x.connections === 200);
+  const submit50 = rows.findLast((x) => x.name === 'submitJob' && x.connections === 50);
   console.log('\nTargets:');
   if (get200) {
-    const ratio = get200.r.requestsPerSecond / Math.max(1, base(200).requestsPerSecond);
+    const ratio = get200.r.requestsPerSecond / Math.max(1, base(get200).requestsPerSecond);
     console.log(`  GET /jobs/{id} x200: p95 ${get200.r.p95} ms (target < 100) ${get200.r.p95 < 100 ? 'met' : 'MISSED'}; ${ratio.toFixed(2)}x baseline (target >= 0.5) ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
   }
   if (submit50) console.log(`  POST /process x50: p95 ${submit50.r.p95} ms (target < 150) ${submit50.r.p95 < 150 ? 'met' : 'MISSED'}`);

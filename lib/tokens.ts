@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
@@ -27,7 +27,8 @@ function base62(n: number, width: number): string {
 
 export const apiKeyChecksum = (random: string): string => base62(crc32(`mf_${random}`), KEY_CHECKSUM_LENGTH);
 
-export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+// One-shot: every request with an API key hashes it (the credential cache is keyed by the digest).
+export const sha256Hex = (value: string): string => hash('sha256', value, 'hex');
 
 /** Constant-time comparison of two hex digests. */
 export function digestsEqual(a: string, b: string): boolean {

@@ -1,7 +1,7 @@
 import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Config } from './config.js';
 
@@ -25,7 +25,10 @@ export function setupTracing(telemetry: Config['telemetry'], component: string):
   const spanProcessor = telemetry.otlpTracesEndpoint
     ? new BatchSpanProcessor(new OTLPTraceExporter({ url: telemetry.otlpTracesEndpoint }))
     : new NoopSpanProcessor();
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  // Without an exporter no span is recorded (no attributes, timings or events kept per request):
+  // spans still get their ids, so trace context propagates and log lines carry it all the same.
+  const sampler = telemetry.otlpTracesEndpoint ? {} : { sampler: new AlwaysOffSampler() };
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor], ...sampler });
   provider.register();
   installed = {
     tracer: trace.getTracer('mediaflow'),

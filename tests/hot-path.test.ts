@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { createApp, type ApiApp } from '../api/app.js';
+import { createCredentialCache } from '../api/services/credential-cache.js';
 import type { Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
@@ -136,6 +137,36 @@ describe('credentials cached on every replica, dropped within a second of a chan
     await h.common.orm.em.fork().execute(`update organizations set settings = '{"quotas": {"requests_per_day": 1}}' where id = ?`, [t.organizationId]);
     expect(await within(() => onB.fetch(path), 429)).toBeLessThan(1000);
   });
+});
+
+test('concurrent misses of one credential share one look-up, unless a change is heard meanwhile', async () => {
+  const cache = createCredentialCache({ databaseUrl: h.config.database.url, ttlMs: 5000, logger: createLogger('silent', 't') });
+  try {
+    // Sharing, like caching, starts once the cache listens for changes.
+    await new Promise((r) => setTimeout(r, 300));
+    let calls = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const lookUp = () => {
+      const n = ++calls;
+      return gate.then(() => n);
+    };
+    const burst = [cache.join('key:a', lookUp), cache.join('key:a', lookUp), cache.join('key:a', lookUp)];
+    expect(calls).toBe(1);
+    expect(await Promise.race([cache.join('key:b', lookUp), Promise.resolve('other ids look up on their own')])).toBe('other ids look up on their own');
+    expect(calls).toBe(2);
+    // A revocation heard while the look-up runs: later requests do not take its (maybe outdated) result.
+    cache.invalidate({ keyId: 'some-key' });
+    const later = cache.join('key:a', lookUp);
+    expect(calls).toBe(3);
+    open();
+    expect(await Promise.all(burst)).toEqual([1, 1, 1]);
+    expect(await later).toBe(3);
+    // Settled look-ups are not reused: the cache itself decides what is still valid.
+    expect(await cache.join('key:a', lookUp)).toBe(4);
+  } finally {
+    await cache.close();
+  }
 });
 
 describe('rate limits in leases', () => {

@@ -168,41 +168,45 @@ export function createApiKeyService(deps: ApiDeps, credentials?: CredentialCache
         touch(cached.principal.apiKeyId!, cached.lastUsedAt, now, () => (cached.lastUsedAt = now.getTime()));
         return cached.principal;
       }
-      const version = credentials?.version() ?? 0;
-      const em = orm.em.fork();
-      const key = await em.findOne(
-        ApiKeySchema,
-        { $or: [{ keyHash: hash }, { previousKeyHash: hash, previousKeyExpiresAt: { $gt: now } }] },
-        { populate: ['keyHash', 'previousKeyHash', 'createdBy', 'organization'] },
-      );
-      const current = key != null && digestsEqual(key.keyHash, hash);
-      const matches = key && (current || (key.previousKeyHash != null && digestsEqual(key.previousKeyHash, hash)));
-      if (!key || !matches || key.status !== 'active') throw new InvalidApiKeyError();
-      if (key.expiresAt && key.expiresAt <= now) throw new InvalidApiKeyError('API key has expired');
-      const creator = key.createdBy.getEntity();
-      const org = key.organization.getEntity();
-      if (creator.status !== 'active' || org.deletedAt) throw new InvalidApiKeyError();
-
-      let lastUsedAt = key.lastUsedAt?.getTime();
-      touch(key.id, lastUsedAt, now, () => (lastUsedAt = now.getTime()));
-      const principal: Principal = {
-        organizationId: org.id,
-        userId: creator.id,
-        apiKeyId: key.id,
-        role: creator.role,
-        permissions: keyPermissions(key.permissions, creator.role),
-        limits: {
-          classes: rateLimitsOf(org.settings, config),
-          key: { perMinute: key.rateLimits.requests_per_minute, perDay: key.rateLimits.daily_quota },
-          requestsPerDay: quotasOf(org.settings, config).requests_per_day,
-        },
-      };
-      // Never past the key's expiry, nor past the end of a rotated-out secret's grace period.
-      const ends = [key.expiresAt, current ? null : key.previousKeyExpiresAt].filter((d): d is Date => d != null).map((d) => d.getTime());
-      credentials?.set(cacheId, version, principal, Math.min(Infinity, ...ends), lastUsedAt);
-      return principal;
+      return credentials ? credentials.join(cacheId, () => lookUp(hash, cacheId, now)) : lookUp(hash, cacheId, now);
     },
   };
+
+  async function lookUp(hash: string, cacheId: string, now: Date): Promise<Principal> {
+    const version = credentials?.version() ?? 0;
+    const em = orm.em.fork();
+    const key = await em.findOne(
+      ApiKeySchema,
+      { $or: [{ keyHash: hash }, { previousKeyHash: hash, previousKeyExpiresAt: { $gt: now } }] },
+      { populate: ['keyHash', 'previousKeyHash', 'createdBy', 'organization'] },
+    );
+    const current = key != null && digestsEqual(key.keyHash, hash);
+    const matches = key && (current || (key.previousKeyHash != null && digestsEqual(key.previousKeyHash, hash)));
+    if (!key || !matches || key.status !== 'active') throw new InvalidApiKeyError();
+    if (key.expiresAt && key.expiresAt <= now) throw new InvalidApiKeyError('API key has expired');
+    const creator = key.createdBy.getEntity();
+    const org = key.organization.getEntity();
+    if (creator.status !== 'active' || org.deletedAt) throw new InvalidApiKeyError();
+
+    let lastUsedAt = key.lastUsedAt?.getTime();
+    touch(key.id, lastUsedAt, now, () => (lastUsedAt = now.getTime()));
+    const principal: Principal = {
+      organizationId: org.id,
+      userId: creator.id,
+      apiKeyId: key.id,
+      role: creator.role,
+      permissions: keyPermissions(key.permissions, creator.role),
+      limits: {
+        classes: rateLimitsOf(org.settings, config),
+        key: { perMinute: key.rateLimits.requests_per_minute, perDay: key.rateLimits.daily_quota },
+        requestsPerDay: quotasOf(org.settings, config).requests_per_day,
+      },
+    };
+    // Never past the key's expiry, nor past the end of a rotated-out secret's grace period.
+    const ends = [key.expiresAt, current ? null : key.previousKeyExpiresAt].filter((d): d is Date => d != null).map((d) => d.getTime());
+    credentials?.set(cacheId, version, principal, Math.min(Infinity, ...ends), lastUsedAt);
+    return principal;
+  }
 
   /** Coarse: at most one write per key per resolution period, and never in the request's way. */
   function touch(keyId: string, lastUsedAt: number | undefined, now: Date, written: () => void): void {

@@ -198,14 +198,17 @@ export function createAuthService(deps: ApiDeps, rateLimits: RateLimitService, c
       const cacheId = `bearer:${token}`;
       const cached = credentials?.get(cacheId);
       if (cached) return cached.principal;
-      const version = credentials?.version() ?? 0;
-      const result = await tokens.verify(token);
-      if (!result.ok) throw result.reason === 'expired' ? new TokenExpiredError('The access token has expired') : new UnauthorizedError('Invalid access token');
-      const { userId, organizationId, sessionId } = result.claims;
-      const { principal, sessionEndsAt } = await sessionPrincipal(userId, organizationId, sessionId);
-      // Never past the token's own expiry nor the session's.
-      credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), sessionEndsAt));
-      return principal;
+      const lookUp = async () => {
+        const version = credentials?.version() ?? 0;
+        const result = await tokens.verify(token);
+        if (!result.ok) throw result.reason === 'expired' ? new TokenExpiredError('The access token has expired') : new UnauthorizedError('Invalid access token');
+        const { userId, organizationId, sessionId } = result.claims;
+        const { principal, sessionEndsAt } = await sessionPrincipal(userId, organizationId, sessionId);
+        // Never past the token's own expiry nor the session's.
+        credentials?.set(cacheId, version, principal, Math.min(expiryOf(token), sessionEndsAt));
+        return principal;
+      };
+      return credentials ? credentials.join(cacheId, lookUp) : lookUp();
     },
 
     /**

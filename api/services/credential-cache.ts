@@ -26,6 +26,12 @@ export interface CredentialCache {
   version(): number;
   /** Caches a resolved principal until `until` (epoch ms) or the TTL, whichever comes first. */
   set(id: string, version: number, principal: Principal, until: number, lastUsedAt?: number): void;
+  /**
+   * Runs `lookUp` for a miss, or hands back the look-up of the same id already under way when no
+   * change has been heard since it began: a burst of requests with one credential (an expired
+   * entry under load) costs one look-up, not one per request.
+   */
+  join<T>(id: string, lookUp: () => Promise<T>): Promise<T>;
   /** Drops the entries a change touches, in this instance (other instances hear it through NOTIFY). */
   invalidate(change: CredentialChange): void;
   close(): Promise<void>;
@@ -43,6 +49,7 @@ const MAX_ENTRIES = 50_000;
 export function createCredentialCache(opts: { databaseUrl: string; ttlMs: number; logger: Logger }): CredentialCache {
   const { ttlMs, logger } = opts;
   const entries = new Map<string, Entry>();
+  const inFlight = new Map<string, { version: number; result: Promise<unknown> }>();
   let changes = 0;
 
   function invalidate(c: CredentialChange): void {
@@ -100,6 +107,18 @@ export function createCredentialCache(opts: { databaseUrl: string; ttlMs: number
       return e;
     },
     version: () => changes,
+    join<T>(id: string, lookUp: () => Promise<T>): Promise<T> {
+      const running = inFlight.get(id);
+      if (running && running.version === changes && listening()) return running.result as Promise<T>;
+      const result = lookUp();
+      const entry = { version: changes, result };
+      inFlight.set(id, entry);
+      const done = () => {
+        if (inFlight.get(id) === entry) inFlight.delete(id);
+      };
+      result.then(done, done);
+      return result;
+    },
     set(id, version, principal, until, lastUsedAt) {
       if (!listening() || version !== changes) return;
       if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
