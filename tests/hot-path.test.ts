@@ -221,8 +221,13 @@ describe('usage metering in batches', () => {
     for (let i = 0; i < 25; i++) expect((await c.fetch(`/api/v1/organizations/${t.organizationId}`)).status).toBe(200);
     const rows = async () =>
       Number((await h.common.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from usage_records where api_key_id = ?`, [t.apiKeyId]))[0]!.n);
+    // Whatever a client sends as its user agent is stored as sent (the batch travels as arrays).
+    const agent = 'probe {a,"b"} \\ \'c\' NULL, ()';
+    expect((await c.fetch(`/api/v1/organizations/${t.organizationId}`, { headers: { 'user-agent': agent } })).status).toBe(200);
     expect(await rows()).toBe(0);
     await r.stop();
-    expect(await rows()).toBe(25);
+    expect(await rows()).toBe(26);
+    const stored = await h.common.orm.em.fork().execute<{ user_agent: string }[]>(`select user_agent from usage_records where api_key_id = ? and user_agent like 'probe%'`, [t.apiKeyId]);
+    expect(stored.map((x) => x.user_agent)).toEqual([agent]);
   });
 });

@@ -8,7 +8,16 @@ const COLUMNS = [
   'organization_id', 'user_id', 'api_key_id', 'action_type', 'endpoint', 'http_method', 'response_status',
   'request_ip', 'user_agent', 'bytes_in', 'bytes_out', 'processing_time_ms', 'file_size_bytes', 'media_type', 'timestamp',
 ] as const;
-const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
+// The Postgres type of each column's array: a batch goes as one array per column (unnest), so the
+// statement and its 15 parameters stay the same size whatever the batch, and nothing is inlined.
+const TYPES = ['uuid', 'uuid', 'uuid', 'text', 'text', 'text', 'int', 'text', 'text', 'bigint', 'bigint', 'int', 'bigint', 'text', 'timestamptz'] as const;
+const INSERT = `with rows as (
+    insert into "${T}" (${COLUMNS.map((c) => `"${c}"`).join(', ')})
+    select * from unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+    returning "api_key_id")
+  update "api_keys" k set "usage_count" = k."usage_count" + c.n
+    from (select "api_key_id", count(*) as n from rows where "api_key_id" is not null group by "api_key_id") c
+   where k."id" = c."api_key_id"`;
 /** Rows kept while the database refuses them; past this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
@@ -56,13 +65,8 @@ export function createUsageBuffer(opts: { orm: MikroORM; logger: Logger; flushIn
       const batch = pending.splice(0, maxBatch);
       try {
         // One statement: the rows, and each API key's usage_count by as many (atomically, or neither).
-        await orm.em.fork().execute(
-          `with rows as (insert into ${T} (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${batch.map(() => ROW).join(', ')} returning "api_key_id")
-           update "api_keys" k set "usage_count" = k."usage_count" + c.n
-             from (select "api_key_id", count(*) as n from rows where "api_key_id" is not null group by "api_key_id") c
-            where k."id" = c."api_key_id"`,
-          batch.flat(),
-        );
+        const pool = await orm.em.getConnection().getNativeClient();
+        await pool.query(INSERT, COLUMNS.map((_, i) => batch.map((row) => row[i])));
       } catch (err) {
         pending = batch.concat(pending);
         if (Date.now() - lastError > 10_000) {
