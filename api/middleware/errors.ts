@@ -13,7 +13,7 @@ export function errorHandler(logger: Logger): AppMiddleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError('Route');
     } catch (err) {
-      const error = toAppError(err);
+      const error = toAppError(err, ctx.req);
       if (error.status >= 500) {
         logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed');
       }
@@ -34,8 +34,13 @@ export function errorHandler(logger: Logger): AppMiddleware {
 }
 
 // Errors thrown by Koa and body parsers carry an HTTP status; client-side ones become 4xx codes.
-function toAppError(err: unknown): AppError {
+function toAppError(err: unknown, req: { destroyed: boolean; readableAborted: boolean }): AppError {
   if (err instanceof AppError) return err;
+  // The client hung up before its body was read: raw-body finds the request stream gone and says
+  // 500, but nothing failed here (a stream read twice, a bug of ours, stays a 500).
+  if ((err as { type?: unknown }).type === 'stream.not.readable' && (req.destroyed || req.readableAborted)) {
+    return new ValidationError('The request was aborted before its body was received');
+  }
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (status === 413) return new ValidationError('Request body too large');
