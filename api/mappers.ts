@@ -1,13 +1,13 @@
 import type { components } from './generated/openapi.js';
 import type { JobStep } from '../entities/index.js';
 import type { JobFields, StepFields } from './services/job-view.js';
-import type { MediaFileRow } from './services/media-service.js';
+import type { MediaListItem } from './services/media-listing.js';
 import { jobErrorCode } from '../workflows/job-errors.js';
 
 type Schemas = components['schemas'];
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-export function toMediaFile(m: MediaFileRow, baseUrl: string): Schemas['MediaFile'] {
+export function toMediaFile(m: MediaListItem, baseUrl: string): Schemas['MediaFile'] {
   return {
     id: m.id,
     original_filename: m.originalFilename,
