@@ -16,11 +16,14 @@ export type StepFields = Pick<
 // share of the job's input with the caller), the job and its steps (as one JSON column). A named
 // (prepared) statement: each pooled connection plans it once, where planning it again per request
 // cost Postgres more than running it.
-const VIEW_SQL = `
-select j."id", j."status", j."action_id", j."input_media_id", j."parameters", j."progress", j."retry_count", j."max_retries",
+/** A job's columns (of `processing_jobs j`) as `JobColumns` reads them. */
+export const JOB_COLUMNS = `j."id", j."status", j."action_id", j."input_media_id", j."parameters", j."progress", j."retry_count", j."max_retries",
        j."created_at", j."queued_at", j."started_at", j."completed_at", j."processing_time_ms", j."workflow_id", j."current_step",
        j."total_steps", j."cancelled_at", j."cancelled_by", j."cancel_reason", j."error_code", j."error_message", j."result_type",
-       j."result_data",
+       j."result_data"`;
+
+const VIEW_SQL = `
+select ${JOB_COLUMNS},
        (select coalesce(json_agg(json_build_object(
                  'id', s."id", 'stepIndex', s."step_index", 'actionId', s."action_id", 'parameters', s."parameters", 'status', s."status",
                  'attempts', s."attempts", 'progress', s."progress", 'startedAt', s."started_at", 'completedAt', s."completed_at",
@@ -34,7 +37,8 @@ where j."id" = $1 and (j."organization_id" = $2 or exists (
     and (m."expires_at" is null or m."expires_at" > $4)))`;
 const VIEW_STATEMENT = 'mediaflow_job_view';
 
-interface ViewRow {
+/** A row of JOB_COLUMNS. */
+export interface JobColumns {
   id: string;
   status: ProcessingJob['status'];
   action_id: string;
@@ -58,11 +62,43 @@ interface ViewRow {
   error_message: string | null;
   result_type: ProcessingJob['resultType'];
   result_data: ProcessingJob['resultData'];
+}
+
+interface ViewRow extends JobColumns {
   steps: (Omit<StepFields, 'startedAt' | 'completedAt'> & { startedAt: string | null; completedAt: string | null })[];
 }
 
 // The ORM's driver keeps timestamps as strings; JSON has them in ISO form.
 const date = (v: string | Date | null) => (v === null ? null : new Date(v));
+
+/** JobFields from a row of JOB_COLUMNS. */
+export function toJobFields(row: JobColumns): JobFields {
+  return {
+    id: row.id,
+    status: row.status,
+    actionId: row.action_id,
+    inputMedia: { id: row.input_media_id },
+    parameters: row.parameters,
+    progress: row.progress,
+    retryCount: row.retry_count,
+    maxRetries: row.max_retries,
+    createdAt: new Date(row.created_at),
+    queuedAt: date(row.queued_at),
+    startedAt: date(row.started_at),
+    completedAt: date(row.completed_at),
+    processingTimeMs: row.processing_time_ms,
+    workflowId: row.workflow_id,
+    currentStep: row.current_step,
+    totalSteps: row.total_steps,
+    cancelledAt: date(row.cancelled_at),
+    cancelledBy: row.cancelled_by,
+    cancelReason: row.cancel_reason,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    resultType: row.result_type,
+    resultData: row.result_data,
+  };
+}
 
 /** GET /jobs/{id}: the job (with its steps) the caller may read, or NOT_FOUND. */
 export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
@@ -76,31 +112,7 @@ export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
     });
     const row = rows[0];
     if (!row) throw new NotFoundError('Job', id);
-    const job: JobFields = {
-      id: row.id,
-      status: row.status,
-      actionId: row.action_id,
-      inputMedia: { id: row.input_media_id },
-      parameters: row.parameters,
-      progress: row.progress,
-      retryCount: row.retry_count,
-      maxRetries: row.max_retries,
-      createdAt: new Date(row.created_at),
-      queuedAt: date(row.queued_at),
-      startedAt: date(row.started_at),
-      completedAt: date(row.completed_at),
-      processingTimeMs: row.processing_time_ms,
-      workflowId: row.workflow_id,
-      currentStep: row.current_step,
-      totalSteps: row.total_steps,
-      cancelledAt: date(row.cancelled_at),
-      cancelledBy: row.cancelled_by,
-      cancelReason: row.cancel_reason,
-      errorCode: row.error_code,
-      errorMessage: row.error_message,
-      resultType: row.result_type,
-      resultData: row.result_data,
-    };
+    const job = toJobFields(row);
     const steps = row.steps.map((s) => ({ ...s, startedAt: date(s.startedAt), completedAt: date(s.completedAt) }));
     return { job, steps };
   };

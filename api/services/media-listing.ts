@@ -1,6 +1,6 @@
 import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
 import type { ApiDeps } from '../deps.js';
-import { createdRange, cursorTime, keyset, pageOf, type PageRequest } from './listing.js';
+import { createdRange, cursorTime, keyset, numbered, pageOf, type PageRequest } from './listing.js';
 
 export interface MediaFilters {
   mediaType?: string;
@@ -31,12 +31,6 @@ interface ListRow {
   expires_at: string | Date;
   thumbnail_status: MediaFile['thumbnailStatus'];
 }
-
-// `?` placeholders (shared with the other listings' fragments) as pg's numbered ones.
-const numbered = (sql: string) => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 
 /**
  * GET /api/v1/media: one organization's live (not deleted, not expired) files, in keyset pages.
