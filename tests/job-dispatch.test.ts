@@ -5,7 +5,6 @@
 import type { Client } from '@temporalio/client';
 import { createJobDispatcher } from '../api/services/job-dispatcher.js';
 import { createJobService } from '../api/services/job-service.js';
-import { createMediaService } from '../api/services/media-service.js';
 import type { ApiDeps } from '../api/deps.js';
 import { createJobStore } from '../domain/job-store.js';
 import { createLogger } from '../lib/logger.js';
@@ -67,7 +66,7 @@ function serviceWith(temporal: Client) {
     tracer: trace.getTracer('test'),
   };
   const dispatcher = createJobDispatcher(deps);
-  return { dispatcher, jobs: createJobService(deps, createMediaService(deps), dispatcher) };
+  return { dispatcher, jobs: createJobService(deps, dispatcher) };
 }
 
 test('POST /process answers queued and the workflow is started right after; the outbox row goes', async () => {

@@ -6,7 +6,6 @@ import type { ImportDeps } from '../activities/import-media.js';
 import type { ApiDeps } from '../api/deps.js';
 import { createJobService } from '../api/services/job-service.js';
 import { inspectorFor } from '#domain/media/inspect.js';
-import { createMediaService } from '../api/services/media-service.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -28,7 +27,7 @@ export function importDeps(
     inspect: inspectorFor(config),
     submitJob(temporal, organizationId, req) {
       const deps: ApiDeps = { config, ...common, temporal, clock: systemClock };
-      return createJobService(deps, createMediaService(deps)).submit(organizationId, req);
+      return createJobService(deps).submit(organizationId, req);
     },
   };
 }

@@ -39,14 +39,14 @@ export function createServices(deps: ApiDeps) {
   // The submission outbox's workflow starts, shared by every way in (POST /process, upload-and-process).
   // Its sweep for rows nobody is starting runs once the server starts it (runBackground).
   const dispatcher = createJobDispatcher(deps);
-  const jobs = createJobService(deps, media, dispatcher);
+  const jobs = createJobService(deps, dispatcher);
   const health = createHealthService(deps);
   const rateLimits = createRateLimitService({ store: poolStore(deps.orm), config: deps.config, logger: deps.logger });
   const credentials = createCredentialCache({ databaseUrl: deps.config.database.url, ttlMs: deps.config.auth.credentialCacheMs, logger: deps.logger });
   const usage = createUsageService(deps);
   const quotas = createQuotaService(deps);
   // Its own job service: a stateless view over deps.
-  const uploads = createUploadServices(deps, media, createJobService(deps, media, dispatcher), quotas);
+  const uploads = createUploadServices(deps, media, createJobService(deps, dispatcher), quotas);
   const jobEvents = createJobEventHub({ orm: deps.orm, databaseUrl: deps.config.database.url, logger: deps.logger });
   const transcriptions = createTranscriptionService(deps);
   return {

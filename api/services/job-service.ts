@@ -10,9 +10,9 @@ import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../..
 import type { ApiDeps } from '../deps.js';
 import type { ProviderName } from '#lib/ai/ports.js';
 import type { AiConfig } from '../../lib/config.js';
-import type { MediaService } from './media-service.js';
 import { providerKeyStoreOf } from './provider-keys.js';
-import { holdJobSlot, jobQuotas } from './quota-service.js';
+import { holdJobSlot, jobQuotasOf } from './quota-service.js';
+import { createSubmissionRead } from './submission-read.js';
 import { actionLimits, measuresOf } from '#domain/runtime.js';
 
 export type JobRow = ProcessingJob;
@@ -46,9 +46,10 @@ export interface SubmitJob {
 export const jobStoreOf = (deps: ApiDeps) =>
   createJobStore({ orm: deps.orm, clock: deps.clock, actions: deps.actions, retentionDays: deps.config.media.retentionDays });
 
-export function createJobService(deps: ApiDeps, media: MediaService, dispatcher?: JobDispatcher) {
+export function createJobService(deps: ApiDeps, dispatcher?: JobDispatcher) {
   const { orm, temporal, actions, config, logger } = deps;
   const storedKeys = providerKeyStoreOf(deps);
+  const readSubmission = createSubmissionRead(deps);
   const store = jobStoreOf(deps);
   return {
     /**
@@ -66,19 +67,15 @@ export function createJobService(deps: ApiDeps, media: MediaService, dispatcher?
           fields: [{ field: req.steps ? 'action_id' : 'action_id', location: 'body', message: 'exactly one of action_id and steps is required' }],
         });
       }
-      // Both read before the job is recorded, side by side: a missing input answers 404 (first), a stored
-      // key that cannot be decrypted refuses the submission.
-      // A submission through the outbox reads the organization's quotas alongside.
+      // One read before the job is recorded: a missing input answers 404 (first), a stored key that
+      // cannot be decrypted refuses the submission.
       const outbox = dispatcher && !Object.values(req.providerKeys ?? {}).some(Boolean);
-      const [media_, keys_, quotas_] = await Promise.allSettled([
-        media.get(organizationId, req.mediaId),
-        storedKeys.forJob(organizationId),
-        outbox ? jobQuotas(orm.em.fork(), config, organizationId) : undefined,
-      ]);
-      if (media_.status === 'rejected') throw media_.reason;
-      if (keys_.status === 'rejected') throw keys_.reason;
-      if (quotas_.status === 'rejected') throw quotas_.reason;
-      const [input, stored, quotas] = [media_.value, keys_.value, quotas_.value];
+      const context = await readSubmission(organizationId, req.mediaId);
+      const input = context.input;
+      if (!input) throw new NotFoundError('Media file', req.mediaId);
+      const stored = storedKeys.openAll(organizationId, context.keys);
+      if (!context.organizationExists) throw new NotFoundError('Organization');
+      const quotas = outbox ? jobQuotasOf(context.settings, config) : undefined;
       const providerKeys = { ...stored, ...req.providerKeys };
       const steps = planPipeline(actions, input.mediaType, requested, config.lifecycle.maxPipelineSteps, reachableProviders(config.ai, providerKeys), {
         limits: actionLimits(config),

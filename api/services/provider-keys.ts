@@ -59,6 +59,20 @@ export function createProviderKeyStore(deps: { orm: MikroORM; logger: Logger; ma
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
+  function openAll(organizationId: string, rows: { provider: StoredKeyProvider; keyId: string; ciphertext: string }[]): ProviderKeys {
+    const keys: ProviderKeys = {};
+    for (const row of rows) {
+      try {
+        keys[row.provider] = open(organizationId, row.provider, row.keyId, row.ciphertext);
+      } catch (err) {
+        // Never the value: only which organization, provider and master key id.
+        logger.error({ organizationId, provider: row.provider, keyId: row.keyId, reason: (err as Error).message }, 'stored provider key cannot be decrypted');
+        throw new ServiceUnavailableError("The organization's stored provider key cannot be used; ask an operator (PROVIDER_KEYS_MASTER_KEYS)");
+      }
+    }
+    return keys;
+  }
+
   async function status(organizationId: string): Promise<StoredKeysStatus> {
     const rows = await orm.em.fork().find(OrganizationProviderKeySchema, { organization: organizationId });
     const of = (provider: StoredKeyProvider): StoredKeyStatus => {
@@ -93,19 +107,11 @@ export function createProviderKeyStore(deps: { orm: MikroORM; logger: Logger; ma
 
     /** The organization's stored keys in plaintext, for one job's workflow input only. */
     async forJob(organizationId: string): Promise<ProviderKeys> {
-      const rows = await orm.em.fork().find(OrganizationProviderKeySchema, { organization: organizationId });
-      const keys: ProviderKeys = {};
-      for (const row of rows) {
-        try {
-          keys[row.provider] = open(organizationId, row.provider, row.keyId, row.ciphertext);
-        } catch (err) {
-          // Never the value: only which organization, provider and master key id.
-          logger.error({ organizationId, provider: row.provider, keyId: row.keyId, reason: (err as Error).message }, 'stored provider key cannot be decrypted');
-          throw new ServiceUnavailableError("The organization's stored provider key cannot be used; ask an operator (PROVIDER_KEYS_MASTER_KEYS)");
-        }
-      }
-      return keys;
+      return openAll(organizationId, await orm.em.fork().find(OrganizationProviderKeySchema, { organization: organizationId }));
     },
+
+    /** An organization's sealed keys (as read with its submission), opened. */
+    openAll: (organizationId: string, rows: { provider: StoredKeyProvider; keyId: string; ciphertext: string }[]) => openAll(organizationId, rows),
   };
 }
 

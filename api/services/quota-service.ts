@@ -18,12 +18,12 @@ export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
  * transaction; the lock is held until it commits, so no two callers can both take the last slot.
  */
 /** The organization's concurrent-jobs quota and retention as they stand (no lock): 0 jobs means no quota to hold. */
-export async function jobQuotas(em: EntityManager, config: Config, organizationId: string): Promise<{ concurrentJobs: number; retentionHours: number }> {
-  const [seen] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${OrganizationSchema.meta.tableName} where id = ?`, [organizationId]);
-  if (!seen) throw new NotFoundError('Organization');
-  const q = quotasOf(seen.settings ?? {}, config);
+/** The job quotas of an organization's settings. */
+export function jobQuotasOf(settings: Record<string, unknown> | null, config: Config): { concurrentJobs: number; retentionHours: number } {
+  const q = quotasOf(settings ?? {}, config);
   return { concurrentJobs: q.concurrent_jobs, retentionHours: q.retention_hours };
 }
+
 
 export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<{ retentionHours: number }> {
   const table = OrganizationSchema.meta.tableName;
