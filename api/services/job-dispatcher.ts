@@ -54,13 +54,33 @@ export function createJobDispatcher(deps: ApiDeps) {
 
   const sql = <T extends object[] = object[]>(text: string, values: unknown[]) => orm.em.getConnection().execute<T>(text, values);
 
+  // Rows of started workflows, deleted together: the starts in flight finish close to each other,
+  // and one statement per start was a fifth of a submission's database work. A batch is sent once
+  // the one before it is done; ids that come meanwhile wait for the next.
+  let batch: { ids: string[]; done: Promise<void> } | undefined;
+  let lastBatch: Promise<unknown> = Promise.resolve();
+  function forgetStarted(jobId: string): Promise<void> {
+    if (!batch) {
+      const ids: string[] = [];
+      const done = lastBatch.then(async () => {
+        batch = undefined;
+        const pool = await orm.em.getConnection().getNativeClient();
+        await pool.query(`delete from "job_dispatches" where "job_id" = any($1::uuid[])`, [ids]);
+      });
+      batch = { ids, done };
+      lastBatch = done.catch(() => undefined);
+    }
+    batch.ids.push(jobId);
+    return batch.done;
+  }
+
   async function attempt(p: Pending): Promise<void> {
     try {
       await temporal.workflow.start('processJob', { ...workflowStartOptions(config, p.workflowId, p.start), workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) return failed(p, err);
     }
-    await sql(`delete from "job_dispatches" where "job_id" = ?`, [p.jobId]);
+    await forgetStarted(p.jobId);
   }
 
   async function failed(p: Pending, err: unknown): Promise<void> {
