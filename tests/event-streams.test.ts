@@ -87,6 +87,17 @@ test('200 streams cost a bounded number of queries, and a new event reaches them
   await waitFor(async () => (streams.every((s) => s.state.ended) ? true : undefined), 10_000);
 });
 
+test('a stream ends when its job is over even without a terminal event (the sweep sees it)', async () => {
+  const jobId = await queuedJob(h.tenant);
+  const stream = open(h.tenant, jobId);
+  await stream.ready;
+  expect(stream.state.status).toBe(200);
+  await waitFor(async () => (stream.state.text.includes('event: status') ? true : undefined), 10_000);
+  // Ended behind the hub's back: no event, so no notification; only the sweep (every 5 s) can tell.
+  await h.common.orm.em.fork().execute(`update processing_jobs set status = 'cancelled', completed_at = now() where id = ?`, [jobId]);
+  await waitFor(async () => (stream.state.ended ? true : undefined), 15_000);
+});
+
 test('open streams are capped per organization and per instance: 429 RATE_LIMITED with Retry-After', async () => {
   const a = await h.newTenant();
   const b = await h.newTenant();

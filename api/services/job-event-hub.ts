@@ -129,8 +129,9 @@ export function createJobEventHub(opts: { orm: MikroORM; databaseUrl: string; lo
     if (!ids.length) return;
     const rows = await query<{ id: string; status: string; last_event: string | null }>(
       `select j."id", j."status", (select max(e."id") from "job_events" e where e."job_id" = j."id") as "last_event"
-         from "processing_jobs" j where j."id" = any(?)`,
-      [ids],
+         from "processing_jobs" j where j."id" in (${ids.map(() => '?').join(', ')})`,
+      // One placeholder per id: the ORM inlines an array parameter as a list, which `any(?)` cannot take.
+      ids,
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     const now = Date.now();
