@@ -30,6 +30,13 @@ const aad = (organizationId: string, provider: StoredKeyProvider, keyId: string)
  * Organizations' own AI provider keys: AES-256-GCM under PROVIDER_KEYS_MASTER_KEYS (the primary
  * encrypts, any listed key decrypts). Plaintext leaves here only towards a job's workflow input.
  */
+/** A stored key as its row keeps it. */
+export interface SealedKey {
+  provider: StoredKeyProvider;
+  keyId: string;
+  ciphertext: string;
+}
+
 export function createProviderKeyStore(deps: { orm: MikroORM; logger: Logger; masterKeys: MasterKey[]; now: () => Date }) {
   const { orm, logger } = deps;
   let ring: Keyring | undefined;
@@ -59,7 +66,7 @@ export function createProviderKeyStore(deps: { orm: MikroORM; logger: Logger; ma
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
-  function openAll(organizationId: string, rows: { provider: StoredKeyProvider; keyId: string; ciphertext: string }[]): ProviderKeys {
+  function openAll(organizationId: string, rows: SealedKey[]): ProviderKeys {
     const keys: ProviderKeys = {};
     for (const row of rows) {
       try {
@@ -111,7 +118,7 @@ export function createProviderKeyStore(deps: { orm: MikroORM; logger: Logger; ma
     },
 
     /** An organization's sealed keys (as read with its submission), opened. */
-    openAll: (organizationId: string, rows: { provider: StoredKeyProvider; keyId: string; ciphertext: string }[]) => openAll(organizationId, rows),
+    openAll,
   };
 }
 

@@ -11,20 +11,18 @@ const UNFINISHED = ['pending', 'queued', 'processing'];
 /** A presigned upload may still be completed this long after its URL expired (see direct-upload-service). */
 export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
 
+/** The concurrent-jobs quota and retention of an organization's settings: 0 jobs means no quota to hold. */
+export function jobQuotasOf(settings: Record<string, unknown> | null, config: Config): { concurrentJobs: number; retentionHours: number } {
+  const q = quotasOf(settings ?? {}, config);
+  return { concurrentJobs: q.concurrent_jobs, retentionHours: q.retention_hours };
+}
+
 /**
  * The concurrent-jobs quota, enforced where a job is recorded or put back in the queue: inside the
  * caller's transaction, the organization row is locked when the quota applies (so concurrent submissions of one organization
  * take turns) and its unfinished jobs counted. The caller inserts or requeues its job in the same
  * transaction; the lock is held until it commits, so no two callers can both take the last slot.
  */
-/** The organization's concurrent-jobs quota and retention as they stand (no lock): 0 jobs means no quota to hold. */
-/** The job quotas of an organization's settings. */
-export function jobQuotasOf(settings: Record<string, unknown> | null, config: Config): { concurrentJobs: number; retentionHours: number } {
-  const q = quotasOf(settings ?? {}, config);
-  return { concurrentJobs: q.concurrent_jobs, retentionHours: q.retention_hours };
-}
-
-
 export async function holdJobSlot(em: EntityManager, config: Config, organizationId: string): Promise<{ retentionHours: number }> {
   const table = OrganizationSchema.meta.tableName;
   // An organization without the quota takes no lock: its submissions do not wait for each other.

@@ -1,14 +1,9 @@
-import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile, type StoredKeyProvider } from '../../entities/index.js';
+import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile } from '../../entities/index.js';
+import type { SealedKey } from './provider-keys.js';
 import type { ApiDeps } from '../deps.js';
 
 /** The input file's fields a submission uses. */
 export type SubmissionInput = Pick<MediaFile, 'id' | 'storagePath' | 'mimeType' | 'originalFilename' | 'fileSizeBytes' | 'mediaType' | 'metadata'>;
-
-export interface SealedKey {
-  provider: StoredKeyProvider;
-  keyId: string;
-  ciphertext: string;
-}
 
 export interface SubmissionContext {
   /** The organization's live (not deleted, not expired) file, or null. */
