@@ -2,6 +2,7 @@ import { LockMode, ref } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { JobStepSchema, MediaFileSchema, ProcessingJobSchema, type ProcessingJob } from '../entities/index.js';
 import type { Clock } from './clock.js';
+import { jobColumns, toJobFields, type JobColumns, type JobFields } from './job-row.js';
 import { recordStepOutput, resultFilename } from './job-step-record.js';
 import { recordStepUsage } from './usage.js';
 import type { JobError, StepResult } from '../workflows/types.js';
@@ -62,32 +63,10 @@ export interface ReconcileReason {
   message: string;
 }
 
-/** The job's fields a reply shows (an entity, or a row read by plain SQL, has them). */
-export type JobFields = Pick<
-  ProcessingJob,
-  | 'id' | 'status' | 'actionId' | 'parameters' | 'progress' | 'retryCount' | 'maxRetries' | 'createdAt' | 'queuedAt' | 'startedAt' | 'completedAt'
-  | 'processingTimeMs' | 'workflowId' | 'currentStep' | 'totalSteps' | 'cancelledAt' | 'cancelledBy' | 'cancelReason' | 'errorCode' | 'errorMessage'
-  | 'resultType' | 'resultData'
-> & { inputMedia: { id: string } };
+export type { JobFields } from './job-row.js';
 
 /** A job as `createQueued` recorded it. */
 export type QueuedJob = JobFields;
-
-interface QueuedRow {
-  id: string;
-  status: JobStatus;
-  action_id: string;
-  input_media_id: string;
-  parameters: Record<string, unknown>;
-  progress: number;
-  retry_count: number;
-  max_retries: number;
-  created_at: string | Date;
-  queued_at: string | Date;
-  workflow_id: string | null;
-  current_step: number | null;
-  total_steps: number;
-}
 
 /** What a status event says about the job. */
 export function statusEventData(job: ProcessingJob): Record<string, unknown> {
@@ -289,13 +268,12 @@ export function createJobStore(deps: JobStoreDeps) {
     async createQueued(input: NewJob, opts: { retentionHours?: number; start: unknown; notBefore: Date }): Promise<QueuedJob> {
       const now = deps.clock.now();
       const expiresAt = opts.retentionHours ? new Date(now.getTime() + opts.retentionHours * 3_600_000) : null;
-      const [row] = await deps.orm.em.fork().execute<QueuedRow[]>(
+      const [row] = await deps.orm.em.fork().execute<JobColumns[]>(
         `with j as (
            insert into "processing_jobs" ("id", "organization_id", "user_id", "api_key_id", "input_media_id", "action_id", "action_category",
              "parameters", "status", "workflow_id", "total_steps", "max_retries", "expires_at", "queued_at")
            values (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
-           returning "id", "status", "action_id", "input_media_id", "parameters", "progress", "retry_count", "max_retries", "created_at",
-             "queued_at", "workflow_id", "current_step", "total_steps"),
+           returning ${jobColumns()}),
          s as (
            insert into "job_steps" ("job_id", "step_index", "action_id", "parameters")
            select j."id", t."ord" - 1, t."step" ->> 'actionId', coalesce(t."step" -> 'parameters', '{}'::jsonb)
@@ -325,32 +303,7 @@ export function createJobStore(deps: JobStoreDeps) {
           opts.notBefore,
         ],
       );
-      const r = row!;
-      return {
-        id: r.id,
-        status: r.status,
-        actionId: r.action_id,
-        inputMedia: { id: r.input_media_id },
-        parameters: r.parameters,
-        progress: Number(r.progress),
-        retryCount: r.retry_count,
-        maxRetries: r.max_retries,
-        createdAt: new Date(r.created_at),
-        queuedAt: new Date(r.queued_at),
-        startedAt: null,
-        completedAt: null,
-        processingTimeMs: null,
-        workflowId: r.workflow_id,
-        currentStep: r.current_step,
-        totalSteps: r.total_steps,
-        cancelledAt: null,
-        cancelledBy: null,
-        cancelReason: null,
-        errorCode: null,
-        errorMessage: null,
-        resultType: null,
-        resultData: null,
-      };
+      return toJobFields(row!);
     },
 
     /**

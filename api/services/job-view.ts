@@ -1,5 +1,6 @@
+import { jobColumns, toJobFields, type JobColumns } from '../../domain/job-row.js';
 import type { JobFields } from '../../domain/job-store.js';
-import type { JobStep, ProcessingJob } from '../../entities/index.js';
+import type { JobStep } from '../../entities/index.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
@@ -17,10 +18,7 @@ export type StepFields = Pick<
 // (prepared) statement: each pooled connection plans it once, where planning it again per request
 // cost Postgres more than running it.
 /** A job's columns (of `processing_jobs j`) as `JobColumns` reads them. */
-export const JOB_COLUMNS = `j."id", j."status", j."action_id", j."input_media_id", j."parameters", j."progress", j."retry_count", j."max_retries",
-       j."created_at", j."queued_at", j."started_at", j."completed_at", j."processing_time_ms", j."workflow_id", j."current_step",
-       j."total_steps", j."cancelled_at", j."cancelled_by", j."cancel_reason", j."error_code", j."error_message", j."result_type",
-       j."result_data"`;
+export const JOB_COLUMNS = jobColumns('j');
 
 const VIEW_SQL = `
 select ${JOB_COLUMNS},
@@ -37,68 +35,12 @@ where j."id" = $1 and (j."organization_id" = $2 or exists (
     and (m."expires_at" is null or m."expires_at" > $4)))`;
 const VIEW_STATEMENT = 'mediaflow_job_view';
 
-/** A row of JOB_COLUMNS. */
-export interface JobColumns {
-  id: string;
-  status: ProcessingJob['status'];
-  action_id: string;
-  input_media_id: string;
-  parameters: Record<string, unknown>;
-  progress: number;
-  retry_count: number;
-  max_retries: number;
-  created_at: string;
-  queued_at: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  processing_time_ms: number | null;
-  workflow_id: string | null;
-  current_step: number | null;
-  total_steps: number;
-  cancelled_at: string | null;
-  cancelled_by: string | null;
-  cancel_reason: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  result_type: ProcessingJob['resultType'];
-  result_data: ProcessingJob['resultData'];
-}
-
 interface ViewRow extends JobColumns {
   steps: (Omit<StepFields, 'startedAt' | 'completedAt'> & { startedAt: string | null; completedAt: string | null })[];
 }
 
 // The ORM's driver keeps timestamps as strings; JSON has them in ISO form.
 const date = (v: string | Date | null) => (v === null ? null : new Date(v));
-
-/** JobFields from a row of JOB_COLUMNS. */
-export function toJobFields(row: JobColumns): JobFields {
-  return {
-    id: row.id,
-    status: row.status,
-    actionId: row.action_id,
-    inputMedia: { id: row.input_media_id },
-    parameters: row.parameters,
-    progress: row.progress,
-    retryCount: row.retry_count,
-    maxRetries: row.max_retries,
-    createdAt: new Date(row.created_at),
-    queuedAt: date(row.queued_at),
-    startedAt: date(row.started_at),
-    completedAt: date(row.completed_at),
-    processingTimeMs: row.processing_time_ms,
-    workflowId: row.workflow_id,
-    currentStep: row.current_step,
-    totalSteps: row.total_steps,
-    cancelledAt: date(row.cancelled_at),
-    cancelledBy: row.cancelled_by,
-    cancelReason: row.cancel_reason,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    resultType: row.result_type,
-    resultData: row.result_data,
-  };
-}
 
 /** GET /jobs/{id}: the job (with its steps) the caller may read, or NOT_FOUND. */
 export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
