@@ -69,16 +69,34 @@ function isRunning(p: ChildProcess): boolean {
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not allocate a free port'))));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `n` distinct free ports: every listener stays open until all have a port (ports taken one after
+ * another could be the same one, handed out again once the first listener closed).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    return await Promise.all(
+      Array.from({ length: n }, () => {
+        const srv = net.createServer();
+        srv.unref();
+        servers.push(srv);
+        return new Promise<number>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => {
+            const addr = srv.address();
+            if (typeof addr === 'object' && addr) resolve(addr.port);
+            else reject(new Error('could not allocate a free port'));
+          });
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise((resolve) => (srv.listening ? srv.close(resolve) : resolve(undefined)))));
+  }
 }
 
 async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -246,6 +264,11 @@ async function startTemporal(
   // A job's step activity is handed to the worker in the reply to the workflow task that
   // schedules it (eager dispatch) instead of going through the task queue.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // The dev server has one history shard, and its transfer queue (which hands every new workflow
+  // task and activity task to matching) reads at most 20 times a second by default: past a short
+  // burst, each hand-off of a job waited ~40 ms for the reader (a one-step job has three). Reads
+  // happen when tasks are written, so a higher ceiling costs nothing when idle.
+  args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
   o.log(`starting Temporal dev server on 127.0.0.1:${t.port}${t.persistent ? ' (state in ' + path.join(o.dataDir, 'temporal.db') + ')' : ''}`);
   const c = startChild(o.dataDir, 'temporal', bin, args);
   started.push(c);

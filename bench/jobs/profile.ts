@@ -1,4 +1,4 @@
-// `node --import tsx bench/jobs/profile.ts`: where one single-step image job's time goes, from the
+// `node --import tsx bench/jobs/profile.ts`: where one single-step image job's (or PROFILE_CASE's) time goes, from the
 // Temporal history's event times and the job's own events (medians over sequential jobs). Started
 // like bench:jobs (test services, the API here, a worker process).
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { startHarness } from '../../tests/support/harness.js';
 import { makeJpeg } from '../../tests/support/media.js';
 import { spawnWorker, writeWorkflowBundle } from '../../tests/support/worker-process.js';
 import { percentiles } from './stats.js';
+import { CASES, type CaseName } from './workload.js';
 
 process.env.TEST_DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/mediaflow_bench_jobs';
 process.env.LOG_LEVEL ??= 'error';
@@ -20,11 +21,17 @@ const worker = spawnWorker(h, { bundlePath: await writeWorkflowBundle(path.join(
 try {
   await worker.ready;
   const media = (await (await h.upload(await makeJpeg(1280, 720), 'photo.jpg', 'image/jpeg')).json()) as { id: string };
+  // PROFILE_CASE=pipeline profiles bench:jobs's three-step pipeline instead.
+  const { steps } = CASES[(process.env.PROFILE_CASE ?? 'image') as Exclude<CaseName, 'audio'>];
+  const body =
+    steps.length === 1
+      ? { media_id: media.id, action_id: steps[0]!.actionId, parameters: steps[0]!.parameters }
+      : { media_id: media.id, steps: steps.map((s) => ({ action_id: s.actionId, parameters: s.parameters })) };
   const segments: Record<string, number[]> = {};
   const add = (k: string, v: number) => (segments[k] ??= []).push(v);
   for (let i = 0; i < Number(process.env.PROFILE_JOBS ?? 20); i++) {
     const t0 = Date.now();
-    const res = await h.post('/api/v1/process', { media_id: media.id, action_id: 'img_resize', parameters: { width: 320, format: 'webp' } });
+    const res = await h.post('/api/v1/process', body);
     const t1 = Date.now();
     const job = (await res.json()) as { id: string };
     const handle = h.temporal.workflow.getHandle(`job-${job.id}`);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecrets } from '../../lib/local-secrets.js';
 import { registerSearchAttributes } from '../../scripts/search-attributes.js';
-import { binary, freePort } from '../../scripts/services.js';
+import { binary, freePort, freePorts } from '../../scripts/services.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -100,7 +100,7 @@ export async function startStack(opts: { workers: number; log: (line: string) =>
   const logDir = path.join(dir, 'logs');
   fs.mkdirSync(logDir);
   const secrets = generateSecrets();
-  const [pgPort, temporalPort, minioPort, minioConsolePort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [pgPort, temporalPort, minioPort, minioConsolePort, apiPort] = await freePorts(5);
 
   // Postgres: a cluster of the suite's own, run as the postgres OS user when the suite runs as root.
   const bin = pgBinDir();

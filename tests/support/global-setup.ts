@@ -29,7 +29,7 @@ async function load<T>(rootDir: string, file: string): Promise<T> {
 
 export default async function globalSetup(_globalConfig: unknown, projectConfig: { rootDir: string }): Promise<void> {
   const rootDir = projectConfig?.rootDir ?? process.cwd();
-  const { startServices, freePort } = await load<Services>(rootDir, 'scripts/services.ts');
+  const { startServices, freePorts } = await load<Services>(rootDir, 'scripts/services.ts');
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-test-'));
   // Fresh secrets every run (the API and worker of every test file share them through process.env).
@@ -45,10 +45,11 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
   const keep = keepTestData();
   let services: TestServicesHandle['services'] | undefined;
   try {
+    const [temporalPort, minioPort, minioConsolePort] = await freePorts(3);
     services = await startServices({
       dataDir,
-      temporal: { port: await freePort(), uiPort: null, persistent: false },
-      minio: { port: await freePort(), consolePort: await freePort(), accessKey, secretKey },
+      temporal: { port: temporalPort!, uiPort: null, persistent: false },
+      minio: { port: minioPort!, consolePort: minioConsolePort!, accessKey, secretKey },
       databaseUrl: requested,
       startPostgresIfDown: false,
       log: quiet,
