@@ -19,6 +19,7 @@ import { spawnWorker, writeWorkflowBundle } from '../../tests/support/worker-pro
 import { startBaseline } from './bullmq.js';
 import { startMediaflowClient } from './mediaflow.js';
 import { formatTable, formatTargets, round, saturate, sequential, type Contender } from './stats.js';
+import { cpuPerJob } from './cpu.js';
 import { bareRunner } from './workload.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -45,6 +46,8 @@ try {
   await worker.ready;
 
   const rows: Contender[] = [];
+  // Where each saturation run's CPU went, by process.
+  const cpuLines: string[] = [];
 
   // 1. The bare action(s), in this process, on local files.
   log('bare actions');
@@ -53,7 +56,9 @@ try {
   bareRow.image = await sequential(N.image, 3, () => bare('image', jpeg));
   bareRow.pipeline = await sequential(N.pipeline, 2, () => bare('pipeline', jpeg));
   bareRow.audio = await sequential(N.audio, 1, () => bare('audio', wav));
-  bareRow.saturation = await saturate(N.saturation, 2, () => bare('image', jpeg));
+  const bareSat = await cpuPerJob(N.saturation, () => saturate(N.saturation, 2, () => bare('image', jpeg)));
+  bareRow.saturation = bareSat.result;
+  cpuLines.push(`${bareRow.name}, saturation:`, ...bareSat.lines.map((l) => `  ${l}`));
   bareRow.note = 'saturation: 2 image runs at once (the machine has 2 cores)';
   rows.push(bareRow);
 
@@ -68,7 +73,9 @@ try {
     row.image = await sequential(N.image, 3, () => baseline.run('image'));
     row.pipeline = await sequential(N.pipeline, 2, () => baseline.run('pipeline'));
     row.audio = await sequential(N.audio, 1, () => baseline.run('audio'));
-    row.saturation = await saturate(N.saturation, ORGS * IN_FLIGHT_PER_ORG, () => baseline.run('image'));
+    const sat = await cpuPerJob(N.saturation, () => saturate(N.saturation, ORGS * IN_FLIGHT_PER_ORG, () => baseline.run('image')));
+    row.saturation = sat.result;
+    cpuLines.push(`${row.name}, saturation:`, ...sat.lines.map((l) => `  ${l}`));
     rows.push(row);
   }
 
@@ -80,13 +87,16 @@ try {
   row.image = await sequential(N.image, 3, () => mf.run('image'));
   row.pipeline = await sequential(N.pipeline, 2, () => mf.run('pipeline'));
   row.audio = await sequential(N.audio, 1, () => mf.run('audio'));
-  row.saturation = await saturate(N.saturation, ORGS * IN_FLIGHT_PER_ORG, (i) => mf.run('image', i % ORGS));
+  const sat = await cpuPerJob(N.saturation, () => saturate(N.saturation, ORGS * IN_FLIGHT_PER_ORG, (i) => mf.run('image', i % ORGS)));
+  row.saturation = sat.result;
+  cpuLines.push(`${row.name}, saturation:`, ...sat.lines.map((l) => `  ${l}`));
   const cancel = await mf.cancelLatency(path.join(dir, 'long.wav'));
   row.note = `POST /jobs/{id}/cancel of a running ffmpeg step answered "${cancel.status}" in ${round(cancel.ms)} ms (target 1000 ms); saturation over ${ORGS} organizations, ${IN_FLIGHT_PER_ORG} jobs in flight each`;
   rows.push(row);
 
   console.log(`\nJob latency (submit -> completed) and saturation throughput, ${new Date().toISOString()}, ${cpus().length} cores\n`);
   console.log(formatTable(rows));
+  console.log(`\nCPU by process during saturation (the whole machine's ${cpus().length} cores are shared):\n${cpuLines.join('\n')}`);
   console.log(`\n${formatTargets(rows)}\n- cancel answered within 1000 ms: ${round(cancel.ms)} ${cancel.ms <= 1000 ? '(met)' : '(NOT met)'}`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch((err: unknown) => log(`cleanup: ${String(err)}`));
