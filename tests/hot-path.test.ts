@@ -231,3 +231,38 @@ describe('usage metering in batches', () => {
     expect(stored.map((x) => x.user_agent)).toEqual([agent]);
   });
 });
+
+describe('job reads batched into one statement', () => {
+  test('concurrent GET /jobs/{id} of several organizations, a share and unknown ids: each caller sees exactly what it would alone', async () => {
+    const a = await h.newTenant({ name: 'Batch owner' });
+    const b = await h.newTenant({ name: 'Batch other' });
+    const c = await h.newTenant({ name: 'Batch grantee' });
+    const submit = async (t: ApiClient) => {
+      const media = (await json(await t.upload(await makeJpeg(8, 8), 'b.jpg', 'image/jpeg'))).id as string;
+      const res = await t.post('/api/v1/process', { media_id: media, action_id: 'img_resize', parameters: { width: 4 } });
+      expect(res.status).toBe(202);
+      return { media, job: (await json(res)).id as string };
+    };
+    const ja = await submit(a);
+    const jb = await submit(b);
+    expect((await a.post(`/api/v1/media/${ja.media}/shares`, { organization_id: c.organizationId })).status).toBe(201);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const cases: [ApiClient, string, number][] = [
+      [a, ja.job, 200], [b, ja.job, 404], [c, ja.job, 200],
+      [a, jb.job, 404], [b, jb.job, 200], [c, jb.job, 404],
+      [a, unknown, 404], [b, 'not-a-uuid', 400],
+    ];
+    // Many rounds at once, so look-ups of different callers share statements.
+    const all = Array.from({ length: 12 }, () => cases).flat();
+    const replies = await Promise.all(all.map(async ([who, id]) => {
+      const res = await who.fetch(`/api/v1/jobs/${id}`);
+      return { status: res.status, body: await json(res) };
+    }));
+    replies.forEach((r, i) => {
+      const [, id, status] = all[i]!;
+      expect({ id, status: r.status }).toEqual({ id, status });
+      if (status === 200) expect(r.body).toMatchObject({ id, status: 'queued' });
+      else expect(r.body.error?.code).toBe(status === 404 ? 'NOT_FOUND' : 'VALIDATION_ERROR');
+    });
+  });
+});
