@@ -265,4 +265,24 @@ describe('job reads batched into one statement', () => {
       else expect(r.body.error?.code).toBe(status === 404 ? 'NOT_FOUND' : 'VALIDATION_ERROR');
     });
   });
+
+  test('concurrent submissions of several organizations: each reads only its own file', async () => {
+    const a = await h.newTenant({ name: 'Submit A' });
+    const b = await h.newTenant({ name: 'Submit B' });
+    const upload = async (t: ApiClient) => (await json(await t.upload(await makeJpeg(8, 8), 's.jpg', 'image/jpeg'))).id as string;
+    const [ma, mb] = [await upload(a), await upload(b)];
+    const cases: [ApiClient, string, number][] = [
+      [a, ma, 202], [b, ma, 404], [b, mb, 202], [a, mb, 404], [a, '00000000-0000-4000-8000-000000000000', 404],
+    ];
+    const all = Array.from({ length: 6 }, () => cases).flat();
+    const replies = await Promise.all(all.map(async ([who, media]) => {
+      const res = await who.post('/api/v1/process', { media_id: media, action_id: 'img_resize', parameters: { width: 4 } });
+      return { status: res.status, body: await json(res) };
+    }));
+    replies.forEach((r, i) => {
+      const [, media, status] = all[i]!;
+      expect({ media, status: r.status }).toEqual({ media, status });
+      if (status === 202) expect(r.body).toMatchObject({ status: 'queued', media_id: media });
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile } from '../../entities/index.js';
 import type { SealedKey } from './provider-keys.js';
 import type { ApiDeps } from '../deps.js';
+import { batchLoader } from '../../lib/batch-loader.js';
 
 /** The input file's fields a submission uses. */
 export type SubmissionInput = Pick<MediaFile, 'id' | 'storagePath' | 'mimeType' | 'originalFilename' | 'fileSizeBytes' | 'mediaType' | 'metadata'>;
@@ -22,24 +23,41 @@ interface Row {
 }
 
 // A submission's three reads (its input, the organization's quotas, its stored keys) in one round
-// trip on one pool connection: side by side they held three connections per submission.
+// trip on one pool connection: side by side they held three connections per submission. Reads of
+// submissions made together go as one statement (lib/batch-loader.ts), each row for its own
+// organization and file.
 const SQL = `
-select
+select q."k", r.*
+from unnest($1::uuid[], $2::uuid[]) with ordinality as q("org_id", "media_id", "k")
+cross join lateral (select
   (select json_build_object('id', m."id", 'storagePath', m."storage_path", 'mimeType', m."mime_type",
           'originalFilename', m."original_filename", 'fileSizeBytes', m."file_size_bytes", 'mediaType', m."media_type",
           'metadata', m."metadata")
      from "${MediaFileSchema.meta.tableName}" m
-    where m."id" = $2 and m."organization_id" = $1 and m."status" <> 'deleted' and m."expires_at" > $3) as "input",
-  (select json_build_object('settings', o."settings") from "${OrganizationSchema.meta.tableName}" o where o."id" = $1) as "org",
+    where m."id" = q."media_id" and m."organization_id" = q."org_id" and m."status" <> 'deleted' and m."expires_at" > $3) as "input",
+  (select json_build_object('settings', o."settings") from "${OrganizationSchema.meta.tableName}" o where o."id" = q."org_id") as "org",
   (select coalesce(json_agg(json_build_object('provider', k."provider", 'keyId', k."key_id", 'ciphertext', k."ciphertext")), '[]'::json)
-     from "${OrganizationProviderKeySchema.meta.tableName}" k where k."organization_id" = $1) as "keys"`;
-const STATEMENT = 'mediaflow_submission_read';
+     from "${OrganizationProviderKeySchema.meta.tableName}" k where k."organization_id" = q."org_id") as "keys") r`;
+const STATEMENT = 'mediaflow_submission_read_batch';
+const BATCH = { maxBatch: 100, maxInFlight: 3 };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSubmissionRead(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
-  return async function read(organizationId: string, mediaId: string): Promise<SubmissionContext> {
+  const load = batchLoader<{ organizationId: string; mediaId: string | null }, Row>(async (keys) => {
     const pool = await deps.orm.em.getConnection().getNativeClient();
-    const { rows } = await pool.query<Row>({ name: STATEMENT, text: SQL, values: [organizationId, mediaId, deps.clock.now()] });
-    const row = rows[0]!;
+    const { rows } = await pool.query<Row & { k: string }>({
+      name: STATEMENT,
+      text: SQL,
+      values: [keys.map((k) => k.organizationId), keys.map((k) => k.mediaId), deps.clock.now()],
+    });
+    const byKey: (Row | undefined)[] = new Array(keys.length);
+    for (const row of rows) byKey[Number(row.k) - 1] = row;
+    return byKey;
+  }, BATCH);
+
+  return async function read(organizationId: string, mediaId: string): Promise<SubmissionContext> {
+    // A media id that is no uuid names no file (and must not fail the reads batched with it).
+    const row = (await load({ organizationId, mediaId: UUID.test(mediaId) ? mediaId : null }))!;
     return {
       input: row.input ? { ...row.input, fileSizeBytes: Number(row.input.fileSizeBytes) } : null,
       settings: row.org?.settings ?? null,
