@@ -91,6 +91,25 @@ const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((st) => `'${st}'`).join(', ');
 const mediaTypeOf = (mimeType: string) => (mimeType.startsWith('audio/') ? 'audio' : 'image');
 
 
+/** createQueued's statement: the job, its steps, its status event and its outbox row, at once. */
+const CREATE_QUEUED_STATEMENT = 'mediaflow_job_create_queued';
+const CREATE_QUEUED_SQL = `
+with j as (
+  insert into "processing_jobs" ("id", "organization_id", "user_id", "api_key_id", "input_media_id", "action_id", "action_category",
+    "parameters", "status", "workflow_id", "total_steps", "max_retries", "expires_at", "queued_at")
+  values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued', $9, $10, $11, $12, $13)
+  returning ${jobColumns()}),
+s as (
+  insert into "job_steps" ("job_id", "step_index", "action_id", "parameters")
+  select j."id", t."ord" - 1, t."step" ->> 'actionId', coalesce(t."step" -> 'parameters', '{}'::jsonb)
+  from j, jsonb_array_elements($14::jsonb) with ordinality as t("step", "ord")),
+e as (
+  insert into "job_events" ("job_id", "type", "data")
+  select "id", 'status', jsonb_build_object('status', 'queued', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
+  from j),
+d as (insert into "job_dispatches" ("job_id", "start", "next_attempt_at") select "id", $15::jsonb, $16 from j)
+select * from j`;
+
 export function createJobStore(deps: JobStoreDeps) {
   const inTx = <T>(fn: (tx: EntityManager) => Promise<T>) => deps.orm.em.fork().transactional((tx) => fn(tx as EntityManager));
   const lockJob = (tx: EntityManager, jobId: string, populate: boolean = false) =>
@@ -268,23 +287,13 @@ export function createJobStore(deps: JobStoreDeps) {
     async createQueued(input: NewJob, opts: { retentionHours?: number; start: unknown; notBefore: Date }): Promise<QueuedJob> {
       const now = deps.clock.now();
       const expiresAt = opts.retentionHours ? new Date(now.getTime() + opts.retentionHours * 3_600_000) : null;
-      const [row] = await deps.orm.em.fork().execute<JobColumns[]>(
-        `with j as (
-           insert into "processing_jobs" ("id", "organization_id", "user_id", "api_key_id", "input_media_id", "action_id", "action_category",
-             "parameters", "status", "workflow_id", "total_steps", "max_retries", "expires_at", "queued_at")
-           values (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
-           returning ${jobColumns()}),
-         s as (
-           insert into "job_steps" ("job_id", "step_index", "action_id", "parameters")
-           select j."id", t."ord" - 1, t."step" ->> 'actionId', coalesce(t."step" -> 'parameters', '{}'::jsonb)
-           from j, jsonb_array_elements(?::jsonb) with ordinality as t("step", "ord")),
-         e as (
-           insert into "job_events" ("job_id", "type", "data")
-           select "id", 'status', jsonb_build_object('status', 'queued', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
-           from j),
-         d as (insert into "job_dispatches" ("job_id", "start", "next_attempt_at") select "id", ?::jsonb, ? from j)
-         select * from j`,
-        [
+      // A named statement on the ORM's pg pool: planned once per connection (the ORM sends its
+      // statements with their values inlined, planned again on every submission).
+      const pool = await deps.orm.em.getConnection().getNativeClient();
+      const { rows } = await pool.query<JobColumns>({
+        name: CREATE_QUEUED_STATEMENT,
+        text: CREATE_QUEUED_SQL,
+        values: [
           input.id,
           input.organizationId,
           input.userId,
@@ -302,8 +311,8 @@ export function createJobStore(deps: JobStoreDeps) {
           JSON.stringify(opts.start),
           opts.notBefore,
         ],
-      );
-      return toJobFields(row!);
+      });
+      return toJobFields(rows[0]!);
     },
 
     /**
