@@ -1,7 +1,8 @@
 // `npm run bench:api`: throughput and latency of the API's hot paths against a bare baseline
 // measured in the same run. It starts the services the tests use (Temporal, MinIO, a fresh
 // database), the API as its own process (`api/main.ts`, with jobs going to a task queue nobody
-// polls, so POST /process measures the API and not the workers), a bare node:http server doing the
+// polls, so POST /process measures the API and not the workers; the next case waits until the outbox
+// has started their workflows), a bare node:http server doing the
 // same primary-key query with no middleware, and autocannon in a third process for each case.
 //
 //   BENCH_DURATION=10   seconds measured per case (after BENCH_WARMUP=5 seconds of warm-up: the API's code is compiled by then)
@@ -165,22 +166,23 @@ try {
     submitJob: 'POST /process (queue nobody polls)',
   };
   const rows: { name: string; connections: number; r: LoadResult; perRequest: number; cpuMs: number }[] = [];
-  for (const connections of connectionCounts.flatMap((n) => Array<number>(repeat).fill(n))) {
-    for (const c of cases.filter((c) => !only || only.includes(c.name) || c.name === 'baseline')) {
-      const server = c.name === 'baseline' ? baseline : api;
-      const before = await transactions();
-      const cpuBefore = cpuSeconds(server);
-      const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
-      const cpuAfter = cpuSeconds(server);
-      const after = await transactions();
-      // Warm-up requests are not in r.requests: approximations that err high.
-      const served = Math.max(1, r.requests * (1 + warmup / duration));
-      const perRequest = (after - before) / served;
-      const cpuMs = ((cpuAfter - cpuBefore) * 1000) / served;
-      rows.push({ name: c.name, connections, r, perRequest, cpuMs });
-      process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms, server CPU ${cpuMs.toFixed(3)} ms/request, statuses ${JSON.stringify(r.statuses)}\n`);
-      if (c.name === 'submitJob') await drainOutbox();
-    }
+  const runs = connectionCounts
+    .flatMap((n) => Array<number>(repeat).fill(n))
+    .flatMap((connections) => cases.filter((c) => !only || only.includes(c.name) || c.name === 'baseline').map((c) => ({ connections, c })));
+  for (const [i, { connections, c }] of runs.entries()) {
+    const server = c.name === 'baseline' ? baseline : api;
+    const before = await transactions();
+    const cpuBefore = cpuSeconds(server);
+    const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
+    const cpuAfter = cpuSeconds(server);
+    const after = await transactions();
+    // Warm-up requests are not in r.requests: approximations that err high.
+    const served = Math.max(1, r.requests * (1 + warmup / duration));
+    const perRequest = (after - before) / served;
+    const cpuMs = ((cpuAfter - cpuBefore) * 1000) / served;
+    rows.push({ name: c.name, connections, r, perRequest, cpuMs });
+    process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms, server CPU ${cpuMs.toFixed(3)} ms/request, statuses ${JSON.stringify(r.statuses)}\n`);
+    if (c.name === 'submitJob' && i < runs.length - 1) await drainOutbox();
   }
 
   // Each row against the baseline measured just before it, at the same connection count.
