@@ -2,6 +2,7 @@ import { jobColumns, toJobFields, type JobColumns } from '../../domain/job-row.j
 import type { JobFields } from '../../domain/job-store.js';
 import type { JobStep } from '../../entities/index.js';
 import { batchLoader } from '../../lib/batch-loader.js';
+import { isUuid } from '../../lib/tokens.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
@@ -44,7 +45,6 @@ const VIEW_STATEMENT = 'mediaflow_job_view_batch';
 
 /** Look-ups per statement, and statements out at once (the pool has DATABASE_POOL_MAX connections for everything else too). */
 const BATCH = { maxBatch: 100, maxInFlight: 3 };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ViewRow extends JobColumns {
   k: string;
@@ -77,7 +77,7 @@ export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
 
   return async function view(principal: Principal, id: string): Promise<{ job: JobFields; steps: StepFields[] }> {
     // Not a uuid: no job, and no cast error to fail the look-ups batched with it.
-    const row = UUID.test(id) ? await load({ id, organizationId: principal.organizationId, userId: principal.userId }) : undefined;
+    const row = isUuid(id) ? await load({ id, organizationId: principal.organizationId, userId: principal.userId }) : undefined;
     if (!row) throw new NotFoundError('Job', id);
     const job = toJobFields(row);
     const steps = row.steps.map((s) => ({ ...s, startedAt: date(s.startedAt), completedAt: date(s.completedAt) }));

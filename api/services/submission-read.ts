@@ -2,6 +2,7 @@ import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, typ
 import type { SealedKey } from './provider-keys.js';
 import type { ApiDeps } from '../deps.js';
 import { batchLoader } from '../../lib/batch-loader.js';
+import { isUuid } from '../../lib/tokens.js';
 
 /** The input file's fields a submission uses. */
 export type SubmissionInput = Pick<MediaFile, 'id' | 'storagePath' | 'mimeType' | 'originalFilename' | 'fileSizeBytes' | 'mediaType' | 'metadata'>;
@@ -40,7 +41,6 @@ cross join lateral (select
      from "${OrganizationProviderKeySchema.meta.tableName}" k where k."organization_id" = q."org_id") as "keys") r`;
 const STATEMENT = 'mediaflow_submission_read_batch';
 const BATCH = { maxBatch: 100, maxInFlight: 3 };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSubmissionRead(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
   const load = batchLoader<{ organizationId: string; mediaId: string | null }, Row>(async (keys) => {
@@ -57,7 +57,7 @@ export function createSubmissionRead(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
 
   return async function read(organizationId: string, mediaId: string): Promise<SubmissionContext> {
     // A media id that is no uuid names no file (and must not fail the reads batched with it).
-    const row = (await load({ organizationId, mediaId: UUID.test(mediaId) ? mediaId : null }))!;
+    const row = (await load({ organizationId, mediaId: isUuid(mediaId) ? mediaId : null }))!;
     return {
       input: row.input ? { ...row.input, fileSizeBytes: Number(row.input.fileSizeBytes) } : null,
       settings: row.org?.settings ?? null,
