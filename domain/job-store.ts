@@ -90,7 +90,6 @@ const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((st) => `'${st}'`).join(', ');
 
 const mediaTypeOf = (mimeType: string) => (mimeType.startsWith('audio/') ? 'audio' : 'image');
 
-
 /** createQueued's statement: the job, its steps, its status event and its outbox row, at once. */
 const CREATE_QUEUED_STATEMENT = 'mediaflow_job_create_queued';
 const CREATE_QUEUED_SQL = `

@@ -69,3 +69,13 @@ export function batchLoader<K, V>(load: (keys: K[]) => Promise<(V | undefined)[]
       }
     });
 }
+
+/**
+ * A batch's values in key order from rows that name their key by its 1-based position (`k`, as
+ * `unnest(…) with ordinality` gives it): keys without a row get `undefined`.
+ */
+export function byOrdinality<R extends { k: string | number }>(rows: R[], keys: number): (R | undefined)[] {
+  const values: (R | undefined)[] = new Array(keys);
+  for (const row of rows) values[Number(row.k) - 1] = row;
+  return values;
+}

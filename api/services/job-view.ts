@@ -1,7 +1,7 @@
 import { jobColumns, toJobFields, type JobColumns } from '../../domain/job-row.js';
 import type { JobFields } from '../../domain/job-store.js';
 import type { JobStep } from '../../entities/index.js';
-import { batchLoader } from '../../lib/batch-loader.js';
+import { batchLoader, byOrdinality } from '../../lib/batch-loader.js';
 import { isUuid } from '../../lib/tokens.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { Principal } from '../auth/principal.js';
@@ -70,9 +70,7 @@ export function createJobView(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
       text: VIEW_SQL,
       values: [keys.map((k) => k.id), keys.map((k) => k.organizationId), keys.map((k) => k.userId), deps.clock.now()],
     });
-    const byKey: (ViewRow | undefined)[] = new Array(keys.length);
-    for (const row of rows) byKey[Number(row.k) - 1] = row;
-    return byKey;
+    return byOrdinality(rows, keys.length);
   }, BATCH);
 
   return async function view(principal: Principal, id: string): Promise<{ job: JobFields; steps: StepFields[] }> {

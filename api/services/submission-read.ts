@@ -1,7 +1,7 @@
 import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile } from '../../entities/index.js';
 import type { SealedKey } from './provider-keys.js';
 import type { ApiDeps } from '../deps.js';
-import { batchLoader } from '../../lib/batch-loader.js';
+import { batchLoader, byOrdinality } from '../../lib/batch-loader.js';
 import { isUuid } from '../../lib/tokens.js';
 
 /** The input file's fields a submission uses. */
@@ -50,9 +50,7 @@ export function createSubmissionRead(deps: Pick<ApiDeps, 'orm' | 'clock'>) {
       text: SQL,
       values: [keys.map((k) => k.organizationId), keys.map((k) => k.mediaId), deps.clock.now()],
     });
-    const byKey: (Row | undefined)[] = new Array(keys.length);
-    for (const row of rows) byKey[Number(row.k) - 1] = row;
-    return byKey;
+    return byOrdinality(rows, keys.length);
   }, BATCH);
 
   return async function read(organizationId: string, mediaId: string): Promise<SubmissionContext> {
