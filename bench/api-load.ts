@@ -21,6 +21,8 @@ export interface LoadResult {
   /** Replies that were not 2xx, plus errors and timeouts. */
   failures: number;
   statuses: Record<string, number>;
+  /** CPU milliseconds this load generator used (warm-up included), which the server's machine also paid. */
+  cpuMs?: number;
 }
 
 function run(spec: LoadSpec, durationSeconds: number, record: boolean): Promise<LoadResult> {
@@ -68,4 +70,6 @@ const round = (n: number) => Math.round(n * 10) / 10;
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds, false);
-process.stdout.write(`${JSON.stringify(await run(spec, spec.durationSeconds, true))}\n`);
+const result = await run(spec, spec.durationSeconds, true);
+const { user, system } = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ ...result, cpuMs: (user + system) / 1000 })}\n`);

@@ -24,6 +24,7 @@ import { makeJpeg } from '../tests/support/media.js';
 import { registerTenant } from '../tests/support/tenants.js';
 import { freePort } from '../scripts/services.js';
 import type { LoadResult, LoadSpec } from './api-load.js';
+import { cpuByRole, cpuUsed } from './proc-cpu.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -58,17 +59,6 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const [code] = (await once(child, 'exit')) as [number];
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(out) as LoadResult;
-}
-
-// CPU seconds a process has used (user + system), from /proc: steadier than req/s on a shared
-// machine, where what the other processes get moves every figure. NaN where /proc is missing.
-function cpuSeconds(child: ChildProcess): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, what: string): Promise<void> {
@@ -165,22 +155,28 @@ try {
     jobEvents: 'GET /jobs/{id}/events (SSE, replay and end)',
     submitJob: 'POST /process (queue nobody polls)',
   };
-  const rows: { name: string; connections: number; r: LoadResult; perRequest: number; cpuMs: number }[] = [];
+  const rows: { name: string; connections: number; r: LoadResult; perRequest: number; cpuMs: number; cpuLine: string }[] = [];
   const runs = connectionCounts
     .flatMap((n) => Array<number>(repeat).fill(n))
     .flatMap((connections) => cases.filter((c) => !only || only.includes(c.name) || c.name === 'baseline').map((c) => ({ connections, c })));
   for (const [i, { connections, c }] of runs.entries()) {
-    const server = c.name === 'baseline' ? baseline : api;
+    const server = c.name === 'baseline' ? 'bare baseline server' : 'Mediaflow API';
     const before = await transactions();
-    const cpuBefore = cpuSeconds(server);
+    const cpuBefore = cpuByRole('benchmark driver');
     const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
-    const cpuAfter = cpuSeconds(server);
+    const cpuAfter = cpuByRole('benchmark driver');
     const after = await transactions();
     // Warm-up requests are not in r.requests: approximations that err high.
     const served = Math.max(1, r.requests * (1 + warmup / duration));
     const perRequest = (after - before) / served;
-    const cpuMs = ((cpuAfter - cpuBefore) * 1000) / served;
-    rows.push({ name: c.name, connections, r, perRequest, cpuMs });
+    // Every process's CPU over the run (warm-up included), per request: who else used the cores.
+    const used = cpuBefore && cpuAfter ? cpuUsed(cpuBefore, cpuAfter) : [];
+    if (used.length && r.cpuMs !== undefined) used.splice(-1, 0, ['load generator', r.cpuMs]);
+    const cpuMs = (used.find(([role]) => role === server)?.[1] ?? NaN) / served;
+    const cpuLine = used.length
+      ? used.filter(([role, ms]) => role === 'idle' || ms / served >= 0.001).map(([role, ms]) => (role === 'idle' ? `idle ${((ms / ((duration + warmup) * 1000)) * 100).toFixed(0)}% of a core` : `${role} ${(ms / served).toFixed(3)}`)).join(', ')
+      : 'not measured (no /proc)';
+    rows.push({ name: c.name, connections, r, perRequest, cpuMs, cpuLine });
     process.stderr.write(`[bench] ${label[c.name]} x${connections}: ${r.requestsPerSecond} req/s, p95 ${r.p95} ms, server CPU ${cpuMs.toFixed(3)} ms/request, statuses ${JSON.stringify(r.statuses)}\n`);
     if (c.name === 'submitJob' && i < runs.length - 1) await drainOutbox();
   }
@@ -195,6 +191,8 @@ try {
     const ratio = r.requestsPerSecond / Math.max(1, (name === 'baseline' ? r : base(row)).requestsPerSecond);
     console.log(`| ${label[name]} | ${connections} | ${r.requestsPerSecond} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failures} | ${perRequest.toFixed(1)} | ${cpuMs.toFixed(3)} | ${ratio.toFixed(2)}x |`);
   }
+  console.log('\nCPU ms per request by process over each case (warm-up included):');
+  for (const row of rows) console.log(`  ${label[row.name]} x${row.connections}: ${row.cpuLine}`);
   const get200 = rows.findLast((x) => x.name === 'getJob' && x.connections === 200);
   const submit50 = rows.findLast((x) => x.name === 'submitJob' && x.connections === 50);
   console.log('\nTargets:');

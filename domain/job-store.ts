@@ -1,6 +1,7 @@
 import { LockMode, ref } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { JobStepSchema, MediaFileSchema, ProcessingJobSchema, type ProcessingJob } from '../entities/index.js';
+import { CREATED_JOB_SETTING } from '../entities/job-event-notify.js';
 import type { Clock } from './clock.js';
 import { jobColumns, toJobFields, type JobColumns, type JobFields } from './job-row.js';
 import { recordStepOutput, resultFilename } from './job-step-record.js';
@@ -90,7 +91,11 @@ const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((st) => `'${st}'`).join(', ');
 
 const mediaTypeOf = (mimeType: string) => (mimeType.startsWith('audio/') ? 'audio' : 'image');
 
-/** createQueued's statement: the job, its steps, its status event and its outbox row, at once. */
+/**
+ * createQueued's statement: the job, its steps, its status event and its outbox row, at once. The
+ * event notifies no stream (`CREATED_JOB_SETTING`, set before the row is inserted): none can follow
+ * the job yet.
+ */
 const CREATE_QUEUED_STATEMENT = 'mediaflow_job_create_queued';
 const CREATE_QUEUED_SQL = `
 with j as (
@@ -105,7 +110,7 @@ s as (
 e as (
   insert into "job_events" ("job_id", "type", "data")
   select "id", 'status', jsonb_build_object('status', 'queued', 'progress', "progress", 'current_step', "current_step", 'total_steps', "total_steps", 'retry_count', "retry_count")
-  from j),
+  from j where set_config('${CREATED_JOB_SETTING}', j."id"::text, true) is not null),
 d as (insert into "job_dispatches" ("job_id", "start", "next_attempt_at") select "id", $15::jsonb, $16 from j)
 select * from j`;
 

@@ -1,5 +1,7 @@
 // Event streams are bounded: a cap per organization and per instance (429 with Retry-After), and
 // however many are open, they share one read per job instead of each polling the database.
+import pg from 'pg';
+import { JOB_EVENTS_CHANNEL } from '../entities/job-event-notify.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import type { Tenant } from './support/tenants.js';
@@ -126,4 +128,30 @@ test('open streams are capped per organization and per instance: 429 RATE_LIMITE
   fromA[0]!.state.abort();
   await waitFor(async () => ((await b.fetch(`/api/v1/jobs/00000000-0000-4000-8000-000000000000/events`)).status === 404 ? true : undefined), 10_000);
   for (const s of [...fromA, ...fromB]) s.state.abort();
+});
+
+test('a submission commits without a notification (no stream can follow its job yet); the job\'s next event notifies', async () => {
+  const listener = new pg.Client({ connectionString: h.config.database.url });
+  await listener.connect();
+  const heard: string[] = [];
+  listener.on('notification', (m) => m.channel === JOB_EVENTS_CHANNEL && heard.push(m.payload ?? ''));
+  try {
+    await listener.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+    const jobId = await queuedJob(h.tenant);
+    // A stream opened at once still gets the creation event (it reads the table).
+    const stream = open(h.tenant, jobId);
+    await stream.ready;
+    await waitFor(async () => (stream.state.text.includes('"status":"queued"') ? true : undefined), 10_000);
+    // The job's next event notifies; a marker sent after it says all before it has arrived (the
+    // queue keeps commit order, and the submission committed before its reply).
+    const em = h.common.orm.em.fork();
+    await em.execute(`insert into job_events (job_id, type, data) values (?, 'progress', ?)`, [jobId, JSON.stringify({ progress: 0.25 })]);
+    await em.execute(`select pg_notify(?, 'marker')`, [JOB_EVENTS_CHANNEL]);
+    await waitFor(async () => (heard.includes('marker') ? true : undefined), 10_000);
+    expect(heard.filter((id) => id === jobId)).toHaveLength(1);
+    await waitFor(async () => (stream.state.text.includes('"progress":0.25') ? true : undefined), 10_000);
+    stream.state.abort();
+  } finally {
+    await listener.end();
+  }
 });

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { jobEventTrigger, NOTIFY_JOB_EVENT_FUNCTION } from '../job-event-notify.js';
+import { jobEventTrigger } from '../job-event-notify.js';
 
 /**
  * New job events notify every API instance (LISTEN), so one query per job, not one poll per
@@ -7,7 +7,12 @@ import { jobEventTrigger, NOTIFY_JOB_EVENT_FUNCTION } from '../job-event-notify.
  */
 export class Migration20261202020000 extends Migration {
   override up(): void {
-    this.addSql(NOTIFY_JOB_EVENT_FUNCTION);
+    this.addSql(`
+  create or replace function mediaflow_notify_job_event() returns trigger language plpgsql as $$
+  begin
+    perform pg_notify('mediaflow_job_events', NEW.job_id::text);
+    return null;
+  end $$;`);
     this.addSql(`${jobEventTrigger.expression};`);
   }
 
