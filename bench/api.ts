@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import globalSetup from '../tests/support/global-setup.js';
 import globalTeardown from '../tests/support/global-teardown.js';
 import { makeJpeg } from '../tests/support/media.js';
-import { registerTenant } from '../tests/support/tenants.js';
+import { client, registerTenant } from '../tests/support/tenants.js';
 import { freePort } from '../scripts/services.js';
 import type { LoadResult, LoadSpec } from './api-load.js';
 import { cpuByRole, cpuUsed } from './proc-cpu.js';
@@ -93,6 +93,10 @@ try {
     RATE_LIMIT_DOWNLOAD_PER_MINUTE: '10000000',
     ORG_REQUESTS_PER_DAY: '1000000000',
     ORG_CONCURRENT_JOBS: '0',
+    // Streams too: the 200-connection case holds 200 at once, and a run's new connections can
+    // arrive before the server has seen all of the previous run's close.
+    SSE_MAX_STREAMS_PER_ORG: '1000',
+    SSE_MAX_STREAMS: '1000',
   });
   await waitUntilUp(`${url}/api/v1/health/ready`, api, 'the API');
 
@@ -155,6 +159,26 @@ try {
     jobEvents: 'GET /jobs/{id}/events (SSE, replay and end)',
     submitJob: 'POST /process (queue nobody polls)',
   };
+  // A key revoked in the middle of a load run: how long after the revocation's reply the API
+  // first refuses it (the cache drops it on a notification; the promise is within a second).
+  const revokedUnderLoad = async (): Promise<string> => {
+    await sleep((warmup + duration / 2) * 1000);
+    const created = await tenant.bearer.post('/api/v1/api-keys', { name: 'revoked under load', permissions: ['jobs:read'] });
+    const key = (await created.json()) as { api_key: string; key_id: string };
+    const other = client(url, { apiKey: key.api_key });
+    const before = (await other.fetch(`/api/v1/jobs/${jobId}`)).status; // served, so cached
+    const revoked = await tenant.bearer.fetch(`/api/v1/api-keys/${key.key_id}`, { method: 'DELETE' });
+    const at = performance.now();
+    let status = 200;
+    while (status === 200 && performance.now() - at < 5000) {
+      status = (await other.fetch(`/api/v1/jobs/${jobId}`)).status;
+      if (status === 200) await sleep(10);
+    }
+    const ms = Math.round(performance.now() - at);
+    return `key served (${before}), revoked (${revoked.status}), refused ${status === 200 ? 'NOT within 5 s' : `with ${status} ${ms} ms after the revocation's reply`} (target < 1000 ms)`;
+  };
+  let revocation: string | undefined;
+
   const rows: { name: string; connections: number; r: LoadResult; perRequest: number; cpuMs: number; cpuLine: string }[] = [];
   const runs = connectionCounts
     .flatMap((n) => Array<number>(repeat).fill(n))
@@ -163,7 +187,9 @@ try {
     const server = c.name === 'baseline' ? 'bare baseline server' : 'Mediaflow API';
     const before = await transactions();
     const cpuBefore = cpuByRole('benchmark driver');
-    const r = await load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup });
+    const lastGet = c.name === 'getJob' && connections === Math.max(...connectionCounts) && !runs.slice(i + 1).some((x) => x.c.name === 'getJob');
+    const [r, revokedLine] = await Promise.all([load({ ...c.spec, connections, durationSeconds: duration, warmupSeconds: warmup }), lastGet ? revokedUnderLoad() : undefined]);
+    if (revokedLine) revocation = `${revokedLine}, during GET /jobs/{id} x${connections}`;
     const cpuAfter = cpuByRole('benchmark driver');
     const after = await transactions();
     // Warm-up requests are not in r.requests: approximations that err high.
@@ -200,6 +226,7 @@ try {
     const ratio = get200.r.requestsPerSecond / Math.max(1, base(get200).requestsPerSecond);
     console.log(`  GET /jobs/{id} x200: p95 ${get200.r.p95} ms (target < 100) ${get200.r.p95 < 100 ? 'met' : 'MISSED'}; ${ratio.toFixed(2)}x baseline (target >= 0.5) ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
   }
+  if (revocation) console.log(`  revoked key under load: ${revocation}`);
   if (submit50) console.log(`  POST /process x50: p95 ${submit50.r.p95} ms (target < 150) ${submit50.r.p95 < 150 ? 'met' : 'MISSED'}`);
   await db.end();
 } finally {
