@@ -22,7 +22,7 @@ export function batchLoader<K, V>(load: (keys: K[]) => Promise<(V | undefined)[]
     resolve: (v: V | undefined) => void;
     reject: (err: unknown) => void;
   }
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let inFlight = 0;
   let scheduled = false;
 
@@ -51,11 +51,7 @@ export function batchLoader<K, V>(load: (keys: K[]) => Promise<(V | undefined)[]
 
   function flush(): void {
     scheduled = false;
-    while (waiting.length && inFlight < options.maxInFlight) {
-      const batch = waiting.length <= options.maxBatch ? waiting : waiting.slice(0, options.maxBatch);
-      waiting = waiting.length <= options.maxBatch ? [] : waiting.slice(options.maxBatch);
-      send(batch);
-    }
+    while (waiting.length && inFlight < options.maxInFlight) send(waiting.splice(0, options.maxBatch));
   }
 
   return (key) =>
