@@ -4,7 +4,8 @@
 // Redis at 127.0.0.1:6379 (or one it starts, or none: then the baseline is skipped, and said so).
 // Mediaflow's jobs are submitted through POST /process and seen finishing through Postgres
 // LISTEN/NOTIFY on its job_events (a trigger in the benchmark's own database): nothing polls the API.
-// BENCH_SCALE (default 1) scales the sample counts.
+// BENCH_SCALE (default 1) scales the sample counts; BENCH_WORKER_PROF=<dir> runs the worker under
+// `node --cpu-prof`, its profile written there at exit.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -34,7 +35,11 @@ const root = path.resolve(import.meta.dirname, '../..');
 await globalSetup(undefined, { rootDir: root });
 const dir = await mkdtemp(path.join(tmpdir(), 'mf-bench-jobs-'));
 const h = await startHarness({ env: { ORG_CONCURRENT_JOBS: '10' } });
-const worker = spawnWorker(h, { bundlePath: await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js')) });
+const profileDir = process.env.BENCH_WORKER_PROF ? path.resolve(process.env.BENCH_WORKER_PROF) : undefined;
+const worker = spawnWorker(h, {
+  bundlePath: await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js')),
+  ...(profileDir ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } } : {}),
+});
 const cleanups: (() => Promise<unknown>)[] = [];
 const log = (line: string) => console.error(`[bench:jobs] ${line}`);
 try {
