@@ -1,11 +1,14 @@
-// Writes the prebuilt workflow bundle that production workers load (WORKFLOW_BUNDLE_PATH).
+// Writes the prebuilt workflow bundles that production workers load: the plain one at
+// WORKFLOW_BUNDLE_PATH, and beside it the one a worker exporting traces loads (worker/bundle.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { bundleOptions } from '../worker/bundle.js';
+import { bundleOptions, tracedBundlePath } from '../worker/bundle.js';
 
-const out = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
-const { code } = await bundleWorkflowCode(bundleOptions());
-await mkdir(dirname(out), { recursive: true });
-await writeFile(out, code);
-console.log(`workflow bundle: ${out} (${Math.round(code.length / 1024)} KiB)`);
+const plain = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
+await mkdir(dirname(plain), { recursive: true });
+for (const [out, traced] of [[plain, false], [tracedBundlePath(plain), true]] as const) {
+  const { code } = await bundleWorkflowCode(bundleOptions({ traced }));
+  await writeFile(out, code);
+  console.log(`workflow bundle${traced ? ' (traced)' : ''}: ${out} (${Math.round(code.length / 1024)} KiB)`);
+}

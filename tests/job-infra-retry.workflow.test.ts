@@ -50,7 +50,7 @@ async function run(input: ProcessJobInput, runJobStep: (i: RunJobStepInput) => P
       const handle = await t.env.client.workflow.start('processJob', { taskQueue, workflowId: `job-${input.jobId}`, args: [input] });
       return handle.result().catch((e: unknown) => e);
     },
-    { maxHeartbeatThrottleInterval: '100 ms', sinks: { exporter: { export: { fn: () => undefined } } } },
+    { maxHeartbeatThrottleInterval: '100 ms' },
   );
   return { outcome, failed };
 }
@@ -138,7 +138,7 @@ test('a worker shut down mid-step (its grace over) hands the step over: another 
     beginRetry: async () => 1,
   });
   const worker = (slow: boolean) =>
-    Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.workflowBundle, activities: activities(slow), shutdownGraceTime: '200 ms', maxHeartbeatThrottleInterval: '100 ms', sinks: { exporter: { export: { fn: () => undefined } } } });
+    Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.workflowBundle, activities: activities(slow), shutdownGraceTime: '200 ms', maxHeartbeatThrottleInterval: '100 ms' });
   const handle = await t.env.client.workflow.start('processJob', { taskQueue, workflowId: `job-${input.jobId}`, args: [input] });
   const first = await worker(true);
   await first.runUntil(started);

@@ -13,7 +13,8 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleOptions } from '../worker/bundle.js';
 import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
 import { cancelUpdate, getStateQuery, retryUpdate } from '../workflows/process-job.js';
 import type { JobState, PipelineStep, ProcessJobInput, StepResult } from '../workflows/types.js';
@@ -32,22 +33,35 @@ afterAll(async () => {
 });
 
 const replayName = (file: string) => `replay-${file}`;
-async function replay(histories: { name: string; history: unknown }[]) {
+async function replay(histories: { name: string; history: unknown }[], workflowBundle = t.workflowBundle) {
   const results = [];
-  for await (const r of Worker.runReplayHistories({ workflowBundle: t.workflowBundle, replayName: 'job-workflow' }, histories.map((h) => ({ workflowId: h.name, history: h.history as never })))) {
+  for await (const r of Worker.runReplayHistories({ workflowBundle, replayName: 'job-workflow' }, histories.map((h) => ({ workflowId: h.name, history: h.history as never })))) {
     results.push({ workflowId: r.workflowId, error: r.error ? String(r.error) : undefined });
   }
   return results;
 }
 
 describe('replay', () => {
-  test('the histories captured from earlier workflow versions replay on the current code', async () => {
+  const captured = async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json')).sort();
     // transcribe-in-pieces.json: the pieces as the workflow ran them before aud_translate ran in pieces too.
     expect(files).toEqual(['cancelled.json', 'failed-retried.json', 'failed-window-over.json', 'one-step.json', 'pipeline.json', 'retried-new-run.json', 'transcribe-in-pieces.json']);
     const histories = await Promise.all(files.map(async (f) => ({ name: replayName(f), history: History.fromObject(JSON.parse(await readFile(path.join(FIXTURES, f), 'utf8'))) })));
-    expect(await replay(histories)).toEqual(files.map((f) => ({ workflowId: replayName(f), error: undefined })));
+    return { histories, replayed: files.map((f) => ({ workflowId: replayName(f), error: undefined })) };
+  };
+
+  test('the histories captured from earlier workflow versions replay on the current code', async () => {
+    const { histories, replayed } = await captured();
+    expect(await replay(histories)).toEqual(replayed);
   }, 60_000);
+
+  test('they replay on the traced bundle too (the one a worker exporting spans runs; its interceptors add no commands)', async () => {
+    const { histories, replayed } = await captured();
+    const traced = await bundleWorkflowCode({ ...bundleOptions({ traced: true }), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+    expect(traced.code).toContain('OpenTelemetryInboundInterceptor');
+    expect(t.workflowBundle.code).not.toContain('OpenTelemetryInboundInterceptor');
+    expect(await replay(histories, traced)).toEqual(replayed);
+  }, 120_000);
 
   test('a history whose commands the code no longer issues is a determinism failure (the check can fail)', async () => {
     const json = JSON.parse(await readFile(path.join(FIXTURES, 'one-step.json'), 'utf8'));
@@ -101,8 +115,6 @@ function mockActivities(calls: Calls, behaviour: Record<string, (input: RunJobSt
 function withWorker<T>(calls: Calls, behaviour: Parameters<typeof mockActivities>[1], fn: (taskQueue: string) => Promise<T>): Promise<T> {
   return t.withWorker(mockActivities(calls, behaviour), fn, {
     maxHeartbeatThrottleInterval: '100 ms',
-    // The bundle carries the OpenTelemetry workflow interceptors; their spans go nowhere here.
-    sinks: { exporter: { export: { fn: () => undefined } } },
   });
 }
 

@@ -210,7 +210,7 @@ test('real speech on the local engine in 10-second pieces: stitched in order wit
 });
 
 test('the job workflows replay against the workflow code (the pieces are patched in)', async () => {
-  const workflowBundle = await bundleWorkflowCode({ ...bundleOptions(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  const workflowBundle = await bundleWorkflowCode({ ...bundleOptions({ traced: false }), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
   for (const jobId of [cloudJobId, translateJobId]) {
     const history = await h.temporal.workflow.getHandle(`job-${jobId}`).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter(h.config.temporal) }, history, `job-${jobId}`);

@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { createLogger } from '../lib/logger.js';
 import { freePort } from '../scripts/services.js';
 import { startWorkerHttp } from '../worker/http.js';
+import { TRACE_HEADER } from '../workflows/trace-context.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 
@@ -49,6 +51,9 @@ test('one trace id runs from the HTTP request through the workflow to the activi
   const activity = lines.find((l) => l.msg === 'action completed' && l.jobId === job.id);
   expect(activity).toBeDefined();
   expect(activity!.trace_id).toBe(submit!.trace_id);
+  // Without an exporter the worker runs the bundle without OpenTelemetry's workflow interceptors:
+  // the workflow hands the trace on in the header those interceptors read.
+  expect(TRACE_HEADER).toBe(createRequire(import.meta.url)('@temporalio/interceptors-opentelemetry/lib/instrumentation').TRACE_HEADER);
 });
 
 test('API /metrics shows requests by route, uploads and the job queue moving', async () => {

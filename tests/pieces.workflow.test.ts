@@ -71,7 +71,7 @@ test('aud_translate in pieces: each piece activity gets the action, one failed p
   const outcome = await t.withWorker(activities, async (taskQueue) => {
     const handle = await t.env.client.workflow.start('processJob', { taskQueue, workflowId: `job-${input.jobId}`, args: [input] });
     return handle.result();
-  }, { sinks: { exporter: { export: { fn: () => undefined } } } });
+  });
   expect(outcome).toEqual({ status: 'completed' });
   expect(calls.every((c) => c.actionId === 'aud_translate')).toBe(true);
   const pieces = calls.filter((c) => c.activity === 'piece');

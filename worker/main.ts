@@ -14,7 +14,7 @@ import { createMetrics } from '../lib/metrics.js';
 import { actionLimits, createCommon } from '#domain/runtime.js';
 import { createFfmpeg } from '#domain/media/ffmpeg.js';
 import { setupTracing } from '../lib/tracing.js';
-import { bundleOptions } from './bundle.js';
+import { bundleOptions, tracedBundlePath } from './bundle.js';
 import { importDeps } from './import-deps.js';
 import { startWorkerHttp } from './http.js';
 import { ensureRetentionSchedule } from './retention-schedule.js';
@@ -33,11 +33,14 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   const logger = opts.logger ?? createLogger(config.logLevel, 'worker');
   const metrics = createMetrics('worker');
   installTemporalLogging(logger, config.telemetry.temporalMetricsBind);
+  // Workflows carry the trace on only where spans are exported (worker/bundle.ts says why).
+  const traced = config.telemetry.otlpTracesEndpoint !== undefined;
+  const prebuilt = config.temporal.workflowBundlePath;
   const workflowBundle =
     bundle ??
-    (config.temporal.workflowBundlePath
-      ? { codePath: config.temporal.workflowBundlePath }
-      : await bundleWorkflowCode({ ...bundleOptions(), logger: bundlerLogger(logger) }));
+    (prebuilt
+      ? { codePath: traced ? tracedBundlePath(prebuilt) : prebuilt }
+      : await bundleWorkflowCode({ ...bundleOptions({ traced }), logger: bundlerLogger(logger) }));
   // Started before Postgres, Temporal or storage are up: it waits for them, saying so in the log.
   const wait = { logger, policy: config.infraRetry };
   const [{ orm, storage, actions }, connection] = await Promise.all([

@@ -88,7 +88,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
   let worker: { worker: WorkerGroup; close(): Promise<void>; metrics: ReturnType<typeof createMetrics> } | undefined;
   let running: Promise<void> | undefined;
   if (opts.worker) {
-    const workflowBundle = await bundleWorkflowCode({ ...bundleOptions(), logger: quietBundlerLogger });
+    const workflowBundle = await bundleWorkflowCode({ ...bundleOptions({ traced: config.telemetry.otlpTracesEndpoint !== undefined }), logger: quietBundlerLogger });
     worker = await createWorker(config, workflowBundle, { logger: opts.logger });
     running = worker.worker.run();
   }

@@ -14,7 +14,7 @@ const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, l
 
 /** Writes the workflow bundle once, so each spawned worker starts in a second rather than bundling. */
 export async function writeWorkflowBundle(file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ ...bundleOptions(), logger: quiet });
+  const { code } = await bundleWorkflowCode({ ...bundleOptions({ traced: false }), logger: quiet });
   await writeFile(file, code);
   return file;
 }

@@ -39,7 +39,7 @@ export async function createWorkflowTestEnv(): Promise<WorkflowTestEnv> {
   // One webpack build per test file: it is the slow part.
   const quiet = () => undefined;
   const bundlerLogger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
-  bundle ??= bundleWorkflowCode({ ...bundleOptions(), logger: bundlerLogger });
+  bundle ??= bundleWorkflowCode({ ...bundleOptions({ traced: false }), logger: bundlerLogger });
   const workflowBundle = await bundle;
   return {
     env,
