@@ -11,6 +11,14 @@ export const JOB_EVENTS_CHANNEL = 'mediaflow_job_events';
  */
 export const CREATED_JOB_SETTING = 'mediaflow.created_job';
 
+/** The first version (Migration20261202020000), kept as written: its migrations must not change. */
+export const NOTIFY_JOB_EVENT_FUNCTION_V1 = `
+  create or replace function mediaflow_notify_job_event() returns trigger language plpgsql as $$
+  begin
+    perform pg_notify('mediaflow_job_events', NEW.job_id::text);
+    return null;
+  end $$;`;
+
 /** Sends the job id of each new event at commit (Postgres folds repeats within a transaction). */
 export const NOTIFY_JOB_EVENT_FUNCTION = `
   create or replace function mediaflow_notify_job_event() returns trigger language plpgsql as $$

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { jobEventTrigger } from '../job-event-notify.js';
+import { jobEventTrigger, NOTIFY_JOB_EVENT_FUNCTION_V1 } from '../job-event-notify.js';
 
 /**
  * New job events notify every API instance (LISTEN), so one query per job, not one poll per
@@ -7,12 +7,7 @@ import { jobEventTrigger } from '../job-event-notify.js';
  */
 export class Migration20261202020000 extends Migration {
   override up(): void {
-    this.addSql(`
-  create or replace function mediaflow_notify_job_event() returns trigger language plpgsql as $$
-  begin
-    perform pg_notify('mediaflow_job_events', NEW.job_id::text);
-    return null;
-  end $$;`);
+    this.addSql(NOTIFY_JOB_EVENT_FUNCTION_V1);
     this.addSql(`${jobEventTrigger.expression};`);
   }
 

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { NOTIFY_JOB_EVENT_FUNCTION } from '../job-event-notify.js';
+import { NOTIFY_JOB_EVENT_FUNCTION, NOTIFY_JOB_EVENT_FUNCTION_V1 } from '../job-event-notify.js';
 
 /**
  * The event a job is created with notifies nobody (see CREATED_JOB_SETTING): submissions no
@@ -11,11 +11,6 @@ export class Migration20261203010000 extends Migration {
   }
 
   override down(): void {
-    this.addSql(`
-  create or replace function mediaflow_notify_job_event() returns trigger language plpgsql as $$
-  begin
-    perform pg_notify('mediaflow_job_events', NEW.job_id::text);
-    return null;
-  end $$;`);
+    this.addSql(NOTIFY_JOB_EVENT_FUNCTION_V1);
   }
 }
