@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
@@ -39,7 +40,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   const workflowBundle =
     bundle ??
     (prebuilt
-      ? { codePath: traced ? tracedBundlePath(prebuilt) : prebuilt }
+      ? { codePath: traced ? prebuiltTraced(prebuilt, logger) : prebuilt }
       : await bundleWorkflowCode({ ...bundleOptions({ traced }), logger: bundlerLogger(logger) }));
   // Started before Postgres, Temporal or storage are up: it waits for them, saying so in the log.
   const wait = { logger, policy: config.infraRetry };
@@ -112,6 +113,14 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
 }
 
 // webpack's progress lines are noise at info level.
+/** The traced bundle beside the prebuilt one; a build without it still runs, tracing stopping at the workflow. */
+function prebuiltTraced(plain: string, logger: Logger): string {
+  const traced = tracedBundlePath(plain);
+  if (existsSync(traced)) return traced;
+  logger.warn({ bundle: plain, missing: traced }, 'no traced workflow bundle beside the prebuilt one: workflows run without spans of their own');
+  return plain;
+}
+
 const bundlerLogger = (logger: Logger) => ({
   trace: () => undefined,
   debug: () => undefined,
