@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,3 +27,14 @@ export function bundleOptions(opts: { traced: boolean }): Pick<BundleOptions, 'w
 
 /** The traced bundle the build writes beside the plain one that WORKFLOW_BUNDLE_PATH names. */
 export const tracedBundlePath = (plain: string): string => plain.replace(/(\.js)?$/, '.traced.js');
+
+/**
+ * The prebuilt bundle a worker loads: the traced one beside `plain` when it exports spans, or
+ * `plain` with the traced one reported `missing` (a build without it still runs, tracing stopping
+ * at the workflow).
+ */
+export function prebuiltBundle(plain: string, traced: boolean, exists: (path: string) => boolean = existsSync): { path: string; missing?: string } {
+  if (!traced) return { path: plain };
+  const path = tracedBundlePath(plain);
+  return exists(path) ? { path } : { path: plain, missing: path };
+}

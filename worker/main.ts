@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
@@ -15,7 +14,7 @@ import { createMetrics } from '../lib/metrics.js';
 import { actionLimits, createCommon } from '#domain/runtime.js';
 import { createFfmpeg } from '#domain/media/ffmpeg.js';
 import { setupTracing } from '../lib/tracing.js';
-import { bundleOptions, tracedBundlePath } from './bundle.js';
+import { bundleOptions, prebuiltBundle } from './bundle.js';
 import { importDeps } from './import-deps.js';
 import { startWorkerHttp } from './http.js';
 import { ensureRetentionSchedule } from './retention-schedule.js';
@@ -40,7 +39,7 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   const workflowBundle =
     bundle ??
     (prebuilt
-      ? { codePath: traced ? prebuiltTraced(prebuilt, logger) : prebuilt }
+      ? { codePath: loadedBundle(prebuilt, traced, logger) }
       : await bundleWorkflowCode({ ...bundleOptions({ traced }), logger: bundlerLogger(logger) }));
   // Started before Postgres, Temporal or storage are up: it waits for them, saying so in the log.
   const wait = { logger, policy: config.infraRetry };
@@ -113,12 +112,10 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
 }
 
 // webpack's progress lines are noise at info level.
-/** The traced bundle beside the prebuilt one; a build without it still runs, tracing stopping at the workflow. */
-function prebuiltTraced(plain: string, logger: Logger): string {
-  const traced = tracedBundlePath(plain);
-  if (existsSync(traced)) return traced;
-  logger.warn({ bundle: plain, missing: traced }, 'no traced workflow bundle beside the prebuilt one: workflows run without spans of their own');
-  return plain;
+function loadedBundle(plain: string, traced: boolean, logger: Logger): string {
+  const { path, missing } = prebuiltBundle(plain, traced);
+  if (missing) logger.warn({ bundle: plain, missing }, 'no traced workflow bundle beside the prebuilt one: workflows run without spans of their own');
+  return path;
 }
 
 const bundlerLogger = (logger: Logger) => ({
