@@ -14,7 +14,6 @@ const ROLES: [string, (cmd: string, comm: string) => boolean][] = [
   ['Mediaflow worker', (cmd) => cmd.includes('worker/main.ts')],
   ['BullMQ worker', (cmd) => cmd.includes('bullmq-worker')],
   ['bare baseline server', (cmd) => cmd.includes('api-baseline.ts')],
-  ['load generator', (cmd) => cmd.includes('api-load.ts')],
 ];
 
 /** One reading: each process's CPU milliseconds so far and its role, plus the machine's idle time. */
