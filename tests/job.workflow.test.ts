@@ -19,6 +19,7 @@ import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js'
 import { cancelUpdate, getStateQuery, retryUpdate } from '../workflows/process-job.js';
 import type { JobState, PipelineStep, ProcessJobInput, StepResult } from '../workflows/types.js';
 import { createWorkflowTestEnv, type WorkflowTestEnv } from './support/workflow-env.js';
+import { quiet } from './support/worker-process.js';
 
 const History = proto.temporal.api.history.v1.History;
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'histories');
@@ -57,7 +58,7 @@ describe('replay', () => {
 
   test('they replay on the traced bundle too (the one a worker exporting spans runs; its interceptors add no commands)', async () => {
     const { histories, replayed } = await captured();
-    const traced = await bundleWorkflowCode({ ...bundleOptions({ traced: true }), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+    const traced = await bundleWorkflowCode({ ...bundleOptions({ traced: true }), logger: quiet });
     expect(traced.code).toContain('OpenTelemetryInboundInterceptor');
     expect(t.workflowBundle.code).not.toContain('OpenTelemetryInboundInterceptor');
     expect(await replay(histories, traced)).toEqual(replayed);

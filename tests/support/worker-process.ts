@@ -10,7 +10,8 @@ import type { Harness } from './harness.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const noop = () => undefined;
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+/** A bundler logger that says nothing. */
+export const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 /** Writes the workflow bundle once, so each spawned worker starts in a second rather than bundling. */
 export async function writeWorkflowBundle(file: string): Promise<string> {
