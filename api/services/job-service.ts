@@ -5,13 +5,13 @@ import { ProcessingJobSchema, type ProcessingJob } from '../../entities/index.js
 import { createJobStore, type QueuedJob } from '../../domain/job-store.js';
 import { planPipeline, workflowStartOptions, type JobWorkflowStart, type StepRequest } from './pipeline.js';
 import { DISPATCH_LEASE_MS, storedStart, type JobDispatcher } from './job-dispatcher.js';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, QuotaExceededError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
 import { workflowIdForJob, type ProcessJobInput, type ProviderKeys } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import type { ProviderName } from '#lib/ai/ports.js';
 import type { AiConfig } from '../../lib/config.js';
 import { providerKeyStoreOf } from './provider-keys.js';
-import { holdJobSlot, jobQuotasOf } from './quota-service.js';
+import { holdJobSlot, jobQuotasOf, lockJobQuotas } from './quota-service.js';
 import { createSubmissionRead } from './submission-read.js';
 import { actionLimits, measuresOf } from '#domain/runtime.js';
 
@@ -114,18 +114,17 @@ export function createJobService(deps: ApiDeps, dispatcher?: JobDispatcher) {
           steps,
       };
       const dispatch = outbox ? { start: storedStart(start), notBefore: new Date(deps.clock.now().getTime() + DISPATCH_LEASE_MS) } : undefined;
-      if (dispatch && quotas?.concurrentJobs === 0) {
-        // No quota to hold: one statement records the job queued, its steps, event and outbox row.
-        const queued = await store.createQueued(newJob, { retentionHours: quotas.retentionHours, ...dispatch });
+      if (dispatch && quotas) {
+        // One statement records the job queued, its steps, event and outbox row; with a quota to
+        // hold, in a transaction after the organization's row is locked and its quotas read again.
+        const admit = quotas.concurrentJobs === 0 ? undefined : lockJobQuotas(config, organizationId);
+        const queued = await store.createQueued(newJob, { retentionHours: quotas.retentionHours, ...dispatch, ...(admit ? { admit } : {}) });
+        if ('refused' in queued) throw new QuotaExceededError('concurrent_jobs', queued.refused.concurrentJobs, 5);
         dispatcher!.dispatch(id, queued.workflowId!, start);
         return queued;
       }
       // The job is admitted against the concurrent-jobs quota in the transaction that records it.
-      const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), newJob, dispatch);
-      if (dispatch) {
-        dispatcher!.dispatch(id, job.workflowId!, start);
-        return job;
-      }
+      const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), newJob);
 
       try {
         await temporal.workflow.start('processJob', { ...workflowStartOptions(config, job.workflowId!, start), workflowIdReusePolicy: 'REJECT_DUPLICATE' });

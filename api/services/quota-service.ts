@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MediaFileSchema, MediaUploadSchema, OrganizationSchema, ProcessingJobSchema, UploadSessionSchema } from '../../entities/index.js';
+import type { JobAdmission } from '../../domain/job-store.js';
 import type { Config } from '../../lib/config.js';
 import { LimitExceededError, NotFoundError, QuotaExceededError } from '../../lib/errors.js';
 import { quotasOf } from '../auth/limits.js';
@@ -15,6 +16,19 @@ export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
 export function jobQuotasOf(settings: Record<string, unknown> | null, config: Config): { concurrentJobs: number; retentionHours: number } {
   const q = quotasOf(settings ?? {}, config);
   return { concurrentJobs: q.concurrent_jobs, retentionHours: q.retention_hours };
+}
+
+/**
+ * The organization's job quotas as they hold now, read under a lock on its row (FOR NO KEY UPDATE,
+ * as holdJobSlot) in the submission's transaction; the job store counts the open jobs and records
+ * the job in the statement after it (createQueued).
+ */
+export function lockJobQuotas(config: Config, organizationId: string): JobAdmission {
+  return async (q) => {
+    const [org] = await q<{ settings: Record<string, unknown> | null }>(`select settings from ${OrganizationSchema.meta.tableName} where id = $1 for no key update`, [organizationId]);
+    if (!org) throw new NotFoundError('Organization');
+    return jobQuotasOf(org.settings, config);
+  };
 }
 
 /**
