@@ -25,13 +25,13 @@ export async function sequential(n: number, warmup: number, fn: (i: number) => P
   return percentiles(times);
 }
 
-/** Runs `total` calls of `fn` with at most `width` at once; calls per second. */
-export async function saturate(total: number, width: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+/** Runs `total` calls of `fn` on `width` lanes (one call at a time each); calls per second. */
+export async function saturate(total: number, width: number, fn: (i: number, lane: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < total) await fn(next++);
+    Array.from({ length: width }, async (_, lane) => {
+      while (next < total) await fn(next++, lane);
     }),
   );
   return round((total / (performance.now() - t0)) * 1000);
@@ -81,5 +81,28 @@ export function formatTargets(rows: Contender[]): string {
     check('single-step image job p50 <= 5x BullMQ', vsBull, vsBull === undefined ? undefined : vsBull <= 5),
     check('three-step pipeline p50 <= 250 ms', mf?.pipeline?.p50, mf?.pipeline ? mf.pipeline.p50 <= 250 : undefined),
     check('saturation >= 0.5x bare 2-way', sat, sat === undefined ? undefined : sat >= 0.5),
+  ].join('\n');
+}
+
+/**
+ * What CPU alone allows at saturation: the machine's cores over the CPU all processes spent per job,
+ * against half the bare action's rate (the target), with the share the Temporal server takes.
+ */
+export function formatCeiling(
+  cores: number,
+  bare: { saturation?: number },
+  mf: { saturation?: number; busy?: number; temporal?: number },
+  baselineBusy: number | undefined,
+): string {
+  if (!mf.busy || !bare.saturation || !mf.saturation) return 'Saturation ceiling: not measured (no CPU reading)';
+  const budget = cores * 1000;
+  const ceiling = budget / mf.busy;
+  const half = bare.saturation / 2;
+  return [
+    `Saturation ceiling from CPU alone (${cores} cores = ${budget} ms of CPU a second, every process on this machine):`,
+    `- Mediaflow, all processes: ${mf.busy.toFixed(1)} ms a job, so at most ${round(ceiling)} jobs/s (${round(ceiling / bare.saturation)}x bare); measured ${mf.saturation}`,
+    `- half the bare action's rate (${round(half)} jobs/s) leaves ${(budget / half).toFixed(1)} ms of CPU a job for everything together;` +
+      ` the Temporal dev server alone used ${mf.temporal === undefined ? 'an unmeasured share' : `${mf.temporal.toFixed(1)} ms`}` +
+      `${baselineBusy === undefined ? '' : `, the BullMQ baseline's processes ${baselineBusy.toFixed(1)} ms`}`,
   ].join('\n');
 }
