@@ -98,7 +98,7 @@ try {
   const sat = await cpuPerJob(N.saturation, () => saturate(N.saturation, ORGS * IN_FLIGHT_PER_ORG, (_, lane) => mf.run('image', lane % ORGS)));
   row.saturation = sat.result;
   cpuLines.push(`${row.name}, saturation:`, ...sat.lines.map((l) => `  ${l}`));
-  const ceiling = formatCeiling(cpus().length, bareRow, { saturation: sat.result, busy: sat.busy, temporal: sat.byRole?.get('Temporal dev server') }, baselineBusy);
+  const ceiling = formatCeiling(cpus().length, { saturation: bareRow.saturation, busy: bareSat.busy }, { saturation: sat.result, busy: sat.busy, byRole: sat.byRole }, baselineBusy);
   const cancel = await mf.cancelLatency(path.join(dir, 'long.wav'));
   row.note = `POST /jobs/{id}/cancel of a running ffmpeg step answered "${cancel.status}" in ${round(cancel.ms)} ms (target 1000 ms); saturation over ${ORGS} organizations, ${IN_FLIGHT_PER_ORG} jobs in flight each`;
   rows.push(row);

@@ -86,23 +86,27 @@ export function formatTargets(rows: Contender[]): string {
 
 /**
  * What CPU alone allows at saturation: the machine's cores over the CPU all processes spent per job,
- * against half the bare action's rate (the target), with the share the Temporal server takes.
+ * against half the bare action's rate (the target); and the floor no worker or API code can go
+ * below: the Temporal server, Postgres and MinIO as measured, plus the bare action's own CPU.
  */
 export function formatCeiling(
   cores: number,
-  bare: { saturation?: number },
-  mf: { saturation?: number; busy?: number; temporal?: number },
+  bare: { saturation?: number; busy?: number },
+  mf: { saturation?: number; busy?: number; byRole?: Map<string, number> },
   baselineBusy: number | undefined,
 ): string {
-  if (!mf.busy || !bare.saturation || !mf.saturation) return 'Saturation ceiling: not measured (no CPU reading)';
+  if (!mf.busy || !bare.saturation || !mf.saturation || !mf.byRole) return 'Saturation ceiling: not measured (no CPU reading)';
   const budget = cores * 1000;
   const ceiling = budget / mf.busy;
   const half = bare.saturation / 2;
+  const services = ['Temporal dev server', 'Postgres', 'MinIO'].map((role) => [role, mf.byRole!.get(role) ?? 0] as const);
+  const floor = services.reduce((sum, [, ms]) => sum + ms, 0) + (bare.busy ?? 0);
   return [
     `Saturation ceiling from CPU alone (${cores} cores = ${budget} ms of CPU a second, every process on this machine):`,
     `- Mediaflow, all processes: ${mf.busy.toFixed(1)} ms a job, so at most ${round(ceiling)} jobs/s (${round(ceiling / bare.saturation)}x bare); measured ${mf.saturation}`,
-    `- half the bare action's rate (${round(half)} jobs/s) leaves ${(budget / half).toFixed(1)} ms of CPU a job for everything together;` +
-      ` the Temporal dev server alone used ${mf.temporal === undefined ? 'an unmeasured share' : `${mf.temporal.toFixed(1)} ms`}` +
-      `${baselineBusy === undefined ? '' : `, the BullMQ baseline's processes ${baselineBusy.toFixed(1)} ms`}`,
+    `- half the bare action's rate (${round(half)} jobs/s) leaves ${(budget / half).toFixed(1)} ms of CPU a job for everything together` +
+      `${baselineBusy === undefined ? '' : ` (the BullMQ baseline's processes alone used ${baselineBusy.toFixed(1)})`}`,
+    `- with a worker and an API that cost nothing beyond the action: ${services.map(([role, ms]) => `${role} ${ms.toFixed(1)}`).join(' + ')}` +
+      ` + the bare action ${(bare.busy ?? 0).toFixed(1)} = ${floor.toFixed(1)} ms a job, at most ${round(budget / floor)} jobs/s (${round(budget / floor / bare.saturation)}x bare)`,
   ].join('\n');
 }
