@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Keyring, MasterKey } from './keyring.js';
+import type { Keyring, KeyringKey } from './keyring.js';
 
 /*
  * Envelope encryption of stored objects (format "v1", described in docs/security.md).
@@ -54,7 +54,7 @@ export function parseEnvelope(raw: string): Envelope {
 // The wrap authenticates the envelope's other fields too: none of them can be swapped or edited.
 const wrapAad = (keyId: string, noncePrefix: Buffer, segmentSize: number) => Buffer.from(`${VERSION}|${keyId}|${b64(noncePrefix)}|${segmentSize}`);
 
-export function wrapKey(dataKey: Buffer, master: MasterKey, noncePrefix: Buffer, segmentSize: number): Buffer {
+export function wrapKey(dataKey: Buffer, master: KeyringKey, noncePrefix: Buffer, segmentSize: number): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', master.key, iv).setAAD(wrapAad(master.id, noncePrefix, segmentSize));
   return Buffer.concat([iv, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
@@ -100,12 +100,12 @@ function nonce(prefix: Buffer, counter: number): Buffer {
 // The last segment is marked in its AAD, so cutting an object at a segment boundary fails too.
 const segmentAad = (last: boolean) => Buffer.from([1, last ? 1 : 0]);
 
-function sealSegment(key: Buffer, e: Envelope, counter: number, plain: Buffer, last: boolean): Buffer {
+function sealSegment(key: KeyObject, e: Envelope, counter: number, plain: Buffer, last: boolean): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonce(e.noncePrefix, counter)).setAAD(segmentAad(last));
   return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
 }
 
-function openSegment(key: Buffer, e: Envelope, counter: number, sealed: Buffer, last: boolean): Buffer {
+function openSegment(key: KeyObject, e: Envelope, counter: number, sealed: Buffer, last: boolean): Buffer {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce(e.noncePrefix, counter)).setAAD(segmentAad(last));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
@@ -157,9 +157,12 @@ abstract class Segmenter extends Transform {
   }
 }
 
+// The data key is imported once per object, not once per segment.
 class EncryptStream extends Segmenter {
-  constructor(private readonly key: Buffer, private readonly envelope: Envelope) {
+  private readonly key: KeyObject;
+  constructor(dataKey: Buffer, private readonly envelope: Envelope) {
     super(envelope.segmentSize);
+    this.key = createSecretKey(dataKey);
   }
   protected seal(counter: number, block: Buffer, last: boolean): Buffer {
     return sealSegment(this.key, this.envelope, counter, block, last);
@@ -167,8 +170,10 @@ class EncryptStream extends Segmenter {
 }
 
 class DecryptStream extends Segmenter {
-  constructor(private readonly key: Buffer, private readonly envelope: Envelope) {
+  private readonly key: KeyObject;
+  constructor(dataKey: Buffer, private readonly envelope: Envelope) {
     super(envelope.segmentSize + TAG);
+    this.key = createSecretKey(dataKey);
   }
   protected seal(counter: number, block: Buffer, last: boolean): Buffer {
     if (block.length < TAG) throw new EnvelopeError('stored object is truncated');
@@ -182,11 +187,12 @@ export const decryptStream = (dataKey: Buffer, envelope: Envelope): Transform =>
 /** Whole-buffer encryption, for bodies already in memory (their stored length is then known). */
 export function encryptBuffer(dataKey: Buffer, envelope: Envelope, plain: Buffer): Buffer {
   const size = envelope.segmentSize;
+  const key = createSecretKey(dataKey);
   const out: Buffer[] = [];
   let counter = 0;
   for (let offset = 0; ; offset += size) {
     const last = plain.length - offset <= size;
-    out.push(sealSegment(dataKey, envelope, counter++, plain.subarray(offset, offset + size), last));
+    out.push(sealSegment(key, envelope, counter++, plain.subarray(offset, offset + size), last));
     if (last) break;
   }
   return Buffer.concat(out);

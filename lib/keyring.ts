@@ -1,3 +1,5 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+
 /** A 256-bit key and the id stored next to everything it protects, so rotation knows which key to use. */
 export interface MasterKey {
   id: string;
@@ -5,12 +7,21 @@ export interface MasterKey {
 }
 
 /**
+ * A master key as the keyring holds it: a KeyObject, because a cipher made from a Buffer key
+ * imports that key again on every call (about 15 µs of CPU each, against 4 with the KeyObject).
+ */
+export interface KeyringKey {
+  id: string;
+  key: KeyObject;
+}
+
+/**
  * Keys by id; the first is the primary (used to protect new data), the others stay for reading
  * what they protected until it is re-protected under the primary.
  */
 export interface Keyring {
-  primary: MasterKey;
-  get(id: string): MasterKey | undefined;
+  primary: KeyringKey;
+  get(id: string): KeyringKey | undefined;
   ids: string[];
 }
 
@@ -37,8 +48,9 @@ export function parseKeyring(name: string, raw: string): { keys: MasterKey[]; pr
 }
 
 export function createKeyring(keys: MasterKey[], what: string): Keyring {
-  const [primary] = keys;
+  const held = keys.map((k): KeyringKey => ({ id: k.id, key: createSecretKey(k.key) }));
+  const [primary] = held;
   if (!primary) throw new Error(`${what} has no key: set it in production (see docs/security.md)`);
-  const byId = new Map(keys.map((k) => [k.id, k]));
-  return { primary, get: (id) => byId.get(id), ids: keys.map((k) => k.id) };
+  const byId = new Map(held.map((k) => [k.id, k]));
+  return { primary, get: (id) => byId.get(id), ids: held.map((k) => k.id) };
 }
