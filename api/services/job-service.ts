@@ -83,7 +83,6 @@ export function createJobService(deps: ApiDeps, dispatcher?: JobDispatcher) {
       });
       const first = actions.get(steps[0]!.actionId)!;
 
-      const em = orm.em.fork();
       const id = randomUUID();
       const workflowInput: ProcessJobInput = {
         jobId: id,
@@ -124,6 +123,7 @@ export function createJobService(deps: ApiDeps, dispatcher?: JobDispatcher) {
         return queued;
       }
       // The job is admitted against the concurrent-jobs quota in the transaction that records it.
+      const em = orm.em.fork();
       const job = await store.create(em, (tx) => holdJobSlot(tx, config, organizationId), newJob);
 
       try {
