@@ -2,13 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { MediaFileSchema, MediaUploadSchema, OrganizationSchema, ProcessingJobSchema, UploadSessionSchema } from '../../entities/index.js';
 import type { JobAdmission } from '../../domain/job-store.js';
 import type { Config } from '../../lib/config.js';
+import { OPEN_JOB_STATUSES } from '../../workflows/job-status.js';
 import { LimitExceededError, NotFoundError, QuotaExceededError } from '../../lib/errors.js';
 import { quotasOf } from '../auth/limits.js';
 import type { ApiDeps } from '../deps.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
-const UNFINISHED = ['pending', 'queued', 'processing'];
 /** A presigned upload may still be completed this long after its URL expired (see direct-upload-service). */
 export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
 
@@ -53,8 +53,8 @@ export async function holdJobSlot(em: EntityManager, config: Config, organizatio
   const admitted = { retentionHours: quotas.retention_hours };
   if (limit === 0) return admitted;
   const [row] = await em.execute<{ n: string }[]>(
-    `select count(*) as n from ${ProcessingJobSchema.meta.tableName} where organization_id = ? and status in (${UNFINISHED.map(() => '?').join(', ')})`,
-    [organizationId, ...UNFINISHED],
+    `select count(*) as n from ${ProcessingJobSchema.meta.tableName} where organization_id = ? and status in (${OPEN_JOB_STATUSES.map(() => '?').join(', ')})`,
+    [organizationId, ...OPEN_JOB_STATUSES],
   );
   if (Number(row?.n ?? 0) >= limit) throw new QuotaExceededError('concurrent_jobs', limit, 5);
   return admitted;
