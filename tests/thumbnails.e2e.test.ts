@@ -83,7 +83,10 @@ describe('with a worker', () => {
     expect(failed).toMatchObject({ thumbnailStatus: 'failed', thumbnailPath: null });
     expect(failed.thumbnailError).toMatch(/cannot decode image/);
     expect(failed.thumbnailError).not.toMatch(/\/tmp\//);
-    const run = await h.temporal.workflow.getHandle(workflowIdForThumbnail(corrupt.id)).describe();
+    // The run's activity writes the record; the run itself closes one workflow task later.
+    const handle = h.temporal.workflow.getHandle(workflowIdForThumbnail(corrupt.id));
+    await handle.result();
+    const run = await handle.describe();
     expect(run.status.name).toBe('COMPLETED');
 
     for (let i = 0; i < 2; i++) {
