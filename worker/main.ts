@@ -111,13 +111,13 @@ export async function createWorker(config: Config, bundle?: WorkflowBundle, opts
   return { worker, close, logger, metrics };
 }
 
-// webpack's progress lines are noise at info level.
 function loadedBundle(plain: string, traced: boolean, logger: Logger): string {
   const { path, missing } = prebuiltBundle(plain, traced);
   if (missing) logger.warn({ bundle: plain, missing }, 'no traced workflow bundle beside the prebuilt one: workflows run without spans of their own');
   return path;
 }
 
+// webpack's progress lines are noise at info level.
 const bundlerLogger = (logger: Logger) => ({
   trace: () => undefined,
   debug: () => undefined,
