@@ -270,8 +270,11 @@ describe('retention', () => {
       await schedule.trigger();
       await waitFor(async () => ((await em().count(MediaFileSchema, { id: loose.id })) === 0 ? true : undefined), 60_000);
       await waitFor(async () => ((await em().count(IdempotencyKeySchema, { expiresAt: { $lte: new Date() } })) === 0 ? true : undefined), 30_000);
-      const counters = await em().execute<{ key: string }[]>('select key from rate_limits where key like ?', [`${counter}-%`]);
-      expect(counters.map((r) => r.key)).toEqual([`${counter}-live`]);
+      // The counters go in the sweep's next statement, a moment after the keys: wait for the old one.
+      const counterKeys = async () =>
+        (await em().execute<{ key: string }[]>('select key from rate_limits where key like ? order by key', [`${counter}-%`])).map((r) => r.key);
+      await waitFor(async () => ((await counterKeys()).length === 1 ? true : undefined), 30_000);
+      expect(await counterKeys()).toEqual([`${counter}-live`]);
     } finally {
       await schedule.delete();
     }
