@@ -42,7 +42,6 @@ export const MediaFileSchema = defineEntity({
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),
   },
   indexes: [
-    { name: 'media_files_organization_id_index', properties: ['organization'] },
     { name: 'media_files_organization_id_media_type_index', properties: ['organization', 'mediaType'] },
     { name: 'media_files_expires_at_index', properties: ['expiresAt'] },
   ],

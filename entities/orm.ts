@@ -36,6 +36,7 @@ import { Migration20261202020000 } from './migrations/Migration20261202020000.js
 import { Migration20261202021700 } from './migrations/Migration20261202021700.js';
 import { Migration20261202040000 } from './migrations/Migration20261202040000.js';
 import { Migration20261203010000 } from './migrations/Migration20261203010000.js';
+import { Migration20261207000000 } from './migrations/Migration20261207000000.js';
 
 /** The organization every request belongs to until identity/auth exists (seeded by the first migration). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
@@ -64,6 +65,7 @@ export const migrationsList = [
   { name: 'Migration20261202021700', class: Migration20261202021700 },
   { name: 'Migration20261202040000', class: Migration20261202040000 },
   { name: 'Migration20261203010000', class: Migration20261203010000 },
+  { name: 'Migration20261207000000', class: Migration20261207000000 },
 ];
 
 export interface CreateOrmOptions {

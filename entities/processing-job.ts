@@ -59,7 +59,6 @@ export const ProcessingJobSchema = defineEntity({
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()).defaultRaw('now()'),
   },
   indexes: [
-    { name: 'processing_jobs_organization_id_index', properties: ['organization'] },
     { name: 'processing_jobs_organization_id_status_index', properties: ['organization', 'status'] },
     { name: 'processing_jobs_status_priority_index', properties: ['status', 'priority'] },
     { name: 'processing_jobs_expires_at_index', properties: ['expiresAt'] },

@@ -12,6 +12,14 @@ const MIB = 1024 ** 2;
 /** A presigned upload may still be completed this long after its URL expired (see direct-upload-service). */
 export const DIRECT_UPLOAD_COMPLETE_GRACE_MS = 3_600_000;
 
+/**
+ * The organization's settings, its row locked until the transaction ends. FOR NO KEY UPDATE:
+ * serialises the organization's submitters (or uploaders) without blocking the foreign-key checks
+ * of other writes. `placeholder` is `?` through the ORM, `$1` on a native connection.
+ */
+const lockedSettingsSql = (placeholder: '?' | '$1') =>
+  `select settings from ${OrganizationSchema.meta.tableName} where id = ${placeholder} for no key update`;
+
 /** The concurrent-jobs quota and retention of an organization's settings: 0 jobs means no quota to hold. */
 export function jobQuotasOf(settings: Record<string, unknown> | null, config: Config): { concurrentJobs: number; retentionHours: number } {
   const q = quotasOf(settings ?? {}, config);
@@ -25,7 +33,7 @@ export function jobQuotasOf(settings: Record<string, unknown> | null, config: Co
  */
 export function lockJobQuotas(config: Config, organizationId: string): JobAdmission {
   return async (q) => {
-    const [org] = await q<{ settings: Record<string, unknown> | null }>(`select settings from ${OrganizationSchema.meta.tableName} where id = $1 for no key update`, [organizationId]);
+    const [org] = await q<{ settings: Record<string, unknown> | null }>(lockedSettingsSql('$1'), [organizationId]);
     if (!org) throw new NotFoundError('Organization');
     return jobQuotasOf(org.settings, config);
   };
@@ -44,9 +52,8 @@ export async function holdJobSlot(em: EntityManager, config: Config, organizatio
   if (!seen) throw new NotFoundError('Organization');
   const seenQuotas = quotasOf(seen.settings ?? {}, config);
   if (seenQuotas.concurrent_jobs === 0) return { retentionHours: seenQuotas.retention_hours };
-  // FOR NO KEY UPDATE: serialises the submitters without blocking the foreign-key checks of other
-  // writes. The settings are read again under the lock: the limit that holds is the current one.
-  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(`select settings from ${table} where id = ? for no key update`, [organizationId]);
+  // The settings are read again under the lock: the limit that holds is the current one.
+  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(lockedSettingsSql('?'), [organizationId]);
   if (!org) throw new NotFoundError('Organization');
   const quotas = quotasOf(org.settings ?? {}, config);
   const limit = quotas.concurrent_jobs;
@@ -92,10 +99,7 @@ export async function reserveStorage(
   organizationId: string,
   reserve: { bytes: number; openEndedBytes: number; now: Date },
 ): Promise<void> {
-  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(
-    `select settings from ${OrganizationSchema.meta.tableName} where id = ? for no key update`,
-    [organizationId],
-  );
+  const [org] = await em.execute<{ settings: Record<string, unknown> | null }[]>(lockedSettingsSql('?'), [organizationId]);
   if (!org) throw new NotFoundError('Organization');
   const limitGb = quotasOf(org.settings ?? {}, config).storage_gb;
   if (limitGb === 0) return;
