@@ -1,18 +1,18 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { WebhookConfig } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
-import type { Metrics } from '../lib/metrics.js';
+import type { WebhookConfig } from '#lib/config.js';
+import type { Logger } from '#lib/logger.js';
+import type { Metrics } from '#lib/metrics.js';
 import type { AiRegistry } from '#lib/ai/ports.js';
-import type { ProviderKeys } from '../workflows/types.js';
-import type { ObjectStorage } from '../lib/storage.js';
+import type { ProviderKeys } from '#workflows/types.js';
+import type { ObjectStorage } from '#lib/storage.js';
 import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { ActionLimits } from '#domain/actions/types.js';
 import type { Ffmpeg } from '#domain/media/ffmpeg.js';
 import type { ImportDeps } from './import-media.js';
-import type { JobStore } from '../domain/job-store.js';
+import type { JobStore } from '#domain/job-store.js';
 
-export { systemClock, type Clock } from '../domain/clock.js';
-import type { Clock } from '../domain/clock.js';
+export { systemClock, type Clock } from '#domain/clock.js';
+import type { Clock } from '#domain/clock.js';
 
 export type WebhookActivityConfig = WebhookConfig & { taskQueue: string; apiBaseUrl: string };
 

@@ -2,15 +2,15 @@ import type { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MediaFileSchema, MediaImportSchema } from '../entities/index.js';
-import { AppError, InvalidFileTypeError } from '../lib/errors.js';
-import { createAddressPolicy } from '../lib/net/address-policy.js';
-import { BlockedAddressError, RequestFailedError, safeRequest, type SafeResponse } from '../lib/net/safe-request.js';
+import { MediaFileSchema, MediaImportSchema } from '#entities/index.js';
+import { AppError, InvalidFileTypeError } from '#lib/errors.js';
+import { createAddressPolicy } from '#lib/net/address-policy.js';
+import { BlockedAddressError, RequestFailedError, safeRequest, type SafeResponse } from '#lib/net/safe-request.js';
 import type { MediaInspector } from '#domain/media/inspect.js';
 import { createMediaStore } from '#domain/media/media-store.js';
 import { startThumbnail } from '#domain/thumbnails.js';
-import type { ImportMediaInput } from '../workflows/import-media.js';
-import type { ProviderKeys } from '../workflows/types.js';
+import type { ImportMediaInput } from '#workflows/import-media.js';
+import type { ProviderKeys } from '#workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What URL imports need beyond the common activity deps (the worker builds it from configuration). */

@@ -1,5 +1,5 @@
 import type { InputMeasures } from '#domain/actions/types.js';
-import { MediaFileSchema } from '../entities/index.js';
+import { MediaFileSchema } from '#entities/index.js';
 import { measuresOf } from '#domain/runtime.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -1,8 +1,8 @@
-import type { JobError } from '../workflows/types.js';
-import type { StepOutcome } from '../domain/job-store.js';
+import type { JobError } from '#workflows/types.js';
+import type { StepOutcome } from '#domain/job-store.js';
 import type { ActivityDeps } from './deps.js';
 
-export type { StepOutcome } from '../domain/job-store.js';
+export type { StepOutcome } from '#domain/job-store.js';
 
 /**
  * The workflow's bookkeeping activities: each one transition of the job store (idempotent, with its

@@ -1,6 +1,6 @@
-import { IdempotencyKeySchema, JobStepSchema, MediaFileSchema, ProcessingJobSchema } from '../entities/index.js';
-import { removeMediaObjects } from '../lib/media-objects.js';
-import { deleteEndedJobs } from '../domain/job-deletion.js';
+import { IdempotencyKeySchema, JobStepSchema, MediaFileSchema, ProcessingJobSchema } from '#entities/index.js';
+import { removeMediaObjects } from '#lib/media-objects.js';
+import { deleteEndedJobs } from '#domain/job-deletion.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SweepResult {

@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { describeInfraError, isInfraError } from '../lib/infra-errors.js';
-import type { Logger } from '../lib/logger.js';
-import { INFRASTRUCTURE } from '../workflows/job-errors.js';
+import { describeInfraError, isInfraError } from '#lib/infra-errors.js';
+import type { Logger } from '#lib/logger.js';
+import { INFRASTRUCTURE } from '#workflows/job-errors.js';
 import { ActionError } from '#domain/actions/types.js';
-import { isTerminal, type TerminalJobStatus } from '../workflows/job-status.js';
-import type { JobEventName, RunActionInput, StepResult } from '../workflows/types.js';
+import { isTerminal, type TerminalJobStatus } from '#workflows/job-status.js';
+import type { JobEventName, RunActionInput, StepResult } from '#workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { createActionExecutor } from './run-action.js';
 import { subscribedEvents } from './webhooks/publish.js';

@@ -1,8 +1,8 @@
 import type { components } from './generated/openapi.js';
-import type { JobStep } from '../entities/index.js';
+import type { JobStep } from '#entities/index.js';
 import type { JobFields, StepFields } from './services/job-view.js';
 import type { MediaListItem } from './services/media-listing.js';
-import { jobErrorCode } from '../workflows/job-errors.js';
+import { jobErrorCode } from '#workflows/job-errors.js';
 
 type Schemas = components['schemas'];
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);

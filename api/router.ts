@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { MethodNotAllowedError, ValidationError } from '../lib/errors.js';
+import { MethodNotAllowedError, ValidationError } from '#lib/errors.js';
 import type { AppContext, AppMiddleware, AppState, Routes } from './handler.js';
 import type { JsonObject } from './openapi/document.js';
 import { listOperations, type Operation } from './openapi/operations.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Waiting } from '../lib/wait-for.js';
+import type { Waiting } from '#lib/wait-for.js';
 import { uptimeSeconds } from './services/system-service.js';
 
 // Dependency names as the health checks call them.

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { loadConfig } from '../lib/config.js';
-import { createLocalSpeechProvider } from '../lib/ai/pocketsphinx.js';
+import { loadConfig } from '#lib/config.js';
+import { createLocalSpeechProvider } from '#lib/ai/pocketsphinx.js';
 import { librivoxRecordings, wordErrorRate } from '../tests/support/speech.js';
 
 const exec = promisify(execFile);

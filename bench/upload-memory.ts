@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as tus from 'tus-js-client';
-import { createS3Client } from '../lib/s3.js';
+import { createS3Client } from '#lib/s3.js';
 import type { Harness } from '../tests/support/harness.js';
 import { wavHeader } from '../tests/support/noise-wav.js';
 

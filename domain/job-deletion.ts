@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { removeMediaObjects } from '../lib/media-objects.js';
-import type { ObjectStorage } from '../lib/storage.js';
+import { removeMediaObjects } from '#lib/media-objects.js';
+import type { ObjectStorage } from '#lib/storage.js';
 
 /**
  * Deletes ended jobs for good: the stored objects of their results and artifacts (files of the job

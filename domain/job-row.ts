@@ -1,4 +1,4 @@
-import type { ProcessingJob } from '../entities/index.js';
+import type { ProcessingJob } from '#entities/index.js';
 
 /** The job's fields a reply shows (an entity, or a row read by plain SQL, has them). */
 export type JobFields = Pick<

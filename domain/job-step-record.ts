@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { JobStatus } from '../workflows/job-status.js';
-import type { StepResult } from '../workflows/types.js';
+import type { JobStatus } from '#workflows/job-status.js';
+import type { StepResult } from '#workflows/types.js';
 import { STEP_USAGE_SQL, stepUsageParams } from './usage.js';
 
 /*

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ProcessingJobSchema, SpeakerLinkSchema, SpeakerProfileSchema, type SpeakerLink, type SpeakerProfile } from '../entities/index.js';
-import { NotFoundError } from '../lib/errors.js';
+import { ProcessingJobSchema, SpeakerLinkSchema, SpeakerProfileSchema, type SpeakerLink, type SpeakerProfile } from '#entities/index.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { Clock } from './clock.js';
 
 export interface VoiceSample {

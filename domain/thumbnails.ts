@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { workflowIdForThumbnail, type ThumbnailInput } from '../workflows/thumbnail.js';
+import { workflowIdForThumbnail, type ThumbnailInput } from '#workflows/thumbnail.js';
 
 /**
  * Starts the thumbnail workflow of an image: once per media file (a second start of the same id,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { UsageRecordSchema } from '../entities/index.js';
-import { stepCredits } from '../lib/credits.js';
+import { UsageRecordSchema } from '#entities/index.js';
+import { stepCredits } from '#lib/credits.js';
 
 /** What one job step consumed, recorded when the step reaches a terminal state. */
 export interface StepUsage {

@@ -5,9 +5,9 @@ import { ProcessingJobSchema } from './processing-job.js';
 import { jobEventTrigger } from './job-event-notify.js';
 import { SEARCH_INDEX_SQL } from './search.js';
 
-import { STEP_STATUSES } from '../workflows/job-status.js';
+import { STEP_STATUSES } from '#workflows/job-status.js';
 
-export { STEP_STATUSES, type StepStatus } from '../workflows/job-status.js';
+export { STEP_STATUSES, type StepStatus } from '#workflows/job-status.js';
 
 /**
  * One step of a job's pipeline. Its row is also the step's artifact: a file output is a media_files

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../lib/config.js';
+import { loadConfig } from '#lib/config.js';
 import { createOrm } from './orm.js';
 
 /**

@@ -3,10 +3,10 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { OrganizationSchema } from './organization.js';
 import { MediaFileSchema } from './media-file.js';
 
-import { PRICE_TIERS } from '../lib/credits.js';
-import { JOB_STATUSES } from '../workflows/job-status.js';
+import { PRICE_TIERS } from '#lib/credits.js';
+import { JOB_STATUSES } from '#workflows/job-status.js';
 
-export { JOB_STATUSES, type JobStatus } from '../workflows/job-status.js';
+export { JOB_STATUSES, type JobStatus } from '#workflows/job-status.js';
 
 /** An action's price tier, stored as the job's `action_category` (the name the column and the API keep). */
 export const ACTION_CATEGORIES = PRICE_TIERS;

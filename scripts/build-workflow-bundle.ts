@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { bundleOptions, tracedBundlePath } from '../worker/bundle.js';
+import { bundleOptions, tracedBundlePath } from '#worker/bundle.js';
 
 const plain = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
 await mkdir(dirname(plain), { recursive: true });

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadOrCreateSecrets } from '../lib/local-secrets.js';
+import { loadOrCreateSecrets } from '#lib/local-secrets.js';
 import { ensureConsoleBuilt } from './build-console.js';
 import { registerSearchAttributes } from './search-attributes.js';
 import { binary, startServices, redact, type RunningServices } from './services.js';

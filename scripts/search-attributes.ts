@@ -3,7 +3,7 @@
 // deploy/helm/mediaflow/files/register-search-attributes.sh does for a cluster). Idempotent.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_TYPES } from '#workflows/search-attributes.js';
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 // `npm run secrets:env > .env`: fresh random secrets for docker-compose.yml, as KEY=value lines.
-import { generateSecrets } from '../lib/local-secrets.js';
+import { generateSecrets } from '#lib/local-secrets.js';
 
 const s = generateSecrets();
 const lines = {

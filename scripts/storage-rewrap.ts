@@ -1,7 +1,7 @@
 // npm run storage:rewrap [-- --prefix orgs/<id>/]: rewraps every object's data key under the primary
 // STORAGE_MASTER_KEYS key, so older keys can then be removed from the keyring (docs/security.md).
-import { loadConfig } from '../lib/config.js';
-import { rewrapStorage } from '../lib/storage-rewrap.js';
+import { loadConfig } from '#lib/config.js';
+import { rewrapStorage } from '#lib/storage-rewrap.js';
 
 const prefixAt = process.argv.indexOf('--prefix');
 const config = loadConfig();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { MediaFileSchema } from '../entities/index.js';
+import { MediaFileSchema } from '#entities/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeWav } from './support/wav.js';
 

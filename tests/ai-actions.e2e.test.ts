@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ProcessingJobSchema } from '../entities/index.js';
+import { ProcessingJobSchema } from '#entities/index.js';
 import { FAKE_DESCRIPTION, FAKE_OCR, FAKE_SPEECH, OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { stepRuns } from './support/history.js';

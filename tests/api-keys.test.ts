@@ -1,5 +1,5 @@
-import { ApiKeySchema, UserSchema } from '../entities/index.js';
-import { sha256Hex } from '../lib/tokens.js';
+import { ApiKeySchema, UserSchema } from '#entities/index.js';
+import { sha256Hex } from '#lib/tokens.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { client, type ApiClient } from './support/tenants.js';
@@ -82,7 +82,7 @@ test('malformed keys, bad checksums, unknown, revoked and expired keys are 401 I
   const flipped = key.slice(0, 10) + (key[10] === 'A' ? 'B' : 'A') + key.slice(11);
   await expectError(await withKey(flipped).fetch(`/api/v1/media/${mediaId}`), 401, 'INVALID_API_KEY');
   // Well-formed with a valid checksum, but never issued.
-  const { generateApiKey } = await import('../lib/tokens.js');
+  const { generateApiKey } = await import('#lib/tokens.js');
   await expectError(await withKey(generateApiKey().key).fetch(`/api/v1/media/${mediaId}`), 401, 'INVALID_API_KEY');
 
   expect((await withKey(key).fetch(`/api/v1/media/${mediaId}`)).status).toBe(200);

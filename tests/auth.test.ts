@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import argon2 from 'argon2';
 import { SignJWT } from 'jose';
-import { UserSchema } from '../entities/index.js';
-import { createLogger } from '../lib/logger.js';
+import { UserSchema } from '#entities/index.js';
+import { createLogger } from '#lib/logger.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { client } from './support/tenants.js';
 

@@ -3,7 +3,7 @@
 // 4xx in the error format. (The spec-wide corpus is tests/abuse/bad-input.test.ts.)
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { MediaFileSchema } from '../entities/index.js';
+import { MediaFileSchema } from '#entities/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 

@@ -5,9 +5,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
-import { createApp } from '../api/app.js';
-import { loadConfig, type Config } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
+import { createApp } from '#api/app.js';
+import { loadConfig, type Config } from '#lib/config.js';
+import { createLogger } from '#lib/logger.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import * as formatsModule from 'ajv-formats';
 import { parse } from 'yaml';
-import { configVariables, loadConfig } from '../lib/config.js';
+import { configVariables, loadConfig } from '#lib/config.js';
 
 // ajv-formats is CommonJS: under Node ESM its default export is the module object itself.
 const addFormats = ((formatsModule as { default?: unknown }).default ?? formatsModule) as (ajv: Ajv) => Ajv;

@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig } from '../lib/config.js';
-import { loadOrCreateSecrets } from '../lib/local-secrets.js';
+import { ConfigError, loadConfig } from '#lib/config.js';
+import { loadOrCreateSecrets } from '#lib/local-secrets.js';
 
 test('defaults describe a local platform, listening on loopback only', () => {
   const c = loadConfig({});

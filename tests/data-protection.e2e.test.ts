@@ -4,8 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createLogger } from '../lib/logger.js';
-import { createPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../lib/payload-codec.js';
+import { createLogger } from '#lib/logger.js';
+import { createPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '#lib/payload-codec.js';
 import { FAKE_SPEECH, OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { platformAdmin } from './support/platform-admin.js';

@@ -1,8 +1,8 @@
 // Presigned uploads: the client writes straight to MinIO with a real HTTP client, then completes;
 // the object is verified against the declaration and becomes an ordinary media file.
 import { createHash } from 'node:crypto';
-import { createDirectUploadStorage, incomingKey } from '../lib/direct-upload-storage.js';
-import { keys } from '../lib/storage.js';
+import { createDirectUploadStorage, incomingKey } from '#lib/direct-upload-storage.js';
+import { keys } from '#lib/storage.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { rawBucket } from './support/s3.js';

@@ -12,7 +12,7 @@ import {
   type MediaStatus,
   type MediaType,
   type ProcessingJob,
-} from '../entities/index.js';
+} from '#entities/index.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error('DATABASE_URL must point at the (migrated) test database');

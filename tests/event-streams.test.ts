@@ -1,7 +1,7 @@
 // Event streams are bounded: a cap per organization and per instance (429 with Retry-After), and
 // however many are open, they share one read per job instead of each polling the database.
 import pg from 'pg';
-import { JOB_EVENTS_CHANNEL } from '../entities/job-event-notify.js';
+import { JOB_EVENTS_CHANNEL } from '#entities/job-event-notify.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import type { Tenant } from './support/tenants.js';

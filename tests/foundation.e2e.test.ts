@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { getStateQuery } from '../workflows/index.js';
+import { getStateQuery } from '#workflows/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { stepRuns } from './support/history.js';
 import { makeJpeg } from './support/media.js';

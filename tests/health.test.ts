@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../api/app.js';
+import { createApp } from '#api/app.js';
 import { trace } from '@opentelemetry/api';
-import { createLogger } from '../lib/logger.js';
-import { createMetrics } from '../lib/metrics.js';
-import { createStorage } from '../lib/storage.js';
+import { createLogger } from '#lib/logger.js';
+import { createMetrics } from '#lib/metrics.js';
+import { createStorage } from '#lib/storage.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { configVariables } from '../lib/config.js';
+import { configVariables } from '#lib/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHART = path.join(root, 'deploy', 'helm', 'mediaflow');

@@ -4,10 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
-import { createApp, type ApiApp } from '../api/app.js';
-import { createCredentialCache } from '../api/services/credential-cache.js';
-import type { Config } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
+import { createApp, type ApiApp } from '#api/app.js';
+import { createCredentialCache } from '#api/services/credential-cache.js';
+import type { Config } from '#lib/config.js';
+import { createLogger } from '#lib/logger.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { ALL_SCOPES, client, type ApiClient } from './support/tenants.js';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import analyze from '#domain/actions/image/analyze/analyze.js';
 import metadata from '#domain/actions/image/metadata/metadata.js';
-import { createAjv } from '../lib/ajv.js';
+import { createAjv } from '#lib/ajv.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 

@@ -3,7 +3,7 @@
 // to one fails the import without any connection to the server behind it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MediaFileSchema, MediaImportSchema } from '../entities/index.js';
+import { MediaFileSchema, MediaImportSchema } from '#entities/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 
 let h: Harness;

@@ -3,7 +3,7 @@
 // entries, events and workflow history; of a running job it cancels. Retention in hours applies
 // to jobs and their results, from the organization's setting.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { createRetentionActivities } from '../activities/retention.js';
+import { createRetentionActivities } from '#activities/retention.js';
 import { FAKE_SPEECH, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';

@@ -3,14 +3,14 @@
 // reached the job stays queued (GET shows it, the reconciler leaves it alone, a cancel ends it),
 // and it is started once Temporal is back.
 import type { Client } from '@temporalio/client';
-import { createJobDispatcher } from '../api/services/job-dispatcher.js';
-import { createJobService } from '../api/services/job-service.js';
-import type { ApiDeps } from '../api/deps.js';
-import { createJobStore } from '../domain/job-store.js';
-import { createLogger } from '../lib/logger.js';
-import { createMetrics } from '../lib/metrics.js';
-import { systemClock } from '../activities/deps.js';
-import { createJobReconciler } from '../worker/reconcile.js';
+import { createJobDispatcher } from '#api/services/job-dispatcher.js';
+import { createJobService } from '#api/services/job-service.js';
+import type { ApiDeps } from '#api/deps.js';
+import { createJobStore } from '#domain/job-store.js';
+import { createLogger } from '#lib/logger.js';
+import { createMetrics } from '#lib/metrics.js';
+import { systemClock } from '#activities/deps.js';
+import { createJobReconciler } from '#worker/reconcile.js';
 import { trace } from '@opentelemetry/api';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';

@@ -4,14 +4,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { loadSpec, type JsonObject } from '../api/openapi/document.js';
-import { loadActionRegistry } from '../domain/actions/registry.js';
-import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE } from '../lib/ai/ports.js';
-import { INVALID_INPUT } from '../domain/actions/types.js';
-import { TIMEOUT } from '../domain/media/ffmpeg.js';
-import { RECONCILE_OTHER, RECONCILE_REASONS } from '../worker/reconcile.js';
-import { INFRASTRUCTURE, JOB_ERROR_CODES, jobErrorCode } from '../workflows/job-errors.js';
-import { describeFailure } from '../workflows/job-helpers.js';
+import { loadSpec, type JsonObject } from '#api/openapi/document.js';
+import { loadActionRegistry } from '#domain/actions/registry.js';
+import { AI_PROVIDER_ERROR, AI_PROVIDER_UNAVAILABLE } from '#lib/ai/ports.js';
+import { INVALID_INPUT } from '#domain/actions/types.js';
+import { TIMEOUT } from '#domain/media/ffmpeg.js';
+import { RECONCILE_OTHER, RECONCILE_REASONS } from '#worker/reconcile.js';
+import { INFRASTRUCTURE, JOB_ERROR_CODES, jobErrorCode } from '#workflows/job-errors.js';
+import { describeFailure } from '#workflows/job-helpers.js';
 
 const schemas = (loadSpec().components as JsonObject).schemas as Record<string, { properties: Record<string, { enum?: string[] }> }>;
 const specCodes = new Set(schemas.JobError!.properties.code!.enum);

@@ -5,9 +5,9 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
-import { INFRASTRUCTURE } from '../workflows/job-errors.js';
-import type { PipelineStep, ProcessJobInput } from '../workflows/types.js';
+import type { JobStepOutcome, RunJobStepInput } from '#activities/run-step.js';
+import { INFRASTRUCTURE } from '#workflows/job-errors.js';
+import type { PipelineStep, ProcessJobInput } from '#workflows/types.js';
 import { createWorkflowTestEnv, type WorkflowTestEnv } from './support/workflow-env.js';
 
 let t: WorkflowTestEnv;

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { keys } from '../lib/storage.js';
+import { keys } from '#lib/storage.js';
 import { FAKE_DESCRIPTION, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { childProcesses, makeAudio, noise } from './support/audio.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';

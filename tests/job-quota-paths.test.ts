@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OrganizationSchema } from '../entities/index.js';
+import { OrganizationSchema } from '#entities/index.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import type { Tenant } from './support/tenants.js';

@@ -14,10 +14,10 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { bundleOptions } from '../worker/bundle.js';
-import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
-import { cancelUpdate, getStateQuery, retryUpdate } from '../workflows/process-job.js';
-import type { JobState, PipelineStep, ProcessJobInput, StepResult } from '../workflows/types.js';
+import { bundleOptions } from '#worker/bundle.js';
+import type { JobStepOutcome, RunJobStepInput } from '#activities/run-step.js';
+import { cancelUpdate, getStateQuery, retryUpdate } from '#workflows/process-job.js';
+import type { JobState, PipelineStep, ProcessJobInput, StepResult } from '#workflows/types.js';
 import { createWorkflowTestEnv, type WorkflowTestEnv } from './support/workflow-env.js';
 import { quiet } from './support/worker-process.js';
 

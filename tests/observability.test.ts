@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { createLogger } from '../lib/logger.js';
+import { createLogger } from '#lib/logger.js';
 import { freePort } from '../scripts/services.js';
-import { startWorkerHttp } from '../worker/http.js';
-import { TRACE_HEADER } from '../workflows/trace-context.js';
+import { startWorkerHttp } from '#worker/http.js';
+import { TRACE_HEADER } from '#workflows/trace-context.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSpec } from '../api/openapi/document.js';
-import { listOperations } from '../api/openapi/operations.js';
-import { buildRouter } from '../api/router.js';
+import { loadSpec } from '#api/openapi/document.js';
+import { listOperations } from '#api/openapi/operations.js';
+import { buildRouter } from '#api/router.js';
 
 const doc = loadSpec();
 const noop = { handle: async () => undefined };

@@ -3,9 +3,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
-import { createApp } from '../api/app.js';
-import { loadConfig } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
+import { createApp } from '#api/app.js';
+import { loadConfig } from '#lib/config.js';
+import { createLogger } from '#lib/logger.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;

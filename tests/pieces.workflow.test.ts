@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { JobStepOutcome } from '../activities/run-step.js';
-import type { PipelineStep, ProcessJobInput, StitchTranscriptionInput, TranscribePieceInput, TranscriptionPlan, TranscriptionStepInput } from '../workflows/types.js';
+import type { JobStepOutcome } from '#activities/run-step.js';
+import type { PipelineStep, ProcessJobInput, StitchTranscriptionInput, TranscribePieceInput, TranscriptionPlan, TranscriptionStepInput } from '#workflows/types.js';
 import { createWorkflowTestEnv, type WorkflowTestEnv } from './support/workflow-env.js';
 
 let t: WorkflowTestEnv;

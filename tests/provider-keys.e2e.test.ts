@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createLogger } from '../lib/logger.js';
-import { createPayloadCodec } from '../lib/payload-codec.js';
+import { createLogger } from '#lib/logger.js';
+import { createPayloadCodec } from '#lib/payload-codec.js';
 import { OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { client, type ApiClient } from './support/tenants.js';

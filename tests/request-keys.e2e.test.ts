@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { createLogger } from '../lib/logger.js';
+import { createLogger } from '#lib/logger.js';
 import { OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeWav } from './support/wav.js';

@@ -3,10 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { loadConfig, type Config } from '../lib/config.js';
-import { ENVELOPE_META, SEGMENT_SIZE } from '../lib/envelope.js';
-import { createStorage } from '../lib/storage.js';
-import { rewrapStorage } from '../lib/storage-rewrap.js';
+import { loadConfig, type Config } from '#lib/config.js';
+import { ENVELOPE_META, SEGMENT_SIZE } from '#lib/envelope.js';
+import { createStorage } from '#lib/storage.js';
+import { rewrapStorage } from '#lib/storage-rewrap.js';
 import { rawBucket } from './support/s3.js';
 
 const config = loadConfig(process.env);

@@ -1,7 +1,7 @@
 // The storage quota counts uploads from the moment they start: presigned, tus and chunked uploads
 // reserve their declared size atomically, so parallel pending uploads cannot together exceed it.
 import { createHash } from 'node:crypto';
-import { OrganizationSchema } from '../entities/index.js';
+import { OrganizationSchema } from '#entities/index.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import type { Tenant } from './support/tenants.js';

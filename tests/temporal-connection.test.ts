@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../lib/config.js';
-import { connectionOptions } from '../lib/temporal-connection.js';
+import { ConfigError, loadConfig } from '#lib/config.js';
+import { connectionOptions } from '#lib/temporal-connection.js';
 
 const temporalOf = (env: Record<string, string>) => loadConfig(env).temporal;
 

@@ -1,7 +1,7 @@
 // The cross-tenant matrix: every operation that takes an id (path, query or body) is called by
 // organization A with organization B's ids. Each must answer 404 NOT_FOUND and change nothing of B.
-import { loadSpec, resolveRef, isObject, type Json, type JsonObject } from '../api/openapi/document.js';
-import { listOperations, type Operation } from '../api/openapi/operations.js';
+import { loadSpec, resolveRef, isObject, type Json, type JsonObject } from '#api/openapi/document.js';
+import { listOperations, type Operation } from '#api/openapi/operations.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import type { ApiClient, Tenant } from './support/tenants.js';

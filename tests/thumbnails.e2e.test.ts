@@ -2,9 +2,9 @@
 // storage; a failure recorded and answered, not retried per request; 409 while still pending.
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import { MediaFileSchema } from '../entities/index.js';
-import { keys } from '../lib/storage.js';
-import { workflowIdForThumbnail } from '../workflows/thumbnail.js';
+import { MediaFileSchema } from '#entities/index.js';
+import { keys } from '#lib/storage.js';
+import { workflowIdForThumbnail } from '#workflows/thumbnail.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { makeWav } from './support/wav.js';

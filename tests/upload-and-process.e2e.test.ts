@@ -2,7 +2,7 @@
 // MinIO, Temporal, sharp): the reply carries both, the job completes, a refused job keeps nothing,
 // Idempotency-Key replays without a second job, and a request's AI key reaches the provider only.
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '../lib/logger.js';
+import { createLogger } from '#lib/logger.js';
 import { OPENAI_KEY, startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';

@@ -2,8 +2,8 @@
 // their bad inputs, and expiry. Files are 20-30 MiB WAVs of noise: large enough for several parts.
 import { createHash } from 'node:crypto';
 import * as tus from 'tus-js-client';
-import { cleanUpExpiredUploads } from '../api/services/uploads/index.js';
-import { chunkedKey, createTempStore, tusKey, type TempStore } from '../api/services/uploads/temp-store.js';
+import { cleanUpExpiredUploads } from '#api/services/uploads/index.js';
+import { chunkedKey, createTempStore, tusKey, type TempStore } from '#api/services/uploads/temp-store.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { noiseWav } from './support/noise-wav.js';
 

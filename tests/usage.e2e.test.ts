@@ -3,10 +3,10 @@
 // Schedule removing expired media.
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import { IdempotencyKeySchema, MediaFileSchema } from '../entities/index.js';
-import { recordStepUsage } from '../domain/usage.js';
-import { stepCredits } from '../lib/credits.js';
-import { ensureRetentionSchedule } from '../worker/retention-schedule.js';
+import { IdempotencyKeySchema, MediaFileSchema } from '#entities/index.js';
+import { recordStepUsage } from '#domain/usage.js';
+import { stepCredits } from '#lib/credits.js';
+import { ensureRetentionSchedule } from '#worker/retention-schedule.js';
 import { startFakeAiServer, type FakeAiServer } from './support/fake-ai-server.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { stepRuns } from './support/history.js';

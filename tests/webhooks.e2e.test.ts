@@ -3,7 +3,7 @@
 // checked with the `standardwebhooks` reference library.
 import { Webhook } from 'standardwebhooks';
 import { startDelivery } from '#domain/webhooks/start-delivery.js';
-import { workflowIdForDelivery } from '../workflows/webhook-types.js';
+import { workflowIdForDelivery } from '#workflows/webhook-types.js';
 import { startHarness, waitFor, type Harness } from './support/harness.js';
 import { makeJpeg } from './support/media.js';
 import { startReceiver, type Receiver, type Received } from './support/webhook-receiver.js';

@@ -1,4 +1,4 @@
-import { prebuiltBundle, tracedBundlePath } from '../worker/bundle.js';
+import { prebuiltBundle, tracedBundlePath } from '#worker/bundle.js';
 
 test('the traced bundle sits beside the plain one', () => {
   expect(tracedBundlePath('/app/dist/workflow-bundle.js')).toBe('/app/dist/workflow-bundle.traced.js');

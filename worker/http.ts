@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Metrics } from '../lib/metrics.js';
+import type { Metrics } from '#lib/metrics.js';
 
 /**
  * The worker's own small HTTP server: `/metrics` (our registry, followed by the Temporal core's

@@ -1,15 +1,15 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Tracer } from '@opentelemetry/api';
 import type { ActionRegistry } from '#domain/actions/registry.js';
-import { systemClock } from '../activities/deps.js';
-import type { ImportDeps } from '../activities/import-media.js';
-import type { ApiDeps } from '../api/deps.js';
-import { createJobService } from '../api/services/job-service.js';
+import { systemClock } from '#activities/deps.js';
+import type { ImportDeps } from '#activities/import-media.js';
+import type { ApiDeps } from '#api/deps.js';
+import { createJobService } from '#api/services/job-service.js';
 import { inspectorFor } from '#domain/media/inspect.js';
-import type { Config } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
-import type { Metrics } from '../lib/metrics.js';
-import type { ObjectStorage } from '../lib/storage.js';
+import type { Config } from '#lib/config.js';
+import type { Logger } from '#lib/logger.js';
+import type { Metrics } from '#lib/metrics.js';
+import type { ObjectStorage } from '#lib/storage.js';
 
 /**
  * URL imports on the worker. A job requested with an import is submitted through the API's own

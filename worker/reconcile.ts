@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ProcessingJobSchema } from '../entities/index.js';
-import { OPEN_JOB_STATUSES } from '../workflows/job-status.js';
-import type { JobStore } from '../domain/job-store.js';
-import type { Logger } from '../lib/logger.js';
+import { ProcessingJobSchema } from '#entities/index.js';
+import { OPEN_JOB_STATUSES } from '#workflows/job-status.js';
+import type { JobStore } from '#domain/job-store.js';
+import type { Logger } from '#lib/logger.js';
 import type { Background } from './worker-group.js';
 
 const BATCH = 100;

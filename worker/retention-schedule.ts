@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
-import type { Config } from '../lib/config.js';
-import type { retentionSweep } from '../workflows/retention.js';
+import type { Config } from '#lib/config.js';
+import type { retentionSweep } from '#workflows/retention.js';
 
 /**
  * Creates the retention Schedule, or brings an existing one up to date with the configuration:

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks/index.js';
+import type { WebhookActivities } from '#activities/webhooks/index.js';
 import { FINAL_DELIVERY_ERRORS, type DeliverWebhookInput } from './webhook-types.js';
 
 // Bookkeeping must land eventually, so it retries without limit; it is idempotent.

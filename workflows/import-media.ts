@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { Activities } from '#activities/index.js';
 import type { ProviderKeys } from './types.js';
 
 /** Everything the import needs, decided by the API when it accepted the request. */

@@ -12,7 +12,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { Activities } from '#activities/index.js';
 import { isTerminal } from './job-status.js';
 import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';

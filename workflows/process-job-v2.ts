@@ -12,8 +12,8 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
+import type { Activities } from '#activities/index.js';
+import type { JobStepOutcome, RunJobStepInput } from '#activities/run-step.js';
 import { isTerminal, type JobStatus } from './job-status.js';
 import { describeFailure, inputOf } from './job-helpers.js';
 import { cancelSignal, cancelUpdate, getStateQuery, retrySignal, retryUpdate } from './job-messages.js';

@@ -1,5 +1,5 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { RetentionActivities } from '../activities/retention.js';
+import type { RetentionActivities } from '#activities/retention.js';
 
 export interface RetentionSweepInput {
   batchSize: number;

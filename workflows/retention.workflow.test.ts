@@ -1,4 +1,4 @@
-import type { RetentionActivities } from '../activities/retention.js';
+import type { RetentionActivities } from '#activities/retention.js';
 import { createWorkflowTestEnv, type WorkflowTestEnv } from '../tests/support/workflow-env.js';
 import { retentionSweep } from './retention.js';
 

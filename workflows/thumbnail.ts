@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { Activities } from '#activities/index.js';
 
 /** The image whose thumbnail is made. */
 export interface ThumbnailInput {

@@ -1,6 +1,6 @@
 import { ActivityCancellationType, CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { JobStepOutcome, RunJobStepInput } from '../activities/run-step.js';
+import type { Activities } from '#activities/index.js';
+import type { JobStepOutcome, RunJobStepInput } from '#activities/run-step.js';
 import type { PipelineStep } from './types.js';
 
 /** Jobs started before pieces existed replay without the planning activity. */

@@ -10,7 +10,7 @@ import { AI_NON_RETRYABLE } from '#domain/actions/ai-support.js';
 import { openAudio, readLimit } from '#domain/actions/audio/audio-io.js';
 import { ActionError, asActionError, type AudioPieces, type InputMeasures } from '#domain/actions/types.js';
 import { inputMeasures } from '../input-measures.js';
-import { keys } from '../../lib/storage.js';
+import { keys } from '#lib/storage.js';
 import type {
   StepResult,
   StitchTranscriptionInput,
@@ -18,10 +18,10 @@ import type {
   TranscriptionPiece,
   TranscriptionPlan,
   TranscriptionStepInput,
-} from '../../workflows/types.js';
+} from '#workflows/types.js';
 import type { ActivityDeps } from '../deps.js';
 import type { JobStepOutcome } from '../run-step.js';
-import { isTerminal } from '../../workflows/job-status.js';
+import { isTerminal } from '#workflows/job-status.js';
 import { reportProgress } from '../progress.js';
 import { planCuts, silenceParser, wavSeconds } from './cuts.js';
 import { pieceProgress } from './progress.js';

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from '../../entities/index.js';
-import { createAddressPolicy, type AddressPolicy } from '../../lib/net/address-policy.js';
-import { BlockedAddressError, safeRequest } from '../../lib/net/safe-request.js';
-import { createSecretBox } from '../../lib/webhooks/secret-box.js';
-import { signedHeaders } from '../../lib/webhooks/signing.js';
+import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from '#entities/index.js';
+import { createAddressPolicy, type AddressPolicy } from '#lib/net/address-policy.js';
+import { BlockedAddressError, safeRequest } from '#lib/net/safe-request.js';
+import { createSecretBox } from '#lib/webhooks/secret-box.js';
+import { signedHeaders } from '#lib/webhooks/signing.js';
 import type { ActivityDeps } from '../deps.js';
 import { webhookConfigOf } from './config.js';
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ProcessingJobSchema, WebhookEndpointSchema } from '../../entities/index.js';
-import { webhookBody, type WebhookEvent } from '../../lib/webhooks/events.js';
+import { ProcessingJobSchema, WebhookEndpointSchema } from '#entities/index.js';
+import { webhookBody, type WebhookEvent } from '#lib/webhooks/events.js';
 import { startDelivery } from '#domain/webhooks/start-delivery.js';
 import type { ActivityDeps } from '../deps.js';
 import { webhookConfigOf } from './config.js';
-import { isTerminal } from '../../workflows/job-status.js';
+import { isTerminal } from '#workflows/job-status.js';
 
 export interface JobEventInput {
   organizationId: string;

@@ -1,4 +1,4 @@
-import type { Config, RouteClass } from '../../lib/config.js';
+import type { Config, RouteClass } from '#lib/config.js';
 import type { AppMiddleware } from '../handler.js';
 import { authenticate, authorize, type Authenticator } from '../middleware/auth.js';
 import { rateLimit } from '../middleware/rate-limit.js';

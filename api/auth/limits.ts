@@ -1,4 +1,4 @@
-import { ROUTE_CLASS_NAMES, type Config, type RatePolicy, type RouteClass } from '../../lib/config.js';
+import { ROUTE_CLASS_NAMES, type Config, type RatePolicy, type RouteClass } from '#lib/config.js';
 
 export const ROUTE_CLASSES: readonly RouteClass[] = ROUTE_CLASS_NAMES;
 

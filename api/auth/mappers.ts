@@ -1,4 +1,4 @@
-import type { ApiKey, Organization, User } from '../../entities/index.js';
+import type { ApiKey, Organization, User } from '#entities/index.js';
 import type { components } from '../generated/openapi.js';
 import type { Scope } from './permissions.js';
 import type { IssuedSession } from '../services/auth-service.js';

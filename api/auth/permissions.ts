@@ -1,4 +1,4 @@
-import type { UserRole } from '../../entities/index.js';
+import type { UserRole } from '#entities/index.js';
 
 /** Scopes an API key may carry (the spec's `Permission` enum). */
 export const SCOPES = ['media:read', 'media:write', 'jobs:read', 'jobs:create', 'usage:read', 'keys:manage', 'org:admin'] as const;

@@ -1,5 +1,5 @@
-import type { RatePolicy, RouteClass } from '../../lib/config.js';
-import type { UserRole } from '../../entities/index.js';
+import type { RatePolicy, RouteClass } from '#lib/config.js';
+import type { UserRole } from '#entities/index.js';
 import type { Permission } from './permissions.js';
 
 /** Who is calling, resolved from the credentials on every request (roles and revocations apply at once). */

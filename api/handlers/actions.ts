@@ -1,6 +1,6 @@
 import type { ActionDefinition } from '#domain/actions/types.js';
 import type { ActionRegistry } from '#domain/actions/registry.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { components } from '../generated/openapi.js';
 import { reply, type Route } from '../handler.js';
 

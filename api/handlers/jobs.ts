@@ -1,4 +1,4 @@
-import { ValidationError } from '../../lib/errors.js';
+import { ValidationError } from '#lib/errors.js';
 import { isTranscript, renderTranscript } from '../services/transcript-export.js';
 import { withSpeakerNames } from '../services/transcription-service.js';
 import { reply, type Route } from '../handler.js';

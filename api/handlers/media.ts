@@ -1,6 +1,6 @@
 import type { Readable, Transform } from 'node:stream';
 import multer from '@koa/multer';
-import { ValidationError } from '../../lib/errors.js';
+import { ValidationError } from '#lib/errors.js';
 import { reply, type AppMiddleware, type Route } from '../handler.js';
 import { toMediaFile } from '../mappers.js';
 import { hasNul } from '../middleware/input-hygiene.js';

@@ -1,4 +1,4 @@
-import type { ProviderKeys } from '../../workflows/types.js';
+import type { ProviderKeys } from '#workflows/types.js';
 import type { AppContext } from '../handler.js';
 
 /**

@@ -1,6 +1,6 @@
 import multer from '@koa/multer';
-import type { LinkRow, ProfileRow } from '../../domain/speaker-store.js';
-import { FileTooLargeError, ValidationError } from '../../lib/errors.js';
+import type { LinkRow, ProfileRow } from '#domain/speaker-store.js';
+import { FileTooLargeError, ValidationError } from '#lib/errors.js';
 import type { components } from '../generated/openapi.js';
 import { reply, type AppContext, type AppMiddleware, type Route } from '../handler.js';
 import { jsonBody } from '../middleware/body.js';

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../../lib/errors.js';
+import { ServiceUnavailableError } from '#lib/errors.js';
 import { reply, type Route } from '../handler.js';
 import type { JsonObject } from '../openapi/document.js';
 import type { Services } from '../services/index.js';

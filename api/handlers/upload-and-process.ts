@@ -1,4 +1,4 @@
-import { ForbiddenError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { ForbiddenError, ServiceUnavailableError, ValidationError } from '#lib/errors.js';
 import { can } from '../auth/principal.js';
 import { reply, type AppContext, type Route } from '../handler.js';
 import { toJob, toMediaFile } from '../mappers.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { providerKeysOf } from './provider-key-headers.js';
 import type { components } from '../generated/openapi.js';
-import { AppError, type ErrorCode } from '../../lib/errors.js';
+import { AppError, type ErrorCode } from '#lib/errors.js';
 import { reply, type AppContext, type Route } from '../handler.js';
 import { toJob, toMediaFile } from '../mappers.js';
 import { jsonBody } from '../middleware/body.js';

@@ -1,4 +1,4 @@
-import type { WebhookAttempt, WebhookEndpoint } from '../../entities/index.js';
+import type { WebhookAttempt, WebhookEndpoint } from '#entities/index.js';
 import type { components } from '../generated/openapi.js';
 import { reply, type Route } from '../handler.js';
 import { jsonBody } from '../middleware/body.js';

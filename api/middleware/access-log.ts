@@ -1,4 +1,4 @@
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '#lib/logger.js';
 import type { AppMiddleware } from '../handler.js';
 
 /** One line per request, after the error format has been applied, so the status is final. */

@@ -1,4 +1,4 @@
-import { ForbiddenError, TokenExpiredError, UnauthorizedError } from '../../lib/errors.js';
+import { ForbiddenError, TokenExpiredError, UnauthorizedError } from '#lib/errors.js';
 import { can, type Principal } from '../auth/principal.js';
 import type { Permission } from '../auth/permissions.js';
 import type { AppMiddleware } from '../handler.js';

@@ -1,6 +1,6 @@
-import type { Logger } from '../../lib/logger.js';
-import { AppError, InternalError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
-import { isInfraError } from '../../lib/infra-errors.js';
+import type { Logger } from '#lib/logger.js';
+import { AppError, InternalError, NotFoundError, ServiceUnavailableError, ValidationError } from '#lib/errors.js';
+import { isInfraError } from '#lib/infra-errors.js';
 import type { AppMiddleware } from '../handler.js';
 
 /**

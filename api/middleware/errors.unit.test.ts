@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '#lib/logger.js';
 import type { AppContext } from '../handler.js';
 import { errorHandler } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { Metrics } from '../../lib/metrics.js';
+import type { Metrics } from '#lib/metrics.js';
 import type { AppMiddleware } from '../handler.js';
 
 /** Counts and times every request by route template (never the raw path, which has ids). */

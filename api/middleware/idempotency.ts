@@ -1,9 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { IdempotencyKeySchema } from '../../entities/index.js';
-import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '../../lib/errors.js';
+import { IdempotencyKeySchema } from '#entities/index.js';
+import { ConflictError, IdempotencyKeyReusedError, ValidationError } from '#lib/errors.js';
 import type { AppContext, AppMiddleware } from '../handler.js';
-import { sha256Hex } from '../../lib/tokens.js';
+import { sha256Hex } from '#lib/tokens.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** A "running" key older than this belongs to a request that died (crash, restart): it may be taken over. */

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../lib/errors.js';
+import { ValidationError } from '#lib/errors.js';
 import type { AppMiddleware } from '../handler.js';
 
 /** Deepest JSON nesting accepted anywhere: real payloads stay far below; deeper ones only attack recursion. */

@@ -1,5 +1,5 @@
-import type { RatePolicy, RouteClass } from '../../lib/config.js';
-import { QuotaExceededError, RateLimitedError } from '../../lib/errors.js';
+import type { RatePolicy, RouteClass } from '#lib/config.js';
+import { QuotaExceededError, RateLimitedError } from '#lib/errors.js';
 import type { AppContext, AppMiddleware } from '../handler.js';
 import type { LimitState, RateLimitService } from '../services/rate-limit-service.js';
 

@@ -1,5 +1,5 @@
-import type { UsageActionType } from '../../entities/index.js';
-import type { Logger } from '../../lib/logger.js';
+import type { UsageActionType } from '#entities/index.js';
+import type { Logger } from '#lib/logger.js';
 import type { AppMiddleware } from '../handler.js';
 import type { RequestUsage } from '../services/usage-service.js';
 

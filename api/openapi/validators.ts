@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import { createAjv, toFieldErrors, type FieldError } from '../../lib/ajv.js';
+import { createAjv, toFieldErrors, type FieldError } from '#lib/ajv.js';
 import { isObject, type Json, type JsonObject } from './document.js';
 import type { Operation, ParamLocation } from './operations.js';
 

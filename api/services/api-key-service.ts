@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKeySchema, OrganizationSchema, type ApiKey } from '../../entities/index.js';
-import { ConflictError, ForbiddenError, InvalidApiKeyError, LimitExceededError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { checkApiKeyFormat, digestsEqual, generateApiKey, sha256Hex } from '../../lib/tokens.js';
+import { ApiKeySchema, OrganizationSchema, type ApiKey } from '#entities/index.js';
+import { ConflictError, ForbiddenError, InvalidApiKeyError, LimitExceededError, NotFoundError, ValidationError } from '#lib/errors.js';
+import { checkApiKeyFormat, digestsEqual, generateApiKey, sha256Hex } from '#lib/tokens.js';
 import { quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { can, type Principal } from '../auth/principal.js';
 import { keyPermissions, outranks, type Scope } from '../auth/permissions.js';

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '../../entities/index.js';
-import { ConflictError, ForbiddenError, TokenExpiredError, UnauthorizedError } from '../../lib/errors.js';
-import { createPasswordHasher } from '../../lib/passwords.js';
-import { createAccessTokens, generateOpaqueToken, sha256Hex } from '../../lib/tokens.js';
+import { OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '#entities/index.js';
+import { ConflictError, ForbiddenError, TokenExpiredError, UnauthorizedError } from '#lib/errors.js';
+import { createPasswordHasher } from '#lib/passwords.js';
+import { createAccessTokens, generateOpaqueToken, sha256Hex } from '#lib/tokens.js';
 import { quotasOf, rateLimitsOf } from '../auth/limits.js';
 import { ROLE_PERMISSIONS } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';

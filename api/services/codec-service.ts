@@ -1,6 +1,6 @@
 import type { Payload } from '@temporalio/common';
-import { ValidationError } from '../../lib/errors.js';
-import { createPayloadCodec, PayloadDecryptionError } from '../../lib/payload-codec.js';
+import { ValidationError } from '#lib/errors.js';
+import { createPayloadCodec, PayloadDecryptionError } from '#lib/payload-codec.js';
 import type { ApiDeps } from '../deps.js';
 
 /** A payload as the codec server protocol writes it: bytes in base64. */

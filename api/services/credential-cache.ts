@@ -1,6 +1,6 @@
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '#lib/logger.js';
 import type { Principal } from '../auth/principal.js';
-import { CREDENTIALS_CHANNEL } from '../../entities/credential-triggers.js';
+import { CREDENTIALS_CHANNEL } from '#entities/credential-triggers.js';
 import { createPgListener } from './pg-listener.js';
 
 /** What a change names: every cached principal of that key, user, organization or session is dropped. */

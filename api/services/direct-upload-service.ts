@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { MediaUploadSchema, type DirectUploadMethod, type MediaUpload } from '../../entities/index.js';
-import { AppError, ConflictError, FileTooLargeError, InvalidFileTypeError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { incomingKey, type DirectUploadStorage } from '../../lib/direct-upload-storage.js';
+import { MediaUploadSchema, type DirectUploadMethod, type MediaUpload } from '#entities/index.js';
+import { AppError, ConflictError, FileTooLargeError, InvalidFileTypeError, NotFoundError, ValidationError } from '#lib/errors.js';
+import { incomingKey, type DirectUploadStorage } from '#lib/direct-upload-storage.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaFileRow, MediaService } from './media-service.js';

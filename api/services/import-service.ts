@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { MediaImportSchema, type MediaImport } from '../../entities/index.js';
-import { InvalidActionError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
-import { createAddressPolicy } from '../../lib/net/address-policy.js';
-import { workflowIdForImport, type ImportMediaInput } from '../../workflows/import-media.js';
-import type { ProviderKeys } from '../../workflows/types.js';
+import { MediaImportSchema, type MediaImport } from '#entities/index.js';
+import { InvalidActionError, NotFoundError, ServiceUnavailableError, ValidationError } from '#lib/errors.js';
+import { createAddressPolicy } from '#lib/net/address-policy.js';
+import { workflowIdForImport, type ImportMediaInput } from '#workflows/import-media.js';
+import type { ProviderKeys } from '#workflows/types.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 

@@ -27,7 +27,7 @@ import { createSystemService } from './system-service.js';
 import { createThumbnailService } from './thumbnail-service.js';
 import { createUploadServices } from './uploads/index.js';
 import { createWebhookService } from './webhook-service.js';
-import { createDirectUploadStorage } from '../../lib/direct-upload-storage.js';
+import { createDirectUploadStorage } from '#lib/direct-upload-storage.js';
 import { createDirectUploadService } from './direct-upload-service.js';
 import { createDownloadLinkService } from './download-link-service.js';
 import { createImportService } from './import-service.js';

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { infraBackoffMs, isInfraError, describeInfraError } from '../../lib/infra-errors.js';
+import { infraBackoffMs, isInfraError, describeInfraError } from '#lib/infra-errors.js';
 import type { ApiDeps } from '../deps.js';
-import { createJobStore } from '../../domain/job-store.js';
+import { createJobStore } from '#domain/job-store.js';
 import { workflowStartOptions, type JobWorkflowStart } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { JOB_EVENTS_CHANNEL } from '../../entities/job-event-notify.js';
-import type { Logger } from '../../lib/logger.js';
-import { isTerminal } from '../../workflows/job-status.js';
+import { JOB_EVENTS_CHANNEL } from '#entities/job-event-notify.js';
+import type { Logger } from '#lib/logger.js';
+import { isTerminal } from '#workflows/job-status.js';
 import { createPgListener } from './pg-listener.js';
 
 const BATCH = 500;

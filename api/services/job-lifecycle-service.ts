@@ -1,11 +1,11 @@
 import type { PassThrough, Readable } from 'node:stream';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { JobStepSchema, ProcessingJobSchema, type JobStep } from '../../entities/index.js';
-import { ConflictError, NotFoundError } from '../../lib/errors.js';
-import { isTerminal } from '../../workflows/job-status.js';
-import { cancelUpdate, retrySignal, retryUpdate } from '../../workflows/process-job.js';
-import type { CancelRequest, ProcessJobInput, StepResult } from '../../workflows/types.js';
+import { JobStepSchema, ProcessingJobSchema, type JobStep } from '#entities/index.js';
+import { ConflictError, NotFoundError } from '#lib/errors.js';
+import { isTerminal } from '#workflows/job-status.js';
+import { cancelUpdate, retrySignal, retryUpdate } from '#workflows/process-job.js';
+import type { CancelRequest, ProcessJobInput, StepResult } from '#workflows/types.js';
 import type { ApiDeps } from '../deps.js';
 import type { JobDispatcher } from './job-dispatcher.js';
 import type { JobEventHub } from './job-event-hub.js';
@@ -13,7 +13,7 @@ import { jobStoreOf, type JobRow, type JobService } from './job-service.js';
 import { policyOf, workflowStartOptions } from './pipeline.js';
 import { providerKeyStoreOf } from './provider-keys.js';
 import { holdJobSlot } from './quota-service.js';
-import { deleteEndedJobs } from '../../domain/job-deletion.js';
+import { deleteEndedJobs } from '#domain/job-deletion.js';
 
 /** Why the workflow refused an update (the validator's failure type), if it did. */
 const rejection = (err: unknown): string | undefined =>

@@ -1,6 +1,6 @@
-import { MediaFileSchema, ProcessingJobSchema } from '../../entities/index.js';
+import { MediaFileSchema, ProcessingJobSchema } from '#entities/index.js';
 import type { ApiDeps } from '../deps.js';
-import { toJobFields, type JobColumns } from '../../domain/job-row.js';
+import { toJobFields, type JobColumns } from '#domain/job-row.js';
 import { JOB_COLUMNS, type JobFields } from './job-view.js';
 import { createdRange, cursorTime, keyset, numbered, pageOf, type PageRequest } from './listing.js';
 

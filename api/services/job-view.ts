@@ -1,9 +1,9 @@
-import { jobColumns, toJobFields, type JobColumns } from '../../domain/job-row.js';
-import type { JobFields } from '../../domain/job-store.js';
-import type { JobStep } from '../../entities/index.js';
-import { batchLoader, byOrdinality } from '../../lib/batch-loader.js';
-import { isUuid } from '../../lib/tokens.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { jobColumns, toJobFields, type JobColumns } from '#domain/job-row.js';
+import type { JobFields } from '#domain/job-store.js';
+import type { JobStep } from '#entities/index.js';
+import { batchLoader, byOrdinality } from '#lib/batch-loader.js';
+import { isUuid } from '#lib/tokens.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 

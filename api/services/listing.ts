@@ -1,4 +1,4 @@
-import { ValidationError } from '../../lib/errors.js';
+import { ValidationError } from '#lib/errors.js';
 
 /** A keyset page request: rows strictly after `after` in (created_at, id) order. */
 export interface PageRequest {

@@ -1,5 +1,5 @@
-import { MediaFileSchema, ProcessingJobSchema } from '../../entities/index.js';
-import { removeMediaObjects } from '../../lib/media-objects.js';
+import { MediaFileSchema, ProcessingJobSchema } from '#entities/index.js';
+import { removeMediaObjects } from '#lib/media-objects.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaService } from './media-service.js';
 

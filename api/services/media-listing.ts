@@ -1,4 +1,4 @@
-import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
+import { MediaFileSchema, type MediaFile } from '#entities/index.js';
 import type { ApiDeps } from '../deps.js';
 import { createdRange, cursorTime, keyset, numbered, pageOf, type PageRequest } from './listing.js';
 

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MediaFileSchema, type MediaFile } from '../../entities/index.js';
+import { MediaFileSchema, type MediaFile } from '#entities/index.js';
 import { startThumbnail } from '#domain/thumbnails.js';
-import { AppError, NotFoundError } from '../../lib/errors.js';
+import { AppError, NotFoundError } from '#lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import { inspectorFor } from '#domain/media/inspect.js';

@@ -1,4 +1,4 @@
-import { OPEN_JOB_STATUSES } from '../../workflows/job-status.js';
+import { OPEN_JOB_STATUSES } from '#workflows/job-status.js';
 import type { ApiDeps } from '../deps.js';
 
 // The open statuses as an SQL list (fixed identifiers, not input).

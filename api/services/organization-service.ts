@@ -1,12 +1,12 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKeySchema, OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '../../entities/index.js';
-import { ConflictError, ForbiddenError, LimitExceededError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { generateOpaqueToken } from '../../lib/tokens.js';
+import { ApiKeySchema, OrganizationSchema, RefreshTokenSchema, UserSchema, type Organization, type User, type UserRole } from '#entities/index.js';
+import { ConflictError, ForbiddenError, LimitExceededError, NotFoundError, ValidationError } from '#lib/errors.js';
+import { generateOpaqueToken } from '#lib/tokens.js';
 import { OWNER_QUOTAS, outOfBounds, platformQuotasOf, quotasOf, rateLimitsOf, type OwnerQuota, type Quotas } from '../auth/limits.js';
 import { outranks } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import type { RouteClass } from '../../lib/config.js';
+import type { RouteClass } from '#lib/config.js';
 import type { ApiDeps } from '../deps.js';
 import { normalizeEmail } from './auth-service.js';
 import type { CredentialCache } from './credential-cache.js';

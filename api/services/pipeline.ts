@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { ProviderName } from '#lib/ai/ports.js';
 import type { ActionDefinition, ActionLimits, InputMeasures, MediaKind } from '#domain/actions/types.js';
 import type { ActionRegistry } from '#domain/actions/registry.js';
-import { jobQueues, type Config } from '../../lib/config.js';
-import { InvalidActionError, ValidationError } from '../../lib/errors.js';
-import type { FieldError } from '../../lib/ajv.js';
-import { searchAttributes } from '../../workflows/search-attributes.js';
-import type { PipelineStep, ProcessJobInput } from '../../workflows/types.js';
+import { jobQueues, type Config } from '#lib/config.js';
+import { InvalidActionError, ValidationError } from '#lib/errors.js';
+import type { FieldError } from '#lib/ajv.js';
+import { searchAttributes } from '#workflows/search-attributes.js';
+import type { PipelineStep, ProcessJobInput } from '#workflows/types.js';
 
 export interface StepRequest {
   actionId: string;

@@ -1,10 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { OrganizationProviderKeySchema, STORED_KEY_PROVIDERS, type StoredKeyProvider } from '../../entities/index.js';
-import { ServiceUnavailableError } from '../../lib/errors.js';
-import { createKeyring, type Keyring, type MasterKey } from '../../lib/keyring.js';
-import type { Logger } from '../../lib/logger.js';
-import type { ProviderKeys } from '../../workflows/types.js';
+import { OrganizationProviderKeySchema, STORED_KEY_PROVIDERS, type StoredKeyProvider } from '#entities/index.js';
+import { ServiceUnavailableError } from '#lib/errors.js';
+import { createKeyring, type Keyring, type MasterKey } from '#lib/keyring.js';
+import type { Logger } from '#lib/logger.js';
+import type { ProviderKeys } from '#workflows/types.js';
 
 export interface StoredKeyStatus {
   set: boolean;

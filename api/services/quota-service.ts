@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MediaFileSchema, MediaUploadSchema, OrganizationSchema, ProcessingJobSchema, UploadSessionSchema } from '../../entities/index.js';
-import type { JobAdmission } from '../../domain/job-store.js';
-import type { Config } from '../../lib/config.js';
-import { OPEN_JOB_STATUSES } from '../../workflows/job-status.js';
-import { LimitExceededError, NotFoundError, QuotaExceededError } from '../../lib/errors.js';
+import { MediaFileSchema, MediaUploadSchema, OrganizationSchema, ProcessingJobSchema, UploadSessionSchema } from '#entities/index.js';
+import type { JobAdmission } from '#domain/job-store.js';
+import type { Config } from '#lib/config.js';
+import { OPEN_JOB_STATUSES } from '#workflows/job-status.js';
+import { LimitExceededError, NotFoundError, QuotaExceededError } from '#lib/errors.js';
 import { quotasOf } from '../auth/limits.js';
 import type { ApiDeps } from '../deps.js';
 

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Config, RatePolicy, RouteClass } from '../../lib/config.js';
-import { RateLimitedError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
-import { sha256Hex } from '../../lib/tokens.js';
+import type { Config, RatePolicy, RouteClass } from '#lib/config.js';
+import { RateLimitedError } from '#lib/errors.js';
+import type { Logger } from '#lib/logger.js';
+import { sha256Hex } from '#lib/tokens.js';
 
 /** The slice of a `pg` Pool that rate-limiter-flexible's Postgres store uses. */
 export interface LimitStore {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { SEARCH_CONFIG, searchablePredicate, searchVector } from '../../entities/search.js';
-import { ValidationError } from '../../lib/errors.js';
+import { SEARCH_CONFIG, searchablePredicate, searchVector } from '#entities/search.js';
+import { ValidationError } from '#lib/errors.js';
 import type { ApiDeps } from '../deps.js';
 
 export interface SearchQuery {

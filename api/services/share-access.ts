@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MediaShareSchema } from '../../entities/index.js';
+import { MediaShareSchema } from '#entities/index.js';
 import type { Principal } from '../auth/principal.js';
 
 /**

@@ -1,5 +1,5 @@
-import { MediaShareSchema, ProcessingJobSchema, type MediaShare } from '../../entities/index.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { MediaShareSchema, ProcessingJobSchema, type MediaShare } from '#entities/index.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '#lib/errors.js';
 import { can, type Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaFileRow, MediaService } from './media-service.js';

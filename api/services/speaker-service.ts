@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createSpeakerStore, type LinkRow, type ProfileRow, type SpeakerNames, type VoiceSample } from '../../domain/speaker-store.js';
-import { FileTooLargeError, InvalidFileTypeError, ValidationError } from '../../lib/errors.js';
-import { keys } from '../../lib/storage.js';
+import { createSpeakerStore, type LinkRow, type ProfileRow, type SpeakerNames, type VoiceSample } from '#domain/speaker-store.js';
+import { FileTooLargeError, InvalidFileTypeError, ValidationError } from '#lib/errors.js';
+import { keys } from '#lib/storage.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import { detectMediaType, SNIFF_BYTES, supportedFormatNames } from '#domain/media/media-types.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../../lib/config.js';
-import { RateLimitedError } from '../../lib/errors.js';
+import type { Config } from '#lib/config.js';
+import { RateLimitedError } from '#lib/errors.js';
 
 /** How long a refused client should wait before opening a stream again. */
 const RETRY_AFTER_SECONDS = 5;

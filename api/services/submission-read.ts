@@ -1,8 +1,8 @@
-import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile } from '../../entities/index.js';
+import { MediaFileSchema, OrganizationProviderKeySchema, OrganizationSchema, type MediaFile } from '#entities/index.js';
 import type { SealedKey } from './provider-keys.js';
 import type { ApiDeps } from '../deps.js';
-import { batchLoader, byOrdinality } from '../../lib/batch-loader.js';
-import { isUuid } from '../../lib/tokens.js';
+import { batchLoader, byOrdinality } from '#lib/batch-loader.js';
+import { isUuid } from '#lib/tokens.js';
 
 /** The input file's fields a submission uses. */
 export type SubmissionInput = Pick<MediaFile, 'id' | 'storagePath' | 'mimeType' | 'originalFilename' | 'fileSizeBytes' | 'mediaType' | 'metadata'>;

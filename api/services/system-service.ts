@@ -1,4 +1,4 @@
-import { VERSION } from '../../lib/version.js';
+import { VERSION } from '#lib/version.js';
 import type { ApiDeps } from '../deps.js';
 import type { createHealthService } from './health-service.js';
 import { FORMATS } from '#domain/media/media-types.js';

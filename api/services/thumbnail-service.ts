@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MediaFileSchema } from '../../entities/index.js';
-import { AppError, ConflictError, NotFoundError } from '../../lib/errors.js';
+import { MediaFileSchema } from '#entities/index.js';
+import { AppError, ConflictError, NotFoundError } from '#lib/errors.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiDeps } from '../deps.js';
 import type { MediaFileRow, MediaService } from './media-service.js';

@@ -1,6 +1,6 @@
-import { createSpeakerStore, type SpeakerNames } from '../../domain/speaker-store.js';
-import { JobStepSchema, ProcessingJobSchema } from '../../entities/index.js';
-import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { createSpeakerStore, type SpeakerNames } from '#domain/speaker-store.js';
+import { JobStepSchema, ProcessingJobSchema } from '#entities/index.js';
+import { ConflictError, NotFoundError } from '#lib/errors.js';
 import type { ApiDeps } from '../deps.js';
 
 /** The actions whose JSON result is a transcript. */

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { UsageRecordSchema } from '../../entities/index.js';
-import type { Logger } from '../../lib/logger.js';
+import { UsageRecordSchema } from '#entities/index.js';
+import type { Logger } from '#lib/logger.js';
 import type { RequestUsage } from './usage-service.js';
 
 const T = UsageRecordSchema.meta.tableName;

@@ -1,5 +1,5 @@
-import { JOB_STATUSES, MediaFileSchema, ProcessingJobSchema, UsageRecordSchema, type UsageActionType } from '../../entities/index.js';
-import { ValidationError } from '../../lib/errors.js';
+import { JOB_STATUSES, MediaFileSchema, ProcessingJobSchema, UsageRecordSchema, type UsageActionType } from '#entities/index.js';
+import { ValidationError } from '#lib/errors.js';
 import type { ApiDeps } from '../deps.js';
 import { createUsageBuffer } from './usage-buffer.js';
 

@@ -7,14 +7,14 @@ import {
   type WebhookAttempt,
   type WebhookDelivery,
   type WebhookEndpoint,
-} from '../../entities/index.js';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
-import { createAddressPolicy } from '../../lib/net/address-policy.js';
-import { TEST_EVENT, webhookBody } from '../../lib/webhooks/events.js';
-import { createSecretBox, type SecretBox } from '../../lib/webhooks/secret-box.js';
-import { generateSecret } from '../../lib/webhooks/signing.js';
+} from '#entities/index.js';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '#lib/errors.js';
+import { createAddressPolicy } from '#lib/net/address-policy.js';
+import { TEST_EVENT, webhookBody } from '#lib/webhooks/events.js';
+import { createSecretBox, type SecretBox } from '#lib/webhooks/secret-box.js';
+import { generateSecret } from '#lib/webhooks/signing.js';
 import { startDelivery } from '#domain/webhooks/start-delivery.js';
-import { refuseWebhookUrl } from '../../lib/webhooks/url.js';
+import { refuseWebhookUrl } from '#lib/webhooks/url.js';
 import type { ApiDeps } from '../deps.js';
 import { cursorTime, keyset, pageOf, type PageRequest } from './listing.js';
 

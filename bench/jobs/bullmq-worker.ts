@@ -2,7 +2,7 @@
 // from the same MinIO, the same action plugins, upload, a status row in the same Postgres).
 // Started by bench/jobs/bullmq.ts with BENCH_QUEUE, BENCH_REDIS_URL and BENCH_CONCURRENCY set.
 import { Worker } from 'bullmq';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig } from '#lib/config.js';
 import { createCommon } from '#domain/runtime.js';
 import { storedRunner, type CaseName } from './workload.js';
 

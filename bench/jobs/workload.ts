@@ -8,11 +8,11 @@ import { pipeline } from 'node:stream/promises';
 import type { ActionRegistry } from '#domain/actions/registry.js';
 import type { ActionLimits, ActionOutput } from '#domain/actions/types.js';
 import { createFfmpeg } from '#domain/media/ffmpeg.js';
-import { createAiProviders } from '../../lib/ai/index.js';
-import type { Config } from '../../lib/config.js';
-import { HashingStream } from '../../lib/hashing.js';
-import { createLogger } from '../../lib/logger.js';
-import type { ObjectStorage } from '../../lib/storage.js';
+import { createAiProviders } from '#lib/ai/index.js';
+import type { Config } from '#lib/config.js';
+import { HashingStream } from '#lib/hashing.js';
+import { createLogger } from '#lib/logger.js';
+import type { ObjectStorage } from '#lib/storage.js';
 
 export interface BenchStep {
   actionId: string;

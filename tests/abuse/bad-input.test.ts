@@ -5,7 +5,7 @@
 // ids. The answer is never a 5xx, always in the error format when it is an error, and never shows
 // anything of the other organization.
 import { randomUUID } from 'node:crypto';
-import type { Parameter } from '../../api/openapi/operations.js';
+import type { Parameter } from '#api/openapi/operations.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { makeJpeg } from '../support/media.js';
 import { client, type ApiClient, type Tenant } from '../support/tenants.js';

@@ -4,8 +4,8 @@
 // the handler then says about the request, which is left unspecified here); never a 5xx; a
 // credential type the operation does not accept is 401. tests/roles.test.ts covers what roles may
 // do to each other (inviting, promoting, removing).
-import { ROLE_PERMISSIONS, SCOPES, type Permission } from '../../api/auth/permissions.js';
-import type { UserRole } from '../../entities/index.js';
+import { ROLE_PERMISSIONS, SCOPES, type Permission } from '#api/auth/permissions.js';
+import type { UserRole } from '#entities/index.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { client, type ApiClient } from '../support/tenants.js';
 import { errorFormatProblem, fillPath, operations, send } from './spec-requests.js';

@@ -3,8 +3,8 @@
 // suites derive the hostile variants. Nothing here is hand-listed per operation, so an operation
 // added to the spec is attacked the day it lands.
 import { randomUUID } from 'node:crypto';
-import { isObject, loadSpec, resolveRef, type Json, type JsonObject } from '../../api/openapi/document.js';
-import { listOperations, type Operation, type Parameter } from '../../api/openapi/operations.js';
+import { isObject, loadSpec, resolveRef, type Json, type JsonObject } from '#api/openapi/document.js';
+import { listOperations, type Operation, type Parameter } from '#api/openapi/operations.js';
 import type { ApiClient } from '../support/tenants.js';
 
 export const doc: JsonObject = loadSpec();

@@ -2,8 +2,8 @@
 // store directly (not through the API under test) and from what the clients and the webhook
 // receiver saw.
 import { createHash } from 'node:crypto';
-import { loadConfig } from '../../lib/config.js';
-import { JOB_ERROR_CODES } from '../../workflows/job-errors.js';
+import { loadConfig } from '#lib/config.js';
+import { JOB_ERROR_CODES } from '#workflows/job-errors.js';
 import { rawBucket } from '../support/s3.js';
 import type { Receiver } from '../support/webhook-receiver.js';
 import type { Stack } from './stack.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateSecrets } from '../../lib/local-secrets.js';
+import { generateSecrets } from '#lib/local-secrets.js';
 import { registerSearchAttributes } from '../../scripts/search-attributes.js';
 import { binary, freePort, freePorts } from '../../scripts/services.js';
 

@@ -10,10 +10,10 @@ import { extname, join } from 'node:path';
 import { createActionRegistry } from '#domain/actions/registry.js';
 import type { AiRegistry } from '#lib/ai/ports.js';
 import type { ActionDefinition, ActionOutput } from '#domain/actions/types.js';
-import { createAiProviders } from '../../lib/ai/index.js';
-import { createAiRegistry } from '../../lib/ai/registry.js';
-import { createAjv } from '../../lib/ajv.js';
-import { loadConfig } from '../../lib/config.js';
+import { createAiProviders } from '#lib/ai/index.js';
+import { createAiRegistry } from '#lib/ai/registry.js';
+import { createAjv } from '#lib/ajv.js';
+import { loadConfig } from '#lib/config.js';
 import { testFfmpeg } from './ffmpeg.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as never;

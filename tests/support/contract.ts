@@ -4,10 +4,10 @@
 // watches the server side, so replies to any client (fetch, tus-js-client, curl) are checked.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
-import { createAjv } from '../../lib/ajv.js';
-import { isObject, loadSpec, resolveRef, type Json, type JsonObject } from '../../api/openapi/document.js';
-import { listOperations, type Operation } from '../../api/openapi/operations.js';
-import { rewriteRefs, withComponents } from '../../api/openapi/validators.js';
+import { createAjv } from '#lib/ajv.js';
+import { isObject, loadSpec, resolveRef, type Json, type JsonObject } from '#api/openapi/document.js';
+import { listOperations, type Operation } from '#api/openapi/operations.js';
+import { rewriteRefs, withComponents } from '#api/openapi/validators.js';
 
 interface DeclaredResponse {
   /** Media type (or `type/*`) → compiled body validator, when JSON with a schema. */

@@ -8,8 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 type Services = typeof import('../../scripts/services.js');
-type LocalSecrets = typeof import('../../lib/local-secrets.js');
-type Migrate = typeof import('../../entities/migrate.js');
+type LocalSecrets = typeof import('#lib/local-secrets.js');
+type Migrate = typeof import('#entities/migrate.js');
 type SearchAttributes = typeof import('../../scripts/search-attributes.js');
 
 export interface TestServicesHandle {

@@ -2,8 +2,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { Config } from '../../lib/config.js';
-import { createS3Client, listMultipartUploads, listObjects, removeObjects } from '../../lib/s3.js';
+import type { Config } from '#lib/config.js';
+import { createS3Client, listMultipartUploads, listObjects, removeObjects } from '#lib/s3.js';
 
 /** A raw client of the bucket (no encryption): each call opens and closes its own S3 client. */
 export function rawBucket(s3: Config['s3']) {

@@ -1,6 +1,6 @@
 // Replies checked against the spec's component schemas: the spec tells the truth.
-import { loadSpec } from '../../api/openapi/document.js';
-import { compileComponentSchema } from '../../api/openapi/validators.js';
+import { loadSpec } from '#api/openapi/document.js';
+import { compileComponentSchema } from '#api/openapi/validators.js';
 
 const doc = loadSpec();
 

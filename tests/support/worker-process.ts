@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { bundleOptions } from '../../worker/bundle.js';
+import { bundleOptions } from '#worker/bundle.js';
 import type { Harness } from './harness.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
-import { createLogger } from '../../lib/logger.js';
-import { installTemporalLogging } from '../../lib/temporal-logging.js';
+import { createLogger } from '#lib/logger.js';
+import { installTemporalLogging } from '#lib/temporal-logging.js';
 import { binary } from '../../scripts/services.js';
-import { bundleOptions } from '../../worker/bundle.js';
-import { searchAttributes } from '../../workflows/search-attributes.js';
+import { bundleOptions } from '#worker/bundle.js';
+import { searchAttributes } from '#workflows/search-attributes.js';
 
 export interface WorkflowTestEnv {
   env: TestWorkflowEnvironment;

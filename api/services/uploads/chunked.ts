@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { UploadChunkSchema } from '../../../entities/index.js';
-import { AppError, ConflictError, InvalidActionError, RateLimitedError, ValidationError } from '../../../lib/errors.js';
+import { UploadChunkSchema } from '#entities/index.js';
+import { AppError, ConflictError, InvalidActionError, RateLimitedError, ValidationError } from '#lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
-import type { ProviderKeys } from '../../../workflows/types.js';
+import type { ProviderKeys } from '#workflows/types.js';
 import type { JobService, SubmittedJob } from '../job-service.js';
 import type { MediaFileRow } from '../media-service.js';
 import type { QuotaService } from '../quota-service.js';

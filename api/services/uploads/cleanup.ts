@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { UploadChunkSchema, UploadSessionSchema } from '../../../entities/index.js';
-import type { Config } from '../../../lib/config.js';
-import type { Logger } from '../../../lib/logger.js';
+import { UploadChunkSchema, UploadSessionSchema } from '#entities/index.js';
+import type { Config } from '#lib/config.js';
+import type { Logger } from '#lib/logger.js';
 import { createTempStore, tusKey, UPLOADS_PREFIX, type TempStore } from './temp-store.js';
 
 export interface CleanupDeps {

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { UploadSessionSchema } from '../../../entities/index.js';
-import { NotFoundError } from '../../../lib/errors.js';
+import { UploadSessionSchema } from '#entities/index.js';
+import { NotFoundError } from '#lib/errors.js';
 import type { UploadSessionRow, UploadSessions } from './sessions.js';
 
 export interface UploadProgressEvent {

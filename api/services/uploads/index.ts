@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Transform } from 'node:stream';
-import { UploadSessionSchema } from '../../../entities/index.js';
-import { AppError, ConflictError } from '../../../lib/errors.js';
+import { UploadSessionSchema } from '#entities/index.js';
+import { AppError, ConflictError } from '#lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
 import type { JobService } from '../job-service.js';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MediaFileSchema, UploadChunkSchema, UploadSessionSchema, type UploadKind, type UploadSession } from '../../../entities/index.js';
-import { AppError, ConflictError, NotFoundError } from '../../../lib/errors.js';
+import { MediaFileSchema, UploadChunkSchema, UploadSessionSchema, type UploadKind, type UploadSession } from '#entities/index.js';
+import { AppError, ConflictError, NotFoundError } from '#lib/errors.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
 import type { MediaFileRow, MediaService } from '../media-service.js';

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { S3Store } from '@tus/s3-store';
 import { Server, type ServerOptions } from '@tus/server';
-import { AppError, ValidationError } from '../../../lib/errors.js';
+import { AppError, ValidationError } from '#lib/errors.js';
 import { assertNoNul } from '../../middleware/input-hygiene.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ApiDeps } from '../../deps.js';
