@@ -69,6 +69,8 @@ export async function startBaseline(h: Harness, inputs: { jpeg: string; wav: str
     child.once('exit', (code) => reject(new Error(`BullMQ worker exited (${code})`)));
   });
   const queue = new Queue(queueName, { connection });
+  // Each add in flight listens for the queue's 'closing' event: saturation keeps more than ten in flight.
+  queue.setMaxListeners(0);
   const events = new QueueEvents(queueName, { connection });
   await events.waitUntilReady();
   return {
