@@ -37,7 +37,7 @@ function installExitHook(): void {
   });
 }
 
-export function isRunning(p: ChildProcess): boolean {
+function isRunning(p: ChildProcess): boolean {
   return p.exitCode === null && p.signalCode === null;
 }
 
